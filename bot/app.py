@@ -1,0 +1,138 @@
+"""Composition root: builds everything from Settings, runs the roles, shuts down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import AIORateLimiter, Application, Defaults
+
+from bot.delivery.sender import Sender
+from bot.delivery.transport import TelegramTransport
+from bot.errors import ConfigError, TelegramSetupError
+from bot.feeds.catalog import load_catalog
+from bot.feeds.fetch import Fetcher
+from bot.pipeline import Poller
+from bot.store import Store, open_redis
+from config.settings import Settings
+from handlers import bot_commands, build_handlers
+from handlers.common import SERVICES_KEY, Services
+from handlers.fallback import on_error
+
+log = logging.getLogger(__name__)
+
+START_ATTEMPTS = 5
+
+
+def build_application(
+    settings: Settings, store: Store
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The python-telegram-bot Application with our handlers, defaults and rate limiter."""
+    if settings.telegram_token is None:
+        raise ConfigError(
+            "ALERTBOT_TELEGRAM_TOKEN is not set (run `alertbot demo` for a local demo)"
+        )
+    application = (
+        Application.builder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = Services(store=store, settings=settings)
+    application.add_handlers(build_handlers())
+    application.add_error_handler(on_error)
+    return application
+
+
+async def run(settings: Settings) -> None:
+    """Run every role in this process until SIGINT or SIGTERM."""
+    catalog = load_catalog(settings.feeds)  # fail on a bad catalog before starting anything
+    async with open_redis(settings.redis_url, settings.data_dir) as handle:
+        store = Store(handle.client, retention_seconds=settings.retention_seconds)
+        await store.catalog.replace(catalog)
+        await store.deliveries.ensure_group()
+        application = build_application(settings, store)
+        fetcher = Fetcher(timeout=settings.http_timeout)
+        stop = _stop_on_signals()
+        try:
+            await _initialize(application)
+            try:
+                await application.bot.set_my_commands(bot_commands())
+                assert application.updater is not None
+                await application.updater.start_polling()
+                await application.start()
+                log.info("bot @%s running with %d feeds", application.bot.username, len(catalog))
+                poller = Poller(store, fetcher, concurrency=settings.fetch_concurrency)
+                sender = Sender(store, TelegramTransport(application.bot))
+                await _run_until_stopped(
+                    stop, poller.run(settings.poll_interval, stop), sender.run(stop)
+                )
+            finally:
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+                await application.shutdown()
+        finally:
+            await fetcher.aclose()
+    log.info("stopped")
+
+
+async def _initialize(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Check the token with getMe, retrying while Telegram cannot be reached."""
+    delay = 1.0
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise TelegramSetupError(
+                "Telegram rejected the bot token (ALERTBOT_TELEGRAM_TOKEN): "
+                "check it with @BotFather"
+            ) from None
+        except NetworkError as exc:
+            if attempt == START_ATTEMPTS:
+                raise TelegramSetupError(f"cannot reach Telegram: {exc.message}") from None
+            log.warning("cannot reach Telegram (%s); retrying in %.0f s", exc.message, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _run_until_stopped(stop: asyncio.Event, *jobs: Coroutine[Any, Any, None]) -> None:
+    """Run the role loops until `stop` is set; a crashed loop stops the others and is raised."""
+    tasks = [asyncio.create_task(job) for job in jobs]
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, stopper, return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result

@@ -1,0 +1,61 @@
+"""The `alertbot` command: run the bot, or the local demo when no token is set."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot import __version__
+from bot.errors import AlertbotError, ConfigError
+from bot.logs import configure_logging
+from config.settings import load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="alertbot",
+        description="Breaking-news alerts from RSS/Atom feeds to Telegram. Without a command: "
+        "`run` when ALERTBOT_TELEGRAM_TOKEN is set, else `demo`.",
+    )
+    parser.add_argument("--version", action="version", version=f"alertbot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "run", help="run the bot: poll feeds, match rules, send alerts, answer commands"
+    )
+    commands.add_parser(
+        "demo", help="local demo: sample feeds, a throwaway embedded Redis, alerts printed"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 for bad settings, 1 for other failures)."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+        command = args.command or ("run" if token else "demo")
+        configure_logging("WARNING" if command == "demo" else settings.log_level, [token])
+        if command == "run":
+            from bot.app import run
+
+            asyncio.run(run(settings))
+        else:
+            from bot.demo.run import run_demo
+
+            asyncio.run(run_demo(settings))
+    except ConfigError as exc:
+        print(f"alertbot: {exc}", file=sys.stderr)
+        return 2
+    except AlertbotError as exc:
+        print(f"alertbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Delivery: rendering alerts as Telegram HTML and sending them from the delivery stream."""

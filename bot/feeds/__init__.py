@@ -1,0 +1,1 @@
+"""Feeds: the catalog file, fetching over HTTP and parsing entries into items."""

@@ -1,0 +1,199 @@
+"""Parsing feed bytes into Items with feedparser (synchronous: run it off the event loop)."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import feedparser
+
+from bot.core.models import Feed, Item, Lang
+from bot.errors import FeedError
+
+# Headers feedparser uses to pick the encoding, the base URL and the language.
+_PASSED_HEADERS = ("content-type", "content-location", "content-language")
+_FUTURE_SLACK = timedelta(hours=1)
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "hr",
+        "pre",
+    }
+)
+# Query parameters that only track the reader; links are compared and shown without them.
+_TRACKING = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|yclid|igshid|_ga)$", re.I
+)
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed's title and its entries as items, in feed order."""
+
+    title: str
+    items: list[Item]
+
+
+def parse_feed(body: bytes, headers: Mapping[str, str], feed: Feed, now: datetime) -> ParsedFeed:
+    """Parse a fetched body; raise FeedError when it is not a feed at all."""
+    if not body.strip():
+        raise FeedError("empty response")
+    passed = {k: v for k, v in headers.items() if k.lower() in _PASSED_HEADERS}
+    passed.setdefault("content-location", feed.url)
+    # A BytesIO, because feedparser treats a bare string as a possible URL or file path.
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=passed)
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
+        reason = parsed.get("bozo_exception") or "no feed entries"
+        raise FeedError(f"not a feed: {_short(str(reason))}")
+    base = passed["content-location"]
+    items = [
+        item
+        for entry in parsed.entries
+        if (item := entry_to_item(entry, feed, base, now)) is not None
+    ]
+    return ParsedFeed(title=html_to_text(parsed.feed.get("title", "")), items=items)
+
+
+def entry_to_item(
+    entry: Mapping[str, Any], feed: Feed, base_url: str, now: datetime
+) -> Item | None:
+    """One feedparser entry as an Item, or None when it has neither headline nor text."""
+    title = html_to_text(entry.get("title") or "")
+    summary = html_to_text(_entry_html(entry))
+    if not title and not summary:
+        return None
+    link = _absolute_link(entry.get("link"), base_url)
+    guid = (entry.get("id") or "").strip() or None
+    identity = guid or link or f"{title}\n{summary}"
+    return Item(
+        id=item_id(feed.id, identity),
+        feed_id=feed.id,
+        title=title or summary[:120],
+        summary=summary if summary != title else "",
+        link=link,
+        published=_published(entry, now),
+        lang=feed.lang or detect_lang(f"{title} {summary}"),
+    )
+
+
+def item_id(feed_id: str, identity: str) -> str:
+    """A short stable id for an entry: feed id and the entry's identity, hashed."""
+    digest = hashlib.blake2b(f"{feed_id}\n{identity}".encode(), digest_size=10).hexdigest()
+    return f"{feed_id}:{digest}"
+
+
+def detect_lang(text: str) -> Lang | None:
+    """'ar' or 'en' by the script most letters are written in; None when there are no letters."""
+    arabic = len(_ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if arabic == latin == 0:
+        return None
+    return "ar" if arabic >= latin else "en"
+
+
+def _entry_html(entry: Mapping[str, Any]) -> str:
+    summary = entry.get("summary") or ""
+    contents = entry.get("content") or []
+    if not summary and contents:
+        return str(contents[0].get("value") or "")
+    return str(summary)
+
+
+def _absolute_link(link: object, base_url: str) -> str | None:
+    if not isinstance(link, str) or not link.strip():
+        return None
+    return canonical_link(urljoin(base_url, link.strip()))
+
+
+def canonical_link(url: str) -> str | None:
+    """An absolute http(s) URL without tracking parameters; None for other schemes."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
+    ]
+    return urlunsplit(
+        (parts.scheme, parts.netloc, parts.path or "/", urlencode(query), parts.fragment)
+    )
+
+
+def _published(entry: Mapping[str, Any], now: datetime) -> datetime:
+    stamp: time.struct_time | None = entry.get("published_parsed") or entry.get("updated_parsed")
+    if stamp is None:
+        return now
+    published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+    # A date in the future is a feed's mistake; the time we first saw it is closer to the truth.
+    return now if published > now + _FUTURE_SLACK else published
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the visible text of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template"):
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Visible text of an HTML fragment: tags, scripts and styles gone, entities decoded."""
+    if "<" not in fragment and "&" not in fragment:
+        return " ".join(fragment.split())
+    extractor = _TextExtractor()
+    extractor.feed(fragment)
+    extractor.close()
+    return " ".join("".join(extractor.parts).split())

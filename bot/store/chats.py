@@ -1,0 +1,167 @@
+"""Chats in Redis: subscription choices and watch rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+import redis.asyncio as aioredis
+
+from bot.core.models import ChatView, Subscriber
+from bot.store import keys
+
+# Adds a rule unless the chat is at its limit or already has the same rule.
+# Returns {status, n}: status 1 added (n = its number), 0 duplicate (n = existing number),
+# -1 over the limit (n = current count).
+_ADD_RULE = """
+local rules = redis.call('LRANGE', KEYS[1], 0, -1)
+for i, rule in ipairs(rules) do
+  if rule == ARGV[1] then return {0, i} end
+end
+if #rules >= tonumber(ARGV[2]) then return {-1, #rules} end
+return {1, redis.call('RPUSH', KEYS[1], ARGV[1])}
+"""
+
+# Removes the rule at 1-based position ARGV[1]; returns its text, or false when there is none.
+_REMOVE_RULE = """
+local index = tonumber(ARGV[1]) - 1
+local rule = redis.call('LINDEX', KEYS[1], index)
+if not rule then return false end
+local marker = '\\0removed\\0'
+redis.call('LSET', KEYS[1], index, marker)
+redis.call('LREM', KEYS[1], 1, marker)
+return rule
+"""
+
+
+class AddOutcome(Enum):
+    """What happened to a rule the user asked to add."""
+
+    ADDED = 1
+    DUPLICATE = 0
+    LIMIT = -1
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """The outcome of adding a rule and the rule number (or the count, at the limit)."""
+
+    outcome: AddOutcome
+    number: int
+
+
+class ChatRepo:
+    """Every chat's settings: alerts on/off, followed sources, rules, still reachable or not."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        """Work through `client`."""
+        self._r = client
+        self._add_rule = client.register_script(_ADD_RULE)
+        self._remove_rule = client.register_script(_REMOVE_RULE)
+
+    async def start(self, chat_id: int) -> bool:
+        """Register (or reactivate) a chat with alerts on; return True when it is new."""
+        key = keys.chat(chat_id)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.sadd(keys.CHATS, chat_id)
+            pipe.hsetnx(key, "all_sources", "1")
+            pipe.hset(key, mapping={"alerts": "1", "active": "1"})
+            added, *_ = await pipe.execute()
+        return bool(added)
+
+    async def get(self, chat_id: int) -> ChatView:
+        """A chat's current settings."""
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.chat(chat_id))
+            pipe.smembers(keys.chat_sources(chat_id))
+            pipe.lrange(keys.chat_rules(chat_id), 0, -1)
+            settings, sources, rules = await pipe.execute()
+        return _view(chat_id, settings, sources, rules)
+
+    async def subscribe_all(self, chat_id: int) -> None:
+        """Alerts on, from every catalog source (including ones added later)."""
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.sadd(keys.CHATS, chat_id)
+            pipe.hset(
+                keys.chat(chat_id), mapping={"alerts": "1", "active": "1", "all_sources": "1"}
+            )
+            pipe.delete(keys.chat_sources(chat_id))
+            await pipe.execute()
+
+    async def subscribe(self, chat_id: int, feed_ids: Iterable[str]) -> None:
+        """Alerts on, adding these sources to the chat's choice (no-op for a chat on all)."""
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.sadd(keys.CHATS, chat_id)
+            pipe.hset(keys.chat(chat_id), mapping={"alerts": "1", "active": "1"})
+            pipe.hsetnx(keys.chat(chat_id), "all_sources", "0")
+            await pipe.execute()
+        view = await self.get(chat_id)
+        if not view.all_sources:
+            await self._r.sadd(keys.chat_sources(chat_id), *feed_ids)
+
+    async def unsubscribe_all(self, chat_id: int) -> None:
+        """Alerts off; the chat keeps its sources and rules for when it subscribes again."""
+        await self._r.hset(keys.chat(chat_id), "alerts", "0")
+
+    async def unsubscribe(
+        self, chat_id: int, feed_ids: Iterable[str], catalog: Iterable[str]
+    ) -> None:
+        """Stop these sources; a chat on all sources switches to all the others."""
+        drop = set(feed_ids)
+        view = await self.get(chat_id)
+        async with self._r.pipeline(transaction=True) as pipe:
+            if view.all_sources:
+                keep = [feed_id for feed_id in catalog if feed_id not in drop]
+                pipe.hset(keys.chat(chat_id), "all_sources", "0")
+                pipe.delete(keys.chat_sources(chat_id))
+                if keep:
+                    pipe.sadd(keys.chat_sources(chat_id), *keep)
+            elif drop:
+                pipe.srem(keys.chat_sources(chat_id), *drop)
+            await pipe.execute()
+
+    async def add_rule(self, chat_id: int, text: str, limit: int) -> AddResult:
+        """Append a rule unless it is a duplicate or the chat is at `limit` rules."""
+        status, number = await self._add_rule(keys=[keys.chat_rules(chat_id)], args=[text, limit])
+        return AddResult(AddOutcome(int(status)), int(number))
+
+    async def remove_rule(self, chat_id: int, number: int) -> str | None:
+        """Remove rule `number` (1-based); return its text, or None when there is no such rule."""
+        removed: str | None = await self._remove_rule(
+            keys=[keys.chat_rules(chat_id)], args=[number]
+        )
+        return removed or None
+
+    async def deactivate(self, chat_id: int) -> None:
+        """Telegram says the chat is gone (blocked, kicked, deleted): stop its deliveries."""
+        await self._r.hset(keys.chat(chat_id), "active", "0")
+
+    async def subscribers(self) -> list[Subscriber]:
+        """Every chat that can receive alerts now, with its sources and rules."""
+        chat_ids = sorted(int(c) for c in await self._r.smembers(keys.CHATS))
+        found: list[Subscriber] = []
+        async with self._r.pipeline(transaction=False) as pipe:
+            for chat_id in chat_ids:
+                pipe.hgetall(keys.chat(chat_id))
+                pipe.smembers(keys.chat_sources(chat_id))
+                pipe.lrange(keys.chat_rules(chat_id), 0, -1)
+            replies = await pipe.execute()
+        for i, chat_id in enumerate(chat_ids):
+            settings, sources, rules = replies[3 * i : 3 * i + 3]
+            subscriber = _view(chat_id, settings, sources, rules).subscriber()
+            if subscriber is not None:
+                found.append(subscriber)
+        return found
+
+
+def _view(chat_id: int, settings: dict[str, str], sources: set[str], rules: list[str]) -> ChatView:
+    return ChatView(
+        chat_id=chat_id,
+        known=bool(settings),
+        alerts=settings.get("alerts") == "1",
+        active=settings.get("active", "1") == "1",
+        all_sources=settings.get("all_sources", "1") == "1",
+        sources=frozenset(sources),
+        rules=tuple(rules),
+    )

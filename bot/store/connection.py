@@ -1,0 +1,85 @@
+"""Connecting to Redis: the configured server, or an embedded one started for this process."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.errors import StoreError
+from bot.store.embedded import EmbeddedRedis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RedisHandle:
+    """A connected client, and the embedded server behind it when there is one."""
+
+    client: aioredis.Redis
+    url: str
+    server: EmbeddedRedis | None = None
+
+
+def redact(url: str) -> str:
+    """The URL without its password, fit for logs and error messages."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def make_client(url: str) -> aioredis.Redis:
+    """An asyncio client that retries briefly when the connection drops."""
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), 6),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
+async def check(url: str) -> None:
+    """PING the server once; raise StoreError with a clear reason when it does not answer."""
+    # A separate client without retries, so a wrong URL fails in seconds, not after backoff.
+    probe = aioredis.Redis.from_url(
+        url, socket_connect_timeout=3, socket_timeout=3, retry=Retry(NoBackoff(), 0)
+    )
+    try:
+        await probe.ping()
+    except (RedisError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError(f"cannot reach Redis at {redact(url)}: {reason}") from None
+    finally:
+        await probe.aclose()
+
+
+@asynccontextmanager
+async def open_redis(url: str | None, data_dir: Path | None) -> AsyncIterator[RedisHandle]:
+    """Connect to `url`, or start an embedded server (persistent in `data_dir`, else throwaway)."""
+    server: EmbeddedRedis | None = None
+    if url is None:
+        server = EmbeddedRedis(data_dir).start()
+        url = server.url
+    try:
+        await check(url)
+    except StoreError:
+        if server is not None:
+            server.stop()
+        raise
+    client = make_client(url)
+    try:
+        yield RedisHandle(client=client, url=url, server=server)
+    finally:
+        await client.aclose()
+        if server is not None:
+            server.stop()

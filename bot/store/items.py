@@ -1,0 +1,78 @@
+"""Items in Redis: which entries were seen, the items themselves, the newest per feed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import cast
+
+import redis.asyncio as aioredis
+
+from bot.core.models import Item
+from bot.store import keys
+
+
+class ItemRepo:
+    """Seen markers (SET with TTL), item bodies and each feed's newest items for /latest."""
+
+    def __init__(self, client: aioredis.Redis, retention_seconds: int) -> None:
+        """Work through `client`; markers and items live `retention_seconds`."""
+        self._r = client
+        self._ttl = retention_seconds
+
+    async def unseen(self, items: Sequence[Item]) -> list[Item]:
+        """The items never seen before, in the given order, each id once."""
+        unique: dict[str, Item] = {}
+        for item in items:
+            unique.setdefault(item.id, item)
+        if not unique:
+            return []
+        async with self._r.pipeline(transaction=False) as pipe:
+            for item in unique.values():
+                pipe.exists(keys.seen(item.feed_id, item.id))
+            flags = await pipe.execute()
+        return [item for item, flag in zip(unique.values(), flags, strict=True) if not flag]
+
+    async def save(self, items: Sequence[Item]) -> None:
+        """Store items and list them among their feed's newest (before alerting on them)."""
+        if not items:
+            return
+        async with self._r.pipeline(transaction=False) as pipe:
+            feeds: set[str] = set()
+            for item in items:
+                pipe.set(keys.item(item.id), item.model_dump_json(), ex=self._ttl)
+                pipe.zadd(keys.feed_latest(item.feed_id), {item.id: item.published.timestamp()})
+                feeds.add(item.feed_id)
+            for feed_id in feeds:
+                pipe.zremrangebyrank(keys.feed_latest(feed_id), 0, -keys.LATEST_PER_FEED - 1)
+            await pipe.execute()
+
+    async def mark_seen(self, items: Iterable[Item]) -> None:
+        """Record items as seen, so later polls do not alert on them again."""
+        async with self._r.pipeline(transaction=False) as pipe:
+            for item in items:
+                pipe.set(keys.seen(item.feed_id, item.id), "1", ex=self._ttl)
+            await pipe.execute()
+
+    async def get(self, item_id: str) -> Item | None:
+        """One stored item (None once it expired)."""
+        raw = cast(str | None, await self._r.get(keys.item(item_id)))
+        return Item.model_validate_json(raw) if raw else None
+
+    async def latest(self, feed_ids: Iterable[str], limit: int) -> list[Item]:
+        """The `limit` newest items of these feeds, newest first."""
+        feed_ids = list(feed_ids)
+        if not feed_ids or limit <= 0:
+            return []
+        async with self._r.pipeline(transaction=False) as pipe:
+            for feed_id in feed_ids:
+                pipe.zrevrange(keys.feed_latest(feed_id), 0, limit - 1, withscores=True)
+            per_feed: list[list[tuple[str, float]]] = await pipe.execute()
+        ranked = sorted((pair for pairs in per_feed for pair in pairs), key=lambda p: -p[1])
+        items: list[Item] = []
+        for item_id, _score in ranked:
+            item = await self.get(item_id)
+            if item is not None:
+                items.append(item)
+                if len(items) == limit:
+                    break
+        return items

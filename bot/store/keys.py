@@ -1,0 +1,61 @@
+"""Every Redis key name and TTL alertbot uses, in one place.
+
+Keys that one command or script touches together share a hash tag ({...}) so the same code runs
+on Redis Cluster: a chat's keys are tagged by chat id, a feed's keys by feed id.
+"""
+
+from __future__ import annotations
+
+PREFIX = "ab"
+
+# Catalog of feeds: hash feed id -> Feed JSON (seeded from the catalog file at start).
+CATALOG = f"{PREFIX}:catalog"
+# Every chat that ever started the bot: set of chat ids.
+CHATS = f"{PREFIX}:chats"
+# Deliveries waiting for a sender: stream read by one consumer group.
+DELIVERIES = f"{PREFIX}:deliveries"
+SENDER_GROUP = "senders"
+DELIVERIES_MAXLEN = 1_000_000  # approximate trim; a backlog this deep means senders are down
+
+LATEST_PER_FEED = 200  # newest items kept per feed for /latest
+SENT_TTL = 7 * 86_400  # how long a sent (chat, item) pair is remembered to refuse resends
+
+
+def chat(chat_id: int) -> str:
+    """Hash of a chat's settings: alerts on/off, all sources or a chosen set, active."""
+    return f"{PREFIX}:chat:{{{chat_id}}}"
+
+
+def chat_sources(chat_id: int) -> str:
+    """Set of feed ids a chat chose (used when it does not follow all sources)."""
+    return f"{PREFIX}:chat:{{{chat_id}}}:sources"
+
+
+def chat_rules(chat_id: int) -> str:
+    """List of a chat's watch rules, in the order they were added."""
+    return f"{PREFIX}:chat:{{{chat_id}}}:rules"
+
+
+def feed_state(feed_id: str) -> str:
+    """Hash of a feed's polling state: validators, primed flag, health."""
+    return f"{PREFIX}:feed:{{{feed_id}}}"
+
+
+def feed_latest(feed_id: str) -> str:
+    """Sorted set of a feed's newest item ids, scored by publish time."""
+    return f"{PREFIX}:feed:{{{feed_id}}}:latest"
+
+
+def seen(feed_id: str, item_id: str) -> str:
+    """Marker that an item of a feed was seen (SET NX, expires after the retention)."""
+    return f"{PREFIX}:seen:{{{feed_id}}}:{item_id}"
+
+
+def item(item_id: str) -> str:
+    """An item's JSON, kept as long as its seen marker."""
+    return f"{PREFIX}:item:{item_id}"
+
+
+def sent(chat_id: int, item_id: str) -> str:
+    """Marker that a chat was sent an item; guards against sending it twice."""
+    return f"{PREFIX}:sent:{{{chat_id}}}:{item_id}"

@@ -1,0 +1,24 @@
+"""The Store: every repository over one Redis client."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from bot.store.catalog import CatalogRepo
+from bot.store.chats import ChatRepo
+from bot.store.deliveries import DeliveryQueue
+from bot.store.feedstate import FeedStateRepo
+from bot.store.items import ItemRepo
+
+
+class Store:
+    """Repositories for the catalog, chats, feed state, items and the delivery stream."""
+
+    def __init__(self, client: aioredis.Redis, *, retention_seconds: int) -> None:
+        """Build every repository on `client`."""
+        self.redis = client
+        self.catalog = CatalogRepo(client)
+        self.chats = ChatRepo(client)
+        self.feeds = FeedStateRepo(client)
+        self.items = ItemRepo(client, retention_seconds)
+        self.deliveries = DeliveryQueue(client)

@@ -1,0 +1,1 @@
+"""Configuration: settings, the default feed catalog, bundled demo feeds and message texts."""

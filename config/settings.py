@@ -1,0 +1,129 @@
+"""Settings from the environment and `.env` (every variable is documented in `.env.example`)."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+ENV_PREFIX = "ALERTBOT_"
+DEFAULT_CATALOG = Path(str(files("config") / "feeds.toml"))
+TELEGRAM_API_URL = "https://api.telegram.org"
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+def default_data_dir() -> Path:
+    """Where persistent data lives when ALERTBOT_DATA_DIR is not set (XDG data home)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "alertbot"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; names are the fields upper-cased with ALERTBOT_ in front."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = TELEGRAM_API_URL
+    redis_url: str | None = None
+    feeds: Path = DEFAULT_CATALOG
+    poll_interval: float = Field(default=120.0, ge=1.0, le=86_400.0)
+    admins: Annotated[frozenset[int], NoDecode] = frozenset()
+    data_dir: Path = Field(default_factory=default_data_dir)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    retention_days: float = Field(default=14.0, gt=0, le=365)
+    max_rules: int = Field(default=50, ge=1, le=10_000)
+    fetch_concurrency: int = Field(default=10, ge=1, le=500)
+    http_timeout: float = Field(default=20.0, gt=0, le=300)
+
+    @field_validator("telegram_token", mode="before")
+    @classmethod
+    def _token_shape(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not _TOKEN_SHAPE.match(value):
+                raise ValueError("not a bot token (expected digits, a colon, then the secret)")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        # Accept the form PTB uses internally ("…/bot") as well as the server root.
+        return value.removesuffix("/bot")
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not re.match(r"^(redis|rediss|unix)://", value):
+                raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+            for part in parts:
+                if not re.fullmatch(r"-?\d+", part):
+                    raise ValueError(
+                        f"{part!r} is not a Telegram user id (comma-separated numbers)"
+                    )
+            return frozenset(int(p) for p in parts)
+        return value
+
+    @property
+    def bot_api_base_url(self) -> str:
+        """The base URL python-telegram-bot puts the token after."""
+        return f"{self.telegram_api_url}/bot"
+
+    @property
+    def bot_api_file_url(self) -> str:
+        """The base URL for file downloads, token appended by python-telegram-bot."""
+        return f"{self.telegram_api_url}/file/bot"
+
+    @property
+    def retention_seconds(self) -> int:
+        """How long seen-item markers and stored items live in Redis."""
+        return int(self.retention_days * 86_400)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; any validation failure becomes one ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming the first bad variable and why (never its value: it may be secret)."""
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"invalid setting {ENV_PREFIX}{field.upper()}: {message}{extra}"

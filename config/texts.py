@@ -1,0 +1,104 @@
+"""Every text the bot writes, as Telegram HTML templates keyed by name (one catalog per language).
+
+Values interpolated into a template are HTML-escaped unless they are `Html`, so text from users
+and feeds can never break the markup.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+
+class Html(str):
+    """A string that is already valid Telegram HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+DEFAULT_LANG: Final = "en"
+
+EN: Final[dict[str, str]] = {
+    "start.welcome": (
+        "<b>Welcome to alertbot.</b> I watch {sources} news sources and send you one short "
+        "summary the moment one of them reports a story that matches your rules.\n\n"
+        "Alerts are on, from all sources. Add a rule to start, for example:\n"
+        '<code>/watch "US base" drone</code>\n'
+        "<code>/watch قاعدة أمريكية مسيرة</code>\n"
+        "<code>/watch *</code> (every item)\n\n"
+        "{rules_note}/help lists every command."
+    ),
+    "start.has_rules": "You have {count} rule(s): /rules shows them.\n",
+    "help": (
+        "<b>alertbot</b> sends a summary when a source reports a story matching your rules.\n\n"
+        "<b>Rules</b>\n"
+        "/watch <i>words</i> – alert when an item has all these words\n"
+        "/watch * – alert on every item of your sources\n"
+        "/rules – your rules, numbered\n"
+        "/unwatch <i>n</i> – remove rule <i>n</i>\n\n"
+        "<b>Sources</b>\n"
+        "/sources – the sources I watch, ✅ for yours\n"
+        "/subscribe – alerts on, from all sources\n"
+        "/subscribe <i>source</i> – add a source\n"
+        "/unsubscribe <i>source</i> – drop a source\n"
+        "/unsubscribe – alerts off (rules are kept)\n\n"
+        "<b>Reading</b>\n"
+        "/latest – the {latest} newest items from your sources"
+    ),
+    "subscribe.all": "Alerts on, from all {count} sources.",
+    "subscribe.already_all": "You already follow all sources, including {names}. Alerts are on.",
+    "subscribe.added": "Alerts on. You now follow: {names}.",
+    "subscribe.no_rules": "\nYou have no rules yet: add one with <code>/watch words</code>.",
+    "unsubscribe.all": "Alerts off. Your rules and sources are kept: /subscribe turns alerts on again.",
+    "unsubscribe.removed": "Stopped: {names}. You follow {count} source(s).",
+    "unsubscribe.none_left": "Stopped: {names}. You follow no sources now: /subscribe follows them all.",
+    "unsubscribe.not_following": "You do not follow {names}. /sources shows what you follow.",
+    "sources.unknown": "I do not know the source {names}. /sources lists them.",
+    "sources.header": "<b>Sources</b> (✅ you follow it; use the name in brackets with /subscribe)",
+    "sources.line": "{mark} {name} ({id})",
+    "sources.alerts_off": "\nAlerts are off: /subscribe turns them on.",
+    "sources.empty": "The catalog has no sources yet.",
+    "watch.usage": (
+        'Tell me what to watch for, e.g. <code>/watch "US base" drone</code> '
+        "(all the words must appear), or <code>/watch *</code> for every item."
+    ),
+    "watch.invalid": "That rule cannot be used: {reason}.",
+    "watch.duplicate": "You already watch that: it is rule {number}.",
+    "watch.limit": "You have {count} rules, the most a chat can have. Remove one with /unwatch first.",
+    "watch.added": "Rule {number} added: <code>{rule}</code>\nRead as: {reading}.",
+    "watch.alerts_off": "\nAlerts are off for this chat: /subscribe turns them on.",
+    "unwatch.usage": "Say which rule to remove: <code>/unwatch 2</code> (the numbers are in /rules).",
+    "unwatch.missing": "There is no rule {number}. /rules lists yours.",
+    "unwatch.removed": "Removed rule {number}: <code>{rule}</code>",
+    "rules.none": 'You have no rules yet. Add one: <code>/watch "US base" drone</code>',
+    "rules.header": "<b>Your rules</b> (remove one with /unwatch <i>n</i>)",
+    "rules.line": "{number}. <code>{rule}</code>",
+    "latest.none": "Nothing yet from your sources.",
+    "latest.header": "<b>Latest from your sources</b>",
+    "unknown_command": "I do not know {command}. /help lists what I can do.",
+    "not_a_command": "Send /help to see what I can do, or <code>/watch words</code> to add a rule.",
+    "error": "Something went wrong on my side; please try again in a minute.",
+    "alert.read_more": "Read the full story",
+    "alert.rule": "Rule: {rule}",
+    "command.start": "Start alerts and see examples",
+    "command.help": "What I can do",
+    "command.watch": "Add a rule: /watch words",
+    "command.rules": "Your rules",
+    "command.unwatch": "Remove a rule: /unwatch n",
+    "command.latest": "Newest items from your sources",
+    "command.sources": "The news sources",
+    "command.subscribe": "Alerts on (all sources, or one)",
+    "command.unsubscribe": "Alerts off (or drop one source)",
+}
+
+CATALOGS: Final[dict[str, dict[str, str]]] = {"en": EN}
+
+
+def text(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
+    """The template `key` in `lang` (falling back to English), filled with escaped values."""
+    template = CATALOGS.get(lang, EN).get(key) or EN[key]
+    filled = {
+        name: value if isinstance(value, Html) else escape(str(value), quote=False)
+        for name, value in values.items()
+    }
+    return template.format(**filled)

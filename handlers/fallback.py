@@ -1,0 +1,35 @@
+"""Answers for unknown commands and plain messages, and the error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from config.texts import text
+from handlers.common import reply
+
+log = logging.getLogger(__name__)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say the command is unknown and point to /help."""
+    message = update.effective_message
+    word = (message.text or "").split(maxsplit=1)[0] if message else ""
+    await reply(update, text("unknown_command", command=word.split("@", 1)[0] or "that"))
+
+
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a private chat, a message that is not a command gets a pointer to /help."""
+    await reply(update, text("not_a_command"))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a failed handler and tell the user something went wrong (never the details)."""
+    log.error("handler failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await reply(update, text("error"))
+        except Exception:  # Telegram itself may be what failed
+            log.debug("could not send the error notice", exc_info=True)

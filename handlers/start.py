@@ -1,0 +1,24 @@
+"""/start and /help."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from config.texts import Html, text
+from handlers.common import LATEST_COUNT, chat_id, reply, services
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Register the chat with alerts on from all sources, and show how to add rules."""
+    store = services(context).store
+    await store.chats.start(chat_id(update))
+    chat = await store.chats.get(chat_id(update))
+    sources = len(await store.catalog.all())
+    note = text("start.has_rules", count=len(chat.rules)) if chat.rules else ""
+    await reply(update, text("start.welcome", sources=sources, rules_note=Html(note)))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the commands with examples."""
+    await reply(update, text("help", latest=LATEST_COUNT))

@@ -29,6 +29,7 @@ _ORTHOGRAPHY = str.maketrans(
 )
 # "U.S." and "U.S" read as "US" (and likewise U.K., U.N.) before punctuation splits them.
 _DOTTED_ACRONYM = re.compile(r"\b((?:[A-Za-z]\.){1,3}[A-Za-z])\.?(?=\W|$)")
+_LATIN_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff]")
 _WORD = re.compile(r"\w+")
 # English words whose final "s" is not a plural.
 _NOT_PLURAL = frozenset(
@@ -65,10 +66,8 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _ARABIC_MARKS.sub("", text)
-    # Strip Latin accents: decompose, drop combining marks (Arabic ones are gone already).
-    decomposed = unicodedata.normalize("NFD", text)
-    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFC", text)
+    # Strip Latin accents only: NFD would also split the hamza off ئ and ؤ, which are letters.
+    text = unicodedata.normalize("NFC", _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text)))
     return text.translate(_ORTHOGRAPHY).casefold()
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 LEAD_MAX_CHARS = 300
-# A sentence ends at . ! ? … or the Arabic question mark, then closing quotes, then space.
-_SENTENCE_END = re.compile(r"(?<=[.!?؟…])[\"'»”’)]*\s+")
+# A sentence ends at . ! ? … or the Arabic question mark, with its closing quotes, before space.
+_SENTENCE_END = re.compile(r"[.!?؟…]+[\"'»”’)]*(?=\s)")
 # A period after these is not the end of a sentence: "U.S. Central Command", "Gen. Smith".
 _ABBREVIATION = re.compile(
     r"(?:\b(?:[A-Za-z]\.)+|\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Col|Lt|Sgt|Capt|Cmdr|Adm|Gov|Sen|Rep|St|"
@@ -34,11 +34,10 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for boundary in _SENTENCE_END.finditer(text):
-        piece = text[start : boundary.start()]
-        if _ABBREVIATION.search(piece):
+        if _ABBREVIATION.search(text[start : boundary.start() + 1]):
             continue
-        sentences.append(piece)
-        start = boundary.end()
+        sentences.append(text[start : boundary.end()])
+        start = boundary.end() + 1  # the text is whitespace-collapsed: one space follows
     if start < len(text):
         sentences.append(text[start:])
     return [s for s in sentences if s]

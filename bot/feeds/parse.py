@@ -83,15 +83,16 @@ def parse_feed(body: bytes, headers: Mapping[str, str], feed: Feed, now: datetim
         for entry in parsed.entries
         if (item := entry_to_item(entry, feed, base, now)) is not None
     ]
-    return ParsedFeed(title=html_to_text(parsed.feed.get("title", "")), items=items)
+    title = _text(parsed.feed.get("title"), parsed.feed.get("title_detail"))
+    return ParsedFeed(title=title, items=items)
 
 
 def entry_to_item(
     entry: Mapping[str, Any], feed: Feed, base_url: str, now: datetime
 ) -> Item | None:
     """One feedparser entry as an Item, or None when it has neither headline nor text."""
-    title = html_to_text(entry.get("title") or "")
-    summary = html_to_text(_entry_html(entry))
+    title = _text(entry.get("title"), entry.get("title_detail"))
+    summary = _summary(entry)
     if not title and not summary:
         return None
     link = _absolute_link(entry.get("link"), base_url)
@@ -123,12 +124,21 @@ def detect_lang(text: str) -> Lang | None:
     return "ar" if arabic >= latin else "en"
 
 
-def _entry_html(entry: Mapping[str, Any]) -> str:
-    summary = entry.get("summary") or ""
-    contents = entry.get("content") or []
-    if not summary and contents:
-        return str(contents[0].get("value") or "")
-    return str(summary)
+def _summary(entry: Mapping[str, Any]) -> str:
+    if entry.get("summary"):
+        return _text(entry["summary"], entry.get("summary_detail"))
+    for content in entry.get("content") or []:
+        return _text(content.get("value"), content)
+    return ""
+
+
+def _text(value: object, detail: Mapping[str, Any] | None) -> str:
+    """Plain text of a feed field; feedparser tells whether it holds HTML or plain text."""
+    if not isinstance(value, str):
+        return ""
+    if detail is not None and detail.get("type") == "text/plain":
+        return " ".join(value.split())
+    return html_to_text(value)
 
 
 def _absolute_link(link: object, base_url: str) -> str | None:

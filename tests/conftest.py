@@ -1,0 +1,73 @@
+"""Shared fixtures: a real Redis server, a real local feed server, the Telegram Bot API emulator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB's retry_after deprecation warning fails -W error
+
+from bot.demo.feedserver import FeedServer  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.store.connection import make_client  # noqa: E402
+from bot.store.embedded import EmbeddedRedis  # noqa: E402
+from tests.support.botapi import BotApiEmulator  # noqa: E402  (sets PTB_TIMEDELTA too)
+
+EXTERNAL_REDIS_ENV = "ALERTBOT_TEST_REDIS_URL"
+RETENTION = 3600
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis server for the whole run: ALERTBOT_TEST_REDIS_URL, else a throwaway embedded one."""
+    external = os.environ.get(EXTERNAL_REDIS_ENV)
+    if external:
+        yield external
+        return
+    with EmbeddedRedis(None) as server:
+        yield server.url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A client on an empty database (flushed before each test)."""
+    client = make_client(redis_url)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def store(redis: aioredis.Redis) -> Store:
+    """The repositories over the test database."""
+    return Store(redis, retention_seconds=RETENTION)
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A local HTTP server for feed files."""
+    with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def emu() -> Iterator[BotApiEmulator]:
+    """A local Telegram Bot API emulator."""
+    emulator = BotApiEmulator()
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    """The folder of test feed files."""
+    return Path(__file__).parent / "fixtures"

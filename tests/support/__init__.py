@@ -1,0 +1,1 @@
+"""Test support code: fakes and emulators that stand in for external services."""

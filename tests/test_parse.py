@@ -1,0 +1,130 @@
+"""Parsing feed bytes into items: formats, text cleanup, links, dates, identity, bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core.models import Feed
+from bot.errors import FeedError
+from bot.feeds.parse import canonical_link, detect_lang, html_to_text, item_id, parse_feed
+
+FEED = Feed(id="wire", name="Wire", url="https://wire.example/feed.xml")
+NOW = datetime(2023, 10, 24, 0, 0, tzinfo=UTC)
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Wire &amp; Co</title>
+<item><title>Drones hit &lt;US&gt; base</title><link>/news/1?utm_source=rss&amp;id=7</link>
+<guid isPermaLink="false">g-1</guid><pubDate>Mon, 23 Oct 2023 21:31:00 GMT</pubDate>
+<description><![CDATA[<p>First <b>para</b>&nbsp;here.</p><script>alert(1)</script><style>p{}</style><p>Second.</p>]]></description>
+</item>
+<item><title>No date, no guid</title><link>https://wire.example/news/2</link></item>
+<item><title></title><description></description></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://atom.example/">
+<title>Atom</title><id>urn:x</id><updated>2023-10-23T22:00:00Z</updated>
+<entry><title>Atom entry</title><id>urn:e1</id><link href="a/b"/>
+<updated>2023-10-23T22:00:00Z</updated><content type="html">&lt;p&gt;Body text.&lt;/p&gt;</content></entry>
+<entry><title>From the future</title><id>urn:e2</id><updated>2031-01-01T00:00:00Z</updated></entry>
+</feed>"""
+
+
+def test_rss_items() -> None:
+    """RSS entries become items with clean text, absolute links and UTC times."""
+    parsed = parse_feed(RSS.encode(), {"content-type": "application/rss+xml"}, FEED, NOW)
+    assert parsed.title == "Wire & Co"
+    assert len(parsed.items) == 2  # the empty entry is skipped
+    first, second = parsed.items
+    assert first.title == "Drones hit <US> base"
+    assert first.summary == "First para here. Second."
+    assert first.link == "https://wire.example/news/1?id=7"
+    assert first.published == datetime(2023, 10, 23, 21, 31, tzinfo=UTC)
+    assert first.id == item_id("wire", "g-1")
+    assert first.feed_id == "wire"
+    assert first.lang == "en"
+    assert second.published == NOW
+    assert second.id == item_id("wire", "https://wire.example/news/2")
+
+
+def test_atom_items() -> None:
+    """Atom entries are read, xml:base resolves relative links, future dates become first-seen."""
+    parsed = parse_feed(ATOM.encode(), {}, FEED, NOW)
+    first, future = parsed.items
+    assert first.link == "https://atom.example/a/b"
+    assert first.summary == "Body text."
+    assert future.published == NOW
+
+
+def test_identity_is_stable() -> None:
+    """Parsing the same bytes twice gives the same ids; another feed gives other ids."""
+    once = parse_feed(RSS.encode(), {}, FEED, NOW)
+    again = parse_feed(RSS.encode(), {}, FEED, NOW)
+    other = parse_feed(RSS.encode(), {}, Feed(id="other", name="O", url=FEED.url), NOW)
+    assert [i.id for i in once.items] == [i.id for i in again.items]
+    assert not {i.id for i in once.items} & {i.id for i in other.items}
+
+
+def test_arabic_windows_1256() -> None:
+    """A declared legacy Arabic encoding is decoded and the language detected."""
+    body = (
+        '<?xml version="1.0" encoding="windows-1256"?><rss version="2.0"><channel><title>ت</title>'
+        "<item><title>قاعدة أمريكية</title><guid>a1</guid></item></channel></rss>"
+    ).encode("cp1256")
+    parsed = parse_feed(body, {"content-type": "text/xml"}, FEED, NOW)
+    assert parsed.items[0].title == "قاعدة أمريكية"
+    assert parsed.items[0].lang == "ar"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty response"),
+        (b"   \n", "empty response"),
+        (b"<html><body><h1>Welcome</h1></body></html>", "not a feed"),
+        (b"\x00\x01\x02 binary", "not a feed"),
+    ],
+)
+def test_not_a_feed(body: bytes, reason: str) -> None:
+    """Bodies that are not feeds raise FeedError with a short reason."""
+    with pytest.raises(FeedError, match=reason):
+        parse_feed(body, {"content-type": "text/html"}, FEED, NOW)
+
+
+def test_malformed_but_readable() -> None:
+    """Malformed XML that feedparser can still read yields its items."""
+    body = b"<rss version='2.0'><channel><title>T</title><item><title>A & B</title></item>"
+    parsed = parse_feed(body, {}, FEED, NOW)
+    assert [i.title for i in parsed.items] == ["A & B"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://x.example/a?utm_source=rss&utm_medium=x&id=3", "https://x.example/a?id=3"),
+        ("https://x.example/a?fbclid=abc", "https://x.example/a"),
+        ("https://x.example", "https://x.example/"),
+        ("https://x.example/live#post-4", "https://x.example/live#post-4"),
+        ("javascript:alert(1)", None),
+        ("ftp://x.example/file", None),
+    ],
+)
+def test_canonical_link(url: str, expected: str | None) -> None:
+    """Links lose tracking parameters; only http(s) links are kept."""
+    assert canonical_link(url) == expected
+
+
+def test_html_to_text() -> None:
+    """Tags, scripts and styles are removed, entities decoded, whitespace collapsed."""
+    assert html_to_text("<p>a&amp;b</p><br/>c <script>x()</script>d") == "a&b c d"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("US base", "en"), ("قاعدة أمريكية US", "ar"), ("2023 ...", None)],
+)
+def test_detect_lang(text: str, lang: str | None) -> None:
+    """The language is the script most letters are written in."""
+    assert detect_lang(text) == lang

@@ -1,0 +1,139 @@
+"""The poller on real parts: local HTTP feeds, real Redis, the rule index, the delivery stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.core.models import Feed
+from bot.demo.feedserver import FeedServer
+from bot.feeds.fetch import Fetcher
+from bot.pipeline import Poller
+from bot.store import Store
+from tests.support.feeds import Entry, rss
+
+OLD = Entry("old-1", "Old news about drones at a US base", minutes=0)
+MATCH = Entry("new-1", "Drones strike US base in Syria", "Officials confirmed.", minutes=60)
+OTHER = Entry("new-2", "Oil prices rise", "Markets moved.", minutes=61)
+
+
+@pytest.fixture
+async def fetcher() -> AsyncIterator[Fetcher]:
+    """A fetcher with short timeouts."""
+    fetcher = Fetcher(timeout=5)
+    yield fetcher
+    await fetcher.aclose()
+
+
+async def setup(store: Store, server: FeedServer, *feed_ids: str) -> list[Feed]:
+    """Serve an initial snapshot for each feed and put the feeds in the catalog."""
+    feeds = []
+    for feed_id in feed_ids:
+        url = server.set(f"/{feed_id}.xml", rss([OLD], title=feed_id))
+        feeds.append(Feed(id=feed_id, name=feed_id.title(), url=url))
+    await store.catalog.replace(feeds)
+    return feeds
+
+
+async def watcher(store: Store, chat_id: int, rule: str, sources: list[str] | None = None) -> None:
+    """A started chat with one rule, following all sources or the given ones."""
+    if sources is None:
+        await store.chats.start(chat_id)
+    else:
+        await store.chats.subscribe(chat_id, sources)
+    await store.chats.add_rule(chat_id, rule, 50)
+
+
+async def test_first_poll_records_without_alerting(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """A new feed's existing entries are stored for /latest but never alert."""
+    await setup(store, feed_server, "wire")
+    await watcher(store, 1, "drone")
+    report = await Poller(store, fetcher).poll_all()
+    assert report.feeds[0].primed
+    assert (report.new_items, report.deliveries) == (1, 0)
+    assert [i.title for i in await store.items.latest(["wire"], 5)] == [OLD.title]
+    assert (await store.feeds.get("wire")).primed
+
+
+async def test_new_items_alert_matching_chats_once(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """After priming, a new matching item queues one delivery per matching chat, once."""
+    await setup(store, feed_server, "wire", "other")
+    await watcher(store, 1, "US base drone")
+    await watcher(store, 2, "oil")
+    await watcher(store, 3, "drone", sources=["other"])
+    poller = Poller(store, fetcher)
+    await poller.poll_all()
+    feed_server.set("/wire.xml", rss([OLD, MATCH, OTHER]))
+    report = await poller.poll_all()
+    assert report.new_items == 2
+    await store.deliveries.ensure_group()
+    entries = await store.deliveries.read("t", 10, None)
+    assert sorted((e.delivery.chat_id, e.delivery.rule) for e in entries) == [
+        (1, "US base drone"),
+        (2, "oil"),
+    ]
+    again = await Poller(store, fetcher).poll_all()  # a restarted poller
+    assert (again.new_items, again.deliveries) == (0, 0)
+
+
+async def test_unchanged_feed_is_not_parsed(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """The second poll of an unchanged feed sends the validators and gets a 304."""
+    await setup(store, feed_server, "wire")
+    poller = Poller(store, fetcher)
+    await poller.poll_all()
+    report = await poller.poll_all()
+    assert report.feeds[0].not_modified
+    path, headers = feed_server.request_headers[-1]
+    assert path == "/wire.xml"
+    assert "if-none-match" in headers
+
+
+async def test_failing_feed_does_not_stop_others(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """A 404, a non-feed and an unreachable host are recorded on their feeds; others still alert."""
+    feeds = await setup(store, feed_server, "good")
+    feed_server.set("/html.xml", "<html><body>Hello</body></html>", content_type="text/html")
+    broken = [
+        Feed(id="missing", name="Missing", url=feed_server.url("/missing.xml")),
+        Feed(id="html", name="Html", url=feed_server.url("/html.xml")),
+        Feed(id="down", name="Down", url="http://127.0.0.1:9/feed.xml"),
+    ]
+    await store.catalog.replace([*feeds, *broken])
+    await watcher(store, 1, "drone")
+    poller = Poller(store, fetcher)
+    await poller.poll_all()
+    feed_server.set("/good.xml", rss([OLD, MATCH]))
+    report = await poller.poll_all()
+    assert report.errors == 3
+    assert report.deliveries == 1
+    missing = await store.feeds.get("missing")
+    assert missing.last_error == "HTTP 404 Not Found"
+    assert missing.errors == 2
+    assert (await store.feeds.get("html")).last_error is not None
+    assert "not a feed" in str((await store.feeds.get("html")).last_error)
+    assert (await store.feeds.get("down")).last_error is not None
+    assert (await store.feeds.get("good")).errors == 0
+
+
+async def test_alerts_are_queued_oldest_first(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """Several new items alert in the order they were published."""
+    await setup(store, feed_server, "wire")
+    await watcher(store, 1, "*")
+    poller = Poller(store, fetcher)
+    await poller.poll_all()
+    feed_server.set("/wire.xml", rss([OLD, OTHER, MATCH]))
+    await poller.poll_all()
+    await store.deliveries.ensure_group()
+    entries = await store.deliveries.read("t", 10, None)
+    titles = [(await store.items.get(e.delivery.item_id)) for e in entries]
+    assert [t.title for t in titles if t] == [MATCH.title, OTHER.title]

@@ -1,0 +1,161 @@
+"""The repositories on a real Redis: chats and rules, items, the delivery stream."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from bot.core.models import Delivery, Feed, Item, Subscriber
+from bot.store import Store, keys
+from bot.store.chats import AddOutcome
+
+
+def make_item(n: int, feed_id: str = "wire", minutes: int = 0) -> Item:
+    """Item number `n` of a feed, published `minutes` after a fixed time."""
+    return Item(
+        id=f"{feed_id}:{n}",
+        feed_id=feed_id,
+        title=f"Item {n}",
+        published=datetime(2023, 10, 23, 20, 0, tzinfo=UTC) + timedelta(minutes=minutes),
+    )
+
+
+async def test_start_and_subscriber_view(store: Store) -> None:
+    """A started chat follows all sources with alerts on; it is a subscriber once it has a rule."""
+    assert await store.chats.start(1) is True
+    assert await store.chats.start(1) is False
+    view = await store.chats.get(1)
+    assert (view.known, view.alerts, view.active, view.all_sources) == (True, True, True, True)
+    assert await store.chats.subscribers() == []
+    await store.chats.add_rule(1, "drone", 50)
+    assert await store.chats.subscribers() == [Subscriber(chat_id=1, rules=("drone",))]
+
+
+async def test_unknown_chat(store: Store) -> None:
+    """A chat that never started is not known and not a subscriber."""
+    view = await store.chats.get(99)
+    assert not view.known
+    assert view.subscriber() is None
+
+
+async def test_rules_add_duplicate_limit_remove(store: Store) -> None:
+    """Rules are numbered in order; duplicates and going over the limit change nothing."""
+    await store.chats.start(1)
+    added = [await store.chats.add_rule(1, r, 3) for r in ("a", "b", "c")]
+    assert [(r.outcome, r.number) for r in added] == [(AddOutcome.ADDED, n) for n in (1, 2, 3)]
+    duplicate = await store.chats.add_rule(1, "b", 3)
+    assert (duplicate.outcome, duplicate.number) == (AddOutcome.DUPLICATE, 2)
+    over = await store.chats.add_rule(1, "d", 3)
+    assert (over.outcome, over.number) == (AddOutcome.LIMIT, 3)
+    assert (await store.chats.get(1)).rules == ("a", "b", "c")
+    assert await store.chats.remove_rule(1, 2) == "b"
+    assert await store.chats.remove_rule(1, 5) is None
+    assert await store.chats.remove_rule(1, 3) is None
+    assert (await store.chats.get(1)).rules == ("a", "c")
+
+
+async def test_remove_rule_keeps_identical_neighbours_apart(store: Store) -> None:
+    """Removing by number removes exactly that position, even with look-alike rules around it."""
+    await store.chats.start(1)
+    for rule in ("x y", "x  y", "y x"):
+        await store.chats.add_rule(1, rule, 10)
+    assert await store.chats.remove_rule(1, 2) == "x  y"
+    assert (await store.chats.get(1)).rules == ("x y", "y x")
+
+
+async def test_sources_choice(store: Store) -> None:
+    """Dropping a source from 'all' keeps the rest; adding one back; alerts off keeps the choice."""
+    catalog = ["a", "b", "c"]
+    await store.chats.start(1)
+    await store.chats.unsubscribe(1, ["b"], catalog)
+    view = await store.chats.get(1)
+    assert (view.all_sources, view.sources) == (False, frozenset({"a", "c"}))
+    await store.chats.subscribe(1, ["b"])
+    assert (await store.chats.get(1)).sources == frozenset({"a", "b", "c"})
+    await store.chats.unsubscribe(1, ["a", "c"], catalog)
+    await store.chats.unsubscribe_all(1)
+    view = await store.chats.get(1)
+    assert (view.alerts, view.sources) == (False, frozenset({"b"}))
+    await store.chats.subscribe_all(1)
+    view = await store.chats.get(1)
+    assert (view.alerts, view.all_sources, view.sources) == (True, True, frozenset())
+
+
+async def test_subscribe_new_chat_to_one_source(store: Store) -> None:
+    """A chat whose first command is /subscribe X follows only X."""
+    await store.chats.subscribe(5, ["a"])
+    view = await store.chats.get(5)
+    assert (view.known, view.alerts, view.all_sources, view.sources) == (
+        True, True, False, frozenset({"a"}),
+    )  # fmt: skip
+
+
+async def test_deactivated_chat_is_not_a_subscriber(store: Store) -> None:
+    """A chat Telegram reported gone gets no alerts until it starts again."""
+    await store.chats.start(1)
+    await store.chats.add_rule(1, "x", 5)
+    await store.chats.deactivate(1)
+    assert await store.chats.subscribers() == []
+    await store.chats.start(1)
+    assert len(await store.chats.subscribers()) == 1
+
+
+async def test_items_seen_and_latest(store: Store, redis: aioredis.Redis) -> None:
+    """Unseen filters by seen markers (which expire); latest merges feeds newest first."""
+    items = [make_item(1, minutes=1), make_item(2, minutes=5), make_item(1, "other", minutes=3)]
+    assert await store.items.unseen([*items, items[0]]) == items
+    await store.items.save(items)
+    await store.items.mark_seen(items[:2])
+    assert await store.items.unseen(items) == [items[2]]
+    assert 0 < await redis.ttl(keys.seen("wire", "wire:1")) <= 3600
+    latest = await store.items.latest(["wire", "other"], 2)
+    assert [i.id for i in latest] == ["wire:2", "other:1"]
+    assert await store.items.latest([], 5) == []
+    assert await store.items.get("wire:2") == items[1]
+
+
+async def test_latest_is_bounded(store: Store, redis: aioredis.Redis) -> None:
+    """Each feed keeps only its newest items for /latest."""
+    await store.items.save([make_item(n, minutes=n) for n in range(keys.LATEST_PER_FEED + 20)])
+    assert await redis.zcard(keys.feed_latest("wire")) == keys.LATEST_PER_FEED
+    newest = await store.items.latest(["wire"], 1)
+    assert newest[0].id == f"wire:{keys.LATEST_PER_FEED + 19}"
+
+
+async def test_delivery_stream_group(store: Store) -> None:
+    """Deliveries are read once by the group, stay pending until acked, and can be reclaimed."""
+    queue = store.deliveries
+    await queue.ensure_group()
+    await queue.ensure_group()  # idempotent
+    sent = [Delivery(chat_id=c, item_id="wire:1", rule="r") for c in (1, 2, 3)]
+    await queue.enqueue(sent)
+    first = await queue.read("a", 2, None)
+    assert [e.delivery for e in first] == sent[:2]
+    await queue.ack(first[0].entry_id)
+    assert [e.delivery for e in await queue.pending("a", 10)] == [sent[1]]
+    assert [e.delivery for e in await queue.read("b", 10, None)] == [sent[2]]
+    assert await queue.backlog() == 2
+    reclaimed = await queue.reclaim("b", 0, 10)
+    assert {e.delivery.chat_id for e in reclaimed} == {2, 3}
+    assert await queue.pending("a", 10) == []
+
+
+async def test_sent_markers(store: Store) -> None:
+    """A delivery marked sent is recognised as sent, per chat and item."""
+    delivery = Delivery(chat_id=1, item_id="wire:1", rule="r")
+    assert not await store.deliveries.was_sent(delivery)
+    await store.deliveries.mark_sent(delivery)
+    assert await store.deliveries.was_sent(delivery)
+    assert not await store.deliveries.was_sent(delivery.model_copy(update={"chat_id": 2}))
+
+
+async def test_catalog_replace(store: Store) -> None:
+    """The catalog in Redis becomes exactly the file's feeds."""
+    a = Feed(id="a", name="Zeta", url="https://a.example/")
+    b = Feed(id="b", name="alpha", url="https://b.example/")
+    await store.catalog.replace([a, b])
+    assert await store.catalog.all() == [b, a]
+    await store.catalog.replace([a])
+    assert await store.catalog.all() == [a]
+    assert await store.catalog.get("b") is None

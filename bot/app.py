@@ -70,12 +70,8 @@ async def run(settings: Settings) -> None:
         fetcher = Fetcher(timeout=settings.http_timeout)
         stop = _stop_on_signals()
         try:
-            await _initialize(application)
             try:
-                await application.bot.set_my_commands(bot_commands())
-                assert application.updater is not None
-                await application.updater.start_polling()
-                await application.start()
+                await start_bot(application)
                 log.info("bot @%s running with %d feeds", application.bot.username, len(catalog))
                 poller = Poller(store, fetcher, concurrency=settings.fetch_concurrency)
                 sender = Sender(store, TelegramTransport(application.bot))
@@ -83,14 +79,28 @@ async def run(settings: Settings) -> None:
                     stop, poller.run(settings.poll_interval, stop), sender.run(stop)
                 )
             finally:
-                if application.updater is not None and application.updater.running:
-                    await application.updater.stop()
-                if application.running:
-                    await application.stop()
-                await application.shutdown()
+                await stop_bot(application)
         finally:
             await fetcher.aclose()
     log.info("stopped")
+
+
+async def start_bot(application: Application[Any, Any, Any, Any, Any, Any], **polling: Any) -> None:
+    """Check the token, register the command menu, start receiving and handling updates."""
+    await _initialize(application)
+    await application.bot.set_my_commands(bot_commands())
+    assert application.updater is not None
+    await application.updater.start_polling(**polling)
+    await application.start()
+
+
+async def stop_bot(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop receiving, finish handlers in flight, release the HTTP clients."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
 
 
 async def _initialize(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -43,7 +43,8 @@ EN: Final[dict[str, str]] = {
         "/unsubscribe <i>source</i> – drop a source\n"
         "/unsubscribe – alerts off (rules are kept)\n\n"
         "<b>Reading</b>\n"
-        "/latest – the {latest} newest items from your sources"
+        "/latest – the {latest} newest items from your sources\n"
+        "/start – the welcome message and examples again"
     ),
     "subscribe.all": "Alerts on, from all {count} sources.",
     "subscribe.already_all": "You already follow all sources, including {names}. Alerts are on.",

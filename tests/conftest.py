@@ -11,11 +11,11 @@ import redis.asyncio as aioredis
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB's retry_after deprecation warning fails -W error
 
-from bot.demo.feedserver import FeedServer  # noqa: E402
-from bot.store import Store  # noqa: E402
-from bot.store.connection import make_client  # noqa: E402
-from bot.store.embedded import EmbeddedRedis  # noqa: E402
-from tests.support.botapi import BotApiEmulator  # noqa: E402  (sets PTB_TIMEDELTA too)
+from bot.demo.feedserver import FeedServer
+from bot.store import Store
+from bot.store.connection import make_client
+from bot.store.embedded import EmbeddedRedis
+from tests.support.botapi import BotApiEmulator
 
 EXTERNAL_REDIS_ENV = "ALERTBOT_TEST_REDIS_URL"
 RETENTION = 3600
@@ -23,7 +23,7 @@ RETENTION = 3600
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """A real Redis server for the whole run: ALERTBOT_TEST_REDIS_URL, else a throwaway embedded one."""
+    """A real Redis server for the run: ALERTBOT_TEST_REDIS_URL, else a throwaway embedded one."""
     external = os.environ.get(EXTERNAL_REDIS_ENV)
     if external:
         yield external

@@ -77,7 +77,9 @@ def test_server_dies_with_a_killed_parent() -> None:
         "import time; from bot.store.embedded import EmbeddedRedis\n"
         "s = EmbeddedRedis(None).start(); print(s.pid, flush=True); time.sleep(60)\n"
     )
-    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as parent:
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    ) as parent:
         assert parent.stdout is not None
         server_pid = int(parent.stdout.readline())
         assert _alive(server_pid)

@@ -26,7 +26,7 @@ def test_lead(text: str, expected: str) -> None:
 
 
 def test_long_sentence_cut_at_clause() -> None:
-    """A first sentence over the limit is cut at a clause (Arabic comma included) with an ellipsis."""
+    """A first sentence over the limit is cut at a clause (Arabic comma too), with an ellipsis."""
     sentence = "دوى انفجاران في أكبر قاعدة، " + "كلمة " * 80
     result = lead(sentence, max_chars=300)
     assert len(result) <= 300

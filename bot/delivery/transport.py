@@ -39,9 +39,10 @@ class Transport(Protocol):
 class TelegramTransport:
     """Sends with python-telegram-bot and turns its errors into the three outcomes above."""
 
-    def __init__(self, bot: Bot, *, link_preview: bool = False) -> None:
-        """Send through `bot`."""
+    def __init__(self, bot: Bot, *, link_preview: bool = False, network_delay: float = 5.0) -> None:
+        """Send through `bot`; after a network error or a 5xx, retry in `network_delay` s."""
         self._bot = bot
+        self._network_delay = network_delay
         self._preview = LinkPreviewOptions(is_disabled=not link_preview)
 
     async def send(self, chat_id: int, html: str) -> None:
@@ -61,7 +62,7 @@ class TelegramTransport:
                 raise ChatGone(exc.message) from None
             raise Rejected(exc.message) from None
         except NetworkError as exc:  # includes TimedOut and Telegram's 5xx answers
-            raise RetryLater(f"network: {exc.message}", 5.0) from None
+            raise RetryLater(f"network: {exc.message}", self._network_delay) from None
 
 
 def _seconds(value: object) -> float:

@@ -1,0 +1,201 @@
+"""The Telegram commands, through python-telegram-bot's real HTTP stack and the Bot API emulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from telegram.ext import Application
+
+from bot.app import build_application, start_bot, stop_bot
+from bot.core.models import Feed, Item
+from bot.store import Store
+from config.settings import Settings
+from handlers import MENU
+from tests.support.botapi import BotApiEmulator
+from tests.support.chat import ask
+
+CHAT = 42
+FEEDS = [
+    Feed(id="wire", name="Levant Wire", url="https://wire.example/rss"),
+    Feed(id="bbc-world", name="BBC World", url="https://bbc.example/rss"),
+    Feed(id="arabi", name="عربي بوست", url="https://arabi.example/rss"),
+]
+
+
+@pytest.fixture
+async def bot(
+    store: Store, emu: BotApiEmulator
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """The bot's Application, polling the emulator, with a three-feed catalog."""
+    await store.catalog.replace(FEEDS)
+    settings = Settings(telegram_token=emu.token, telegram_api_url=emu.base_url, max_rules=3)
+    application = build_application(settings, store)
+    await start_bot(application, poll_interval=0, timeout=1)
+    try:
+        yield application
+    finally:
+        await stop_bot(application)
+
+
+async def test_command_menu_registered(bot: object, emu: BotApiEmulator) -> None:
+    """The command list is registered with setMyCommands at start."""
+    assert [c["command"] for c in emu.commands] == list(MENU)
+    assert all(c["description"] for c in emu.commands)
+
+
+async def test_start(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """/start subscribes the chat to all sources and shows example rules."""
+    answer = await ask(emu, CHAT, "/start")
+    assert "Welcome" in answer.plain_text
+    assert '/watch "US base" drone' in answer.plain_text
+    assert "/watch قاعدة أمريكية مسيرة" in answer.plain_text
+    view = await store.chats.get(CHAT)
+    assert (view.known, view.alerts, view.all_sources) == (True, True, True)
+
+
+async def test_help(bot: object, emu: BotApiEmulator) -> None:
+    """/help lists every command of the menu."""
+    answer = await ask(emu, CHAT, "/help")
+    for command in MENU:
+        if command != "help":
+            assert f"/{command}" in answer.plain_text
+
+
+async def test_watch_rules_unwatch(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """Rules are added, listed with numbers and removed; bad input changes nothing."""
+    await ask(emu, CHAT, "/start")
+    assert "Tell me what to watch for" in (await ask(emu, CHAT, "/watch")).plain_text
+    assert "cannot be used" in (await ask(emu, CHAT, "/watch ?!")).plain_text
+    added = await ask(emu, CHAT, '/watch "US base" drone')
+    assert 'Rule 1 added: "US base" drone' in added.plain_text
+    assert "Read as: all of: base, drone, us" in added.plain_text
+    assert (
+        "already watch that: it is rule 1"
+        in (await ask(emu, CHAT, '/watch "US base" drone')).plain_text
+    )
+    await ask(emu, CHAT, "/watch قاعدة أمريكية مسيرة")
+    listed = await ask(emu, CHAT, "/rules")
+    assert '1. "US base" drone' in listed.plain_text
+    assert "2. قاعدة أمريكية مسيرة" in listed.plain_text
+    assert "Say which rule" in (await ask(emu, CHAT, "/unwatch two")).plain_text
+    assert "There is no rule 7" in (await ask(emu, CHAT, "/unwatch 7")).plain_text
+    assert (await store.chats.get(CHAT)).rules == ('"US base" drone', "قاعدة أمريكية مسيرة")
+    removed = await ask(emu, CHAT, "/unwatch 1")
+    assert 'Removed rule 1: "US base" drone' in removed.plain_text
+    assert (await store.chats.get(CHAT)).rules == ("قاعدة أمريكية مسيرة",)
+
+
+async def test_rule_limit(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """Going over the rule limit is refused and the existing rules stay."""
+    await ask(emu, CHAT, "/start")
+    for word in ("a1", "b2", "c3"):
+        await ask(emu, CHAT, f"/watch {word}")
+    refused = await ask(emu, CHAT, "/watch d4")
+    assert "You have 3 rules, the most" in refused.plain_text
+    assert (await store.chats.get(CHAT)).rules == ("a1", "b2", "c3")
+
+
+async def test_markup_in_user_input_is_escaped(bot: object, emu: BotApiEmulator) -> None:
+    """A rule with HTML characters is echoed safely (the emulator rejects broken HTML)."""
+    await ask(emu, CHAT, "/start")
+    answer = await ask(emu, CHAT, '/watch <b>AT&T</b> "x"')
+    assert 'Rule 1 added: <b>AT&T</b> "x"' in answer.plain_text
+    assert "&lt;b&gt;AT&amp;T&lt;/b&gt;" in answer.text
+
+
+async def test_watch_before_start_warns_alerts_off(bot: object, emu: BotApiEmulator) -> None:
+    """A rule added by a chat that never subscribed says alerts are off."""
+    answer = await ask(emu, CHAT, "/watch drone")
+    assert "Alerts are off" in answer.plain_text
+
+
+async def test_sources_subscribe_unsubscribe(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """Sources can be dropped and added by id or name; unknown names change nothing."""
+    await ask(emu, CHAT, "/start")
+    listed = await ask(emu, CHAT, "/sources")
+    assert listed.plain_text.count("\n✅ ") == 3
+    unknown = await ask(emu, CHAT, "/unsubscribe nosuch")
+    assert "I do not know the source nosuch" in unknown.plain_text
+    assert (await store.chats.get(CHAT)).all_sources
+    dropped = await ask(emu, CHAT, "/unsubscribe BBC World")
+    assert "Stopped: BBC World. You follow 2 source(s)." in dropped.plain_text
+    listed = await ask(emu, CHAT, "/sources")
+    assert "▫️ BBC World (bbc-world)" in listed.plain_text
+    assert "✅ Levant Wire (wire)" in listed.plain_text
+    not_followed = await ask(emu, CHAT, "/unsubscribe bbc-world")
+    assert "You do not follow BBC World" in not_followed.plain_text
+    added = await ask(emu, CHAT, "/subscribe bbc-world")
+    assert "You now follow:" in added.plain_text
+    assert "BBC World" in added.plain_text
+    assert (await store.chats.get(CHAT)).sources == frozenset({"wire", "bbc-world", "arabi"})
+    off = await ask(emu, CHAT, "/unsubscribe")
+    assert "Alerts off" in off.plain_text
+    assert "Alerts are off" in (await ask(emu, CHAT, "/sources")).plain_text
+    on = await ask(emu, CHAT, "/subscribe")
+    assert "Alerts on, from all 3 sources." in on.plain_text
+    assert "no rules yet" in on.plain_text
+    view = await store.chats.get(CHAT)
+    assert (view.alerts, view.all_sources) == (True, True)
+
+
+async def test_subscribe_several_and_drop_all(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """Several sources at once (comma-separated names); dropping the last one says so."""
+    await ask(emu, CHAT, "/unsubscribe wire, bbc-world, arabi")
+    assert (await store.chats.get(CHAT)).sources == frozenset()
+    await ask(emu, CHAT, "/subscribe Levant Wire, عربي بوست")
+    assert (await store.chats.get(CHAT)).sources == frozenset({"wire", "arabi"})
+    last = await ask(emu, CHAT, "/unsubscribe wire arabi")
+    assert "You follow no sources now" in last.plain_text
+
+
+async def test_latest(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """/latest lists the newest items of the chat's sources, newest first, with links."""
+    await ask(emu, CHAT, "/start")
+    assert "Nothing yet" in (await ask(emu, CHAT, "/latest")).plain_text
+    base = datetime(2023, 10, 23, 20, 0, tzinfo=UTC)
+    items = [
+        Item(id=f"wire:{n}", feed_id="wire", title=f"Story {n} <&>", link=f"https://wire.example/{n}",
+             published=base + timedelta(minutes=n))
+        for n in range(7)
+    ] + [Item(id="bbc:x", feed_id="bbc-world", title="BBC story", published=base)]  # fmt: skip
+    await store.items.save(items)
+    await ask(emu, CHAT, "/unsubscribe bbc-world")
+    answer = await ask(emu, CHAT, "/latest")
+    lines = answer.plain_text.splitlines()
+    headlines = [line for line in lines if line.startswith("Story")]
+    assert headlines == [f"Story {n} <&>" for n in (6, 5, 4, 3, 2)]
+    assert "BBC story" not in answer.plain_text
+    assert '<a href="https://wire.example/6">' in answer.text
+    assert "Levant Wire · 23 Oct 2023 20:06 UTC" in answer.plain_text
+
+
+async def test_unknown_command_and_plain_text(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """Unknown commands and plain messages get a short pointer to /help and change nothing."""
+    unknown = await ask(emu, CHAT, "/frobnicate now")
+    assert "I do not know /frobnicate" in unknown.plain_text
+    plain = await ask(emu, CHAT, "hello?")
+    assert "/help" in plain.plain_text
+    assert not (await store.chats.get(CHAT)).known
+
+
+async def test_group_command_with_bot_name(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """In a group, /watch@botname works; plain group chatter gets no answer."""
+    group = -100123
+    answer = await ask(
+        emu, group, f"/watch@{emu.username} drone", user_id=7, chat_type="supergroup"
+    )
+    assert "Rule 1 added: drone" in answer.plain_text
+    emu.send_message(group, "just talking", user_id=7, chat_type="supergroup")
+    await ask(emu, group, "/rules", user_id=7, chat_type="supergroup")
+    texts = [m.plain_text for m in emu.sent(group)]
+    assert len(texts) == 2
+    assert (await store.chats.get(group)).rules == ("drone",)

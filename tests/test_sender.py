@@ -1,0 +1,141 @@
+"""The sender on real parts: the delivery stream in Redis, Telegram's answers from the emulator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from telegram import Bot
+
+from bot.core.models import Delivery, Feed, Item
+from bot.delivery.sender import Sender
+from bot.delivery.transport import TelegramTransport
+from bot.store import Store
+from tests.support.botapi import ApiError, BotApiEmulator
+
+CHAT = 501
+ITEM = Item(
+    id="wire:1",
+    feed_id="wire",
+    title="Drones <hit> US base & more",
+    summary='Two "drones" hit the base. Officials said more. A third sentence.',
+    link="https://wire.example/a?x=1&y=<2>",
+    published=datetime(2023, 10, 23, 21, 58, tzinfo=UTC),
+)
+
+
+@pytest.fixture
+async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
+    """A python-telegram-bot Bot talking to the emulator."""
+    async with Bot(emu.token, base_url=emu.api_base_url, base_file_url=emu.file_base_url) as bot:
+        yield bot
+
+
+@pytest.fixture
+async def sender(store: Store, bot: Bot) -> Sender:
+    """A sender with one stored item, one started chat, and quick network retries."""
+    await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
+    await store.items.save([ITEM])
+    await store.chats.start(CHAT)
+    return Sender(store, TelegramTransport(bot, network_delay=0.1), consumer="test")
+
+
+async def queue(store: Store, *chat_ids: int) -> None:
+    """Queue a delivery of ITEM to each chat."""
+    await store.deliveries.enqueue(
+        [Delivery(chat_id=c, item_id=ITEM.id, rule="US base drone") for c in chat_ids]
+    )
+
+
+async def test_alert_is_sent_as_valid_html_and_acked(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """An alert carries headline, lead, source, time, link and rule, escaped; then it is acked."""
+    await queue(store, CHAT)
+    assert await sender.drain() == 1
+    (message,) = emu.sent(CHAT)
+    assert message.parse_mode == "HTML"
+    assert message.link_preview_disabled
+    lines = message.plain_text.splitlines()
+    assert lines[0] == "Drones <hit> US base & more"
+    assert 'Two "drones" hit the base. Officials said more.' in message.plain_text
+    assert "A third sentence" not in message.plain_text
+    assert "Levant Wire · 23 Oct 2023 21:58 UTC" in message.plain_text
+    assert "Rule: US base drone" in message.plain_text
+    assert 'href="https://wire.example/a?x=1&amp;y=&lt;2&gt;"' in message.text
+    assert await store.deliveries.backlog() == 0
+
+
+async def test_duplicate_entries_send_once(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """The same (chat, item) queued twice, as after a poller crash, reaches the chat once."""
+    await queue(store, CHAT, CHAT)
+    await sender.drain()
+    assert len(emu.sent(CHAT)) == 1
+    assert await store.deliveries.backlog() == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ApiError.blocked(), ApiError.kicked(), ApiError.deactivated(), ApiError.chat_not_found()],
+)
+async def test_gone_chat_is_deactivated(
+    sender: Sender, store: Store, emu: BotApiEmulator, error: ApiError
+) -> None:
+    """When Telegram says the chat is gone, the chat stops getting alerts and the entry is acked."""
+    emu.fail("sendMessage", error, chat_id=CHAT)
+    await queue(store, CHAT)
+    await sender.drain()
+    assert emu.sent(CHAT) == []
+    assert not (await store.chats.get(CHAT)).active
+    assert await store.deliveries.backlog() == 0
+    await queue(store, CHAT)  # a later alert is dropped without calling Telegram
+    calls = len(emu.calls("sendMessage"))
+    await sender.drain()
+    assert len(emu.calls("sendMessage")) == calls
+
+
+async def test_flood_limit_waits_and_retries(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """A 429 with retry_after is waited out, then the alert is sent exactly once."""
+    emu.fail("sendMessage", ApiError.retry_after(1), chat_id=CHAT)
+    await queue(store, CHAT)
+    started = time.monotonic()
+    await sender.drain()
+    assert time.monotonic() - started >= 1.0
+    assert len(emu.sent(CHAT)) == 1
+    assert await store.deliveries.backlog() == 0
+
+
+async def test_telegram_down_retries(sender: Sender, store: Store, emu: BotApiEmulator) -> None:
+    """502 and 500 answers leave the entry pending; it is sent once Telegram answers again."""
+    emu.fail("sendMessage", ApiError.bad_gateway(), chat_id=CHAT)
+    emu.fail("sendMessage", ApiError.server_error(), chat_id=CHAT)
+    await queue(store, CHAT)
+    await sender.drain()
+    assert len(emu.sent(CHAT)) == 1
+    assert len(emu.calls("sendMessage")) == 3
+
+
+async def test_one_bad_chat_does_not_block_others(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """A blocked chat is skipped and the other chats still get their alerts."""
+    for chat in (502, 503):
+        await store.chats.start(chat)
+    emu.fail("sendMessage", ApiError.blocked(), chat_id=502)
+    await queue(store, CHAT, 502, 503)
+    await sender.drain()
+    assert [len(emu.sent(c)) for c in (CHAT, 502, 503)] == [1, 0, 1]
+
+
+async def test_expired_item_is_dropped(sender: Sender, store: Store, emu: BotApiEmulator) -> None:
+    """A delivery whose item expired is acknowledged without sending."""
+    await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:gone", rule="x")])
+    await sender.drain()
+    assert emu.sent(CHAT) == []
+    assert await store.deliveries.backlog() == 0

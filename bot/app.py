@@ -28,7 +28,7 @@ from handlers.fallback import on_error
 
 log = logging.getLogger(__name__)
 
-START_ATTEMPTS = 5
+START_ATTEMPTS = 4  # about 7 s of retries before giving up at start
 
 
 def build_application(

@@ -1,0 +1,102 @@
+"""The `alertbot` command: the demo, and one clear line with a non-zero exit for bad input."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.demo.run import DEMO_CHAT, run_demo
+from bot.feeds.parse import detect_lang
+from config.settings import Settings
+from tests.support import process
+from tests.support.botapi import BotApiEmulator
+
+
+async def test_demo_alerts_in_both_languages() -> None:
+    """The demo primes the sample feeds, then prints English and Arabic alerts as sent."""
+    out = io.StringIO()
+    result = await run_demo(Settings(), out)
+    assert result.recorded > 0
+    assert result.alerts, out.getvalue()
+    assert {chat for chat, _ in result.alerts} == {DEMO_CHAT}
+    langs = {detect_lang(html.splitlines()[0]) for _, html in result.alerts}
+    assert langs == {"en", "ar"}
+    printed = out.getvalue()
+    for _, html in result.alerts:
+        assert html in printed
+    assert "a new feed's backlog never alerts" in printed
+
+
+def test_demo_command(tmp_path: Path) -> None:
+    """`alertbot` without a token runs the demo and exits 0."""
+    done = process.run([], process.clean_env(), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "sendMessage chat_id=1001 parse_mode=HTML" in done.stdout
+    assert "قاعدة أمريكية" in done.stdout
+    assert "US base" in done.stdout
+    assert done.stderr == ""
+
+
+def _one_line_failure(done: subprocess.CompletedProcess[str], code: int, text: str) -> None:
+    assert done.returncode == code
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("alertbot: ")
+    assert text in last
+
+
+@pytest.mark.parametrize(
+    ("settings", "code", "text"),
+    [
+        ({"poll_interval": "often"}, 2, "invalid setting ALERTBOT_POLL_INTERVAL"),
+        ({"redis_url": "localhost"}, 2, "invalid setting ALERTBOT_REDIS_URL"),
+        ({"telegram_token": "abc"}, 2, "invalid setting ALERTBOT_TELEGRAM_TOKEN"),
+        ({}, 2, "ALERTBOT_TELEGRAM_TOKEN is not set"),
+    ],
+)
+def test_bad_settings(tmp_path: Path, settings: dict[str, str], code: int, text: str) -> None:
+    """Invalid settings stop `alertbot run` with one line naming the variable."""
+    done = process.run(["run"], process.clean_env(**settings), tmp_path)
+    _one_line_failure(done, code, text)
+
+
+def test_bad_catalog(tmp_path: Path, emu: BotApiEmulator, redis_url: str) -> None:
+    """A catalog that does not parse stops the bot with one line naming the file."""
+    catalog = tmp_path / "feeds.toml"
+    catalog.write_text("[[feeds]\n", encoding="utf-8")
+    done = process.run(["run"], process.bot_env(emu, redis_url, catalog), tmp_path)
+    _one_line_failure(done, 2, f"feed catalog {catalog} is not valid TOML")
+
+
+def test_unreachable_redis(tmp_path: Path, emu: BotApiEmulator) -> None:
+    """A Redis URL nobody answers on stops the bot with one line naming the URL (no password)."""
+    catalog = Path(__file__).parents[1] / "config" / "feeds.toml"
+    env = process.bot_env(emu, "redis://:hunter2@127.0.0.1:1/0", catalog)
+    done = process.run(["run"], env, tmp_path)
+    _one_line_failure(done, 1, "cannot reach Redis at redis://:***@127.0.0.1:1/0")
+    assert "hunter2" not in done.stderr
+
+
+def test_wrong_token(tmp_path: Path, emu: BotApiEmulator, redis_url: str) -> None:
+    """A token Telegram rejects stops the bot with one line, and the token is never printed."""
+    catalog = Path(__file__).parents[1] / "config" / "feeds.toml"
+    env = process.bot_env(emu, redis_url, catalog, telegram_token="999:wrong-token-value")
+    done = process.run(["run"], env, tmp_path)
+    _one_line_failure(done, 1, "Telegram rejected the bot token")
+    assert "wrong-token-value" not in done.stderr
+
+
+def test_unreachable_telegram(tmp_path: Path, redis_url: str) -> None:
+    """A Bot API server that cannot be reached is retried, then reported in one line."""
+    catalog = Path(__file__).parents[1] / "config" / "feeds.toml"
+    env = process.clean_env(
+        telegram_token="123:abc",
+        telegram_api_url="http://127.0.0.1:1",
+        redis_url=redis_url,
+        feeds=str(catalog),
+    )
+    done = process.run(["run"], env, tmp_path, timeout=90)
+    _one_line_failure(done, 1, "cannot reach Telegram")

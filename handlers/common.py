@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from telegram import Update
+from telegram.constants import MessageLimit
 from telegram.ext import ContextTypes
 
 from bot.core.models import ChatView, Feed, find_feed
@@ -47,10 +48,32 @@ def chat_id(update: Update) -> int:
 
 
 async def reply(update: Update, html: str) -> None:
-    """Answer in the chat the update came from (HTML, no link previews: see the app's Defaults)."""
+    """Answer in the chat (HTML, no previews: the app's Defaults), split if longer than allowed."""
     message = update.effective_message
     if message is not None:
-        await message.reply_text(html, do_quote=False)
+        for part in split_message(html):
+            await message.reply_text(part, do_quote=False)
+
+
+def split_message(html: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split HTML at line ends into parts of at most `limit` characters.
+
+    Every line the bot writes closes its own tags, so each part is valid HTML on its own.
+    """
+    lines: list[str] = []
+    for line in html.split("\n"):
+        # No line the bot writes comes near the limit; cutting one keeps the rest deliverable.
+        lines.extend(line[i : i + limit] for i in range(0, max(len(line), 1), limit))
+    parts: list[str] = []
+    current = ""
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    parts.append(current)
+    return [part for part in parts if part.strip()]
 
 
 def resolve_sources(feeds: list[Feed], raw: str) -> tuple[list[Feed], list[str]]:

@@ -14,6 +14,7 @@ from bot.core.models import Feed, Item
 from bot.store import Store
 from config.settings import Settings
 from handlers import MENU
+from handlers.common import split_message
 from tests.support.botapi import BotApiEmulator
 from tests.support.chat import ask
 
@@ -199,3 +200,34 @@ async def test_group_command_with_bot_name(bot: object, emu: BotApiEmulator, sto
     texts = [m.plain_text for m in emu.sent(group)]
     assert len(texts) == 2
     assert (await store.chats.get(group)).rules == ("drone",)
+
+
+async def test_long_rule_list_is_split(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """A rule list longer than one Telegram message arrives as several valid messages."""
+    await store.chats.start(CHAT)
+    rules = [f"rule{n:02d} " + "word " * 58 for n in range(50)]
+    for rule in rules:
+        await store.chats.add_rule(CHAT, rule.strip(), 100)
+    emu.send_message(CHAT, "/rules")
+    await emu.wait_for(
+        lambda: sum(m.plain_text.count("rule") for m in emu.sent(CHAT)) >= 50, what="all rules"
+    )
+    messages = emu.sent(CHAT)
+    assert len(messages) > 1
+    assert all(len(m.text) <= 4096 for m in messages)
+    joined = "\n".join(m.plain_text for m in messages)
+    assert all(f"{n}. rule{n - 1:02d}" in joined for n in range(1, 51))
+
+
+@pytest.mark.parametrize(
+    ("html", "limit", "parts"),
+    [
+        ("a\nb\nc", 10, ["a\nb\nc"]),
+        ("aaaa\nbbbb\ncccc", 9, ["aaaa\nbbbb", "cccc"]),
+        ("<b>x</b>\n<b>y</b>", 8, ["<b>x</b>", "<b>y</b>"]),
+        ("", 10, []),
+    ],
+)
+def test_split_message(html: str, limit: int, parts: list[str]) -> None:
+    """Long answers split at line ends, each part within the limit."""
+    assert split_message(html, limit) == parts

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from telegram import Bot
@@ -13,6 +15,8 @@ from bot.core.models import Delivery, Feed, Item
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
 from bot.store import Store
+from bot.store.connection import make_client
+from bot.store.embedded import EmbeddedRedis
 from tests.support.botapi import ApiError, BotApiEmulator
 
 CHAT = 501
@@ -139,3 +143,38 @@ async def test_expired_item_is_dropped(sender: Sender, store: Store, emu: BotApi
     await sender.drain()
     assert emu.sent(CHAT) == []
     assert await store.deliveries.backlog() == 0
+
+
+async def test_sender_survives_a_redis_restart(
+    tmp_path: Path, emu: BotApiEmulator, bot: Bot
+) -> None:
+    """While Redis is down the sender keeps retrying; once it is back, queued alerts go out."""
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    client = make_client(server.url)
+    store = Store(client, retention_seconds=3600)
+    stop = asyncio.Event()
+    try:
+        await store.catalog.replace(
+            [Feed(id="wire", name="Levant Wire", url="https://wire.example/")]
+        )
+        await store.items.save([ITEM])
+        await store.chats.start(CHAT)
+        sender = Sender(store, TelegramTransport(bot), consumer="resilient")
+        task = asyncio.create_task(sender.run(stop, block_ms=100))
+        await queue(store, CHAT)
+        await emu.wait_sent(CHAT, 1)
+        server.kill()
+        await asyncio.sleep(1.5)  # the sender meets a dead socket and backs off
+        assert not task.done()
+        server.start()
+        await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id=ITEM.id, rule="after")])
+        await store.items.save([ITEM.model_copy(update={"id": "wire:2"})])
+        await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:2", rule="after")])
+        await emu.wait_sent(CHAT, 2, timeout=15)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert len(emu.sent(CHAT)) == 2
+    finally:
+        stop.set()
+        await client.aclose()
+        server.stop()

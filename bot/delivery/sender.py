@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 50
 RECLAIM_IDLE_MS = 60_000  # a delivery unacked this long belonged to a sender that died
+MAX_RETRY_DELAY = 30.0
 
 
 def consumer_name() -> str:
@@ -35,10 +37,22 @@ class Sender:
         self.sent = 0
 
     async def run(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
-        """Send until `stop` is set."""
-        await self._store.deliveries.ensure_group()
+        """Send until `stop` is set; while Redis is away, wait and try again."""
+        delay = 0.0
+        group_ready = False  # a Redis that restarted without its data lost the group too
         while not stop.is_set():
-            await self.step(block_ms)
+            try:
+                if not group_ready:
+                    await self._store.deliveries.ensure_group()
+                    group_ready = True
+                await self.step(block_ms)
+                delay = 0.0
+            except Exception:  # Redis away or a bug: log it, back off, keep the sender alive
+                group_ready = False
+                delay = min(MAX_RETRY_DELAY, max(0.5, delay * 2))
+                log.exception("sender step failed; retrying in %.1f s", delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
 
     async def step(self, block_ms: int | None) -> int:
         """One round: retry our unacked entries, take over abandoned ones, then read new ones."""

@@ -132,9 +132,8 @@ class Poller:
         # and the sender's per-(chat, item) marker stops a second copy.
         await store.items.mark_seen(new)
         await store.feeds.record_success(
-            feed.id, now, etag=result.etag, last_modified=result.last_modified,
-            new_items=len(new), primed=True,
-        )  # fmt: skip
+            feed.id, now, etag=result.etag, last_modified=result.last_modified, new_items=len(new)
+        )
         return FeedReport(
             feed_id=feed.id, new_items=len(new), deliveries=len(deliveries), primed=not state.primed
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -64,8 +65,6 @@ async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> DemoResult:
         raw = (
             (folder / "feeds.toml").read_text(encoding="utf-8").replace("{server}", server.base_url)
         )
-        import tomllib
-
         feeds = parse_catalog(tomllib.loads(raw), str(folder / "feeds.toml"))
         _publish(server, folder, snapshot=1, feed_ids=[f.id for f in feeds])
         async with open_redis(None, None) as handle:  # throwaway: the demo never touches real data

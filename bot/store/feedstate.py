@@ -34,14 +34,13 @@ class FeedStateRepo:
         etag: str | None,
         last_modified: str | None,
         new_items: int,
-        primed: bool,
     ) -> None:
-        """A poll worked: store the validators, reset the error count."""
+        """A poll worked: the feed is primed, its validators stored, its error count reset."""
         key = keys.feed_state(feed_id)
         mapping: dict[FieldT, EncodableT] = {
             "last_ok": now.isoformat(),
             "errors": "0",
-            "primed": "1" if primed else "0",
+            "primed": "1",
         }
         async with self._r.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=mapping)

@@ -14,12 +14,14 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, Defaults
 
+from bot.core.rules import RuleCompiler
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
 from bot.errors import ConfigError, TelegramSetupError
 from bot.feeds.catalog import load_catalog
 from bot.feeds.fetch import Fetcher
 from bot.pipeline import Poller
+from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
 from config.settings import Settings
 from handlers import bot_commands, build_handlers
@@ -32,7 +34,7 @@ START_ATTEMPTS = 4  # about 7 s of retries before giving up at start
 
 
 def build_application(
-    settings: Settings, store: Store
+    settings: Settings, store: Store, compiler: RuleCompiler
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The python-telegram-bot Application with our handlers, defaults and rate limiter."""
     if settings.telegram_token is None:
@@ -53,7 +55,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=2))
         .build()
     )
-    application.bot_data[SERVICES_KEY] = Services(store=store, settings=settings)
+    application.bot_data[SERVICES_KEY] = Services(store=store, settings=settings, compiler=compiler)
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     return application
@@ -61,19 +63,21 @@ def build_application(
 
 async def run(settings: Settings) -> None:
     """Run every role in this process until SIGINT or SIGTERM."""
-    catalog = load_catalog(settings.feeds)  # fail on a bad catalog before starting anything
+    # A bad catalog or synonyms file fails here, before anything is started.
+    catalog = load_catalog(settings.feeds)
+    compiler = compiler_for(settings)
     async with open_redis(settings.redis_url, settings.data_dir) as handle:
         store = Store(handle.client, retention_seconds=settings.retention_seconds)
         await store.catalog.replace(catalog)
         await store.deliveries.ensure_group()
-        application = build_application(settings, store)
+        application = build_application(settings, store, compiler)
         fetcher = Fetcher(timeout=settings.http_timeout)
         stop = _stop_on_signals()
         try:
             try:
                 await start_bot(application)
                 log.info("bot @%s running with %d feeds", application.bot.username, len(catalog))
-                poller = Poller(store, fetcher, concurrency=settings.fetch_concurrency)
+                poller = Poller(store, fetcher, compiler, concurrency=settings.fetch_concurrency)
                 sender = Sender(store, TelegramTransport(application.bot))
                 await _run_until_stopped(
                     stop, poller.run(settings.poll_interval, stop), sender.run(stop)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from bot import __version__
 from bot.errors import AlertbotError, ConfigError
@@ -27,12 +28,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="local demo: sample feeds, a throwaway embedded Redis, alerts printed"
     )
+    match = commands.add_parser(
+        "match",
+        help="test rules offline: which rules (by line) match which items",
+        description="Print, for each item of ITEMS (JSON lines with id, title, summary and an "
+        'optional source), one line {"id": ..., "rules": [matching rule line numbers]}.',
+    )
+    match.add_argument("--rules", type=Path, required=True, help="one rule per line")
+    match.add_argument("--items", type=Path, required=True, help="JSON lines")
+    choice = match.add_mutually_exclusive_group()
+    choice.add_argument("--synonyms", type=Path, help="a synonyms file instead of the default")
+    choice.add_argument("--no-synonyms", action="store_true", help="no synonyms at all")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for bad settings, 1 for other failures)."""
     args = build_parser().parse_args(argv)
+    if args.command == "match":
+        return _match(args)
     try:
         settings = load_settings()
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
@@ -54,6 +68,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def _match(args: argparse.Namespace) -> int:
+    """`alertbot match`: exit 2 with one line on stderr for any unusable input."""
+    from bot.matchcli import run_match
+    from bot.rulebook import load_synonyms
+
+    try:
+        synonyms = load_synonyms("none" if args.no_synonyms else args.synonyms or "default")
+        run_match(args.rules, args.items, synonyms)
+    except AlertbotError as exc:
+        print(f"alertbot match: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.core.matching import RuleIndex
+from bot.core.document import source_text
+from bot.core.matching import RuleIndex, TermStats
 from bot.core.models import Delivery, Feed, Item
+from bot.core.rules import RuleCompiler
 from bot.errors import FeedError
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
@@ -69,20 +71,23 @@ class Poller:
         self,
         store: Store,
         fetcher: Fetcher,
+        compiler: RuleCompiler,
         *,
         concurrency: int = 10,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """Poll with `fetcher`, at most `concurrency` feeds at once."""
+        """Poll with `fetcher`, `concurrency` feeds at a time; compile rules with `compiler`."""
         self._store = store
         self._fetcher = fetcher
+        self._compiler = compiler
+        self._stats = TermStats()  # which words are common, learnt from the items seen
         self._limit = asyncio.Semaphore(concurrency)
         self._clock = clock
 
     async def poll_all(self) -> PollReport:
         """Poll every feed of the catalog once; a failing feed never stops the others."""
         feeds = await self._store.catalog.all()
-        index = RuleIndex(await self._store.chats.subscribers())
+        index = RuleIndex(await self._store.chats.subscribers(), self._compiler, self._stats)
         reports = await asyncio.gather(*(self._guarded(feed, index) for feed in feeds))
         report = PollReport(feeds=list(reports))
         log.info(
@@ -126,7 +131,7 @@ class Poller:
         # Oldest first, so alerts go out in the order things happened.
         new.sort(key=lambda item: item.published)
         await store.items.save(new)
-        deliveries = self._deliveries(new, index) if state.primed else []
+        deliveries = self._deliveries(feed, new, index) if state.primed else []
         await store.deliveries.enqueue(deliveries)
         # Marked seen only after the alerts are queued: a crash in between re-queues them,
         # and the sender's per-(chat, item) marker stops a second copy.
@@ -139,9 +144,9 @@ class Poller:
         )
 
     @staticmethod
-    def _deliveries(items: list[Item], index: RuleIndex) -> list[Delivery]:
+    def _deliveries(feed: Feed, items: list[Item], index: RuleIndex) -> list[Delivery]:
         return [
-            Delivery(chat_id=hit.chat_id, item_id=item.id, rule=hit.rule.text)
+            Delivery(chat_id=hit.chat_id, item_id=item.id, rule=hit.text)
             for item in items
-            for hit in index.match(item)
+            for hit in index.match(item, source_text(feed.name, feed.url, item.link))
         ]

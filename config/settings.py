@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     retention_days: float = Field(default=14.0, gt=0, le=365)
     max_rules: int = Field(default=50, ge=1, le=10_000)
+    max_rule_chars: int = Field(default=300, ge=20, le=5_000)
+    max_rule_terms: int = Field(default=30, ge=1, le=500)
+    synonyms: str = "default"  # "default", "none", or the path of a synonyms file
     fetch_concurrency: int = Field(default=10, ge=1, le=500)
     http_timeout: float = Field(default=20.0, gt=0, le=300)
 
@@ -81,6 +84,16 @@ class Settings(BaseSettings):
     def _feeds_exists(cls, value: Path) -> Path:
         if not value.is_file():
             raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("synonyms")
+    @classmethod
+    def _synonyms(cls, value: str) -> str:
+        value = value.strip() or "default"
+        if value.casefold() in ("default", "none"):
+            return value.casefold()
+        if not Path(value).is_file():
+            raise ValueError(f"no such file: {value} (or use 'default' or 'none')")
         return value
 
     @field_validator("admins", mode="before")

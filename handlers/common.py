@@ -9,6 +9,7 @@ from telegram.constants import MessageLimit
 from telegram.ext import ContextTypes
 
 from bot.core.models import ChatView, Feed, find_feed
+from bot.core.rules import RuleCompiler
 from bot.store import Store
 from config.settings import Settings
 
@@ -18,10 +19,11 @@ LATEST_COUNT = 5
 
 @dataclass(frozen=True)
 class Services:
-    """The store and settings, put in the Application's bot_data by the app."""
+    """The store, settings and rule compiler, put in the Application's bot_data by the app."""
 
     store: Store
     settings: Settings
+    compiler: RuleCompiler
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.core.rules import compile_rule
+from bot.core.document import analyze, source_text
+from bot.core.rules import Rule
+from bot.delivery.render import render_item_line
 from bot.errors import RuleError
 from bot.store.chats import AddOutcome
-from config.texts import text
-from handlers.common import argument, chat_id, reply, services
+from config.texts import Html, text
+from handlers.common import Services, argument, chat_id, followed_ids, reply, services
+
+PREVIEW_ITEMS = 200
 
 
 async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,7 +24,7 @@ async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, text("watch.usage"))
         return
     try:
-        rule = compile_rule(raw)
+        rule = svc.compiler.compile(raw)
     except RuleError as exc:
         await reply(update, text("watch.invalid", reason=str(exc)))
         return
@@ -33,10 +37,34 @@ async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, text("watch.limit", count=result.number))
         return
     answer = text("watch.added", number=result.number, rule=rule.text, reading=rule.describe())
+    answer += "\n" + await preview(svc, cid, rule)
     chat = await svc.store.chats.get(cid)
     if not chat.known or not chat.alerts:
         answer += text("watch.alerts_off")
     await reply(update, answer)
+
+
+async def preview(svc: Services, cid: int, rule: Rule) -> str:
+    """How many of the chat's latest items the rule would have matched, and the newest one."""
+    feeds = await svc.store.catalog.all()
+    chat = await svc.store.chats.get(cid)
+    items = await svc.store.items.latest(followed_ids(chat, feeds), PREVIEW_ITEMS)
+    by_id = {f.id: f for f in feeds}
+    matched = [
+        item
+        for item in items
+        if (feed := by_id.get(item.feed_id)) is not None
+        and rule.matches(
+            analyze(item.title, item.summary, source_text(feed.name, feed.url, item.link))
+        )
+    ]
+    if not items:
+        return text("watch.preview_empty")
+    if not matched:
+        return text("watch.preview_none", total=len(items))
+    newest = matched[0]
+    example = render_item_line(newest, by_id[newest.feed_id].name)
+    return text("watch.preview", count=len(matched), total=len(items), example=Html(example))
 
 
 async def unwatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,6 +11,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, start_bot, stop_bot
 from bot.core.models import Feed, Item
+from bot.rulebook import compiler_for
 from bot.store import Store
 from config.settings import Settings
 from handlers import MENU
@@ -33,7 +34,7 @@ async def bot(
     """The bot's Application, polling the emulator, with a three-feed catalog."""
     await store.catalog.replace(FEEDS)
     settings = Settings(telegram_token=emu.token, telegram_api_url=emu.base_url, max_rules=3)
-    application = build_application(settings, store)
+    application = build_application(settings, store, compiler_for(settings))
     await start_bot(application, poll_interval=0, timeout=1)
     try:
         yield application
@@ -70,9 +71,13 @@ async def test_watch_rules_unwatch(bot: object, emu: BotApiEmulator, store: Stor
     await ask(emu, CHAT, "/start")
     assert "Tell me what to watch for" in (await ask(emu, CHAT, "/watch")).plain_text
     assert "cannot be used" in (await ask(emu, CHAT, "/watch ?!")).plain_text
+    bad = await ask(emu, CHAT, '/watch drone "US base')
+    assert "That rule cannot be used: line 1, col 7: missing closing quote" in bad.plain_text
     added = await ask(emu, CHAT, '/watch "US base" drone')
     assert 'Rule 1 added: "US base" drone' in added.plain_text
-    assert "Read as: all of: base, drone, us" in added.plain_text
+    assert 'Read as: "(US|USA|american|امريكي' in added.plain_text
+    assert "AND (drone | UAV |" in added.plain_text
+    assert "No items from your sources yet" in added.plain_text
     assert (
         "already watch that: it is rule 1"
         in (await ask(emu, CHAT, '/watch "US base" drone')).plain_text
@@ -231,3 +236,23 @@ async def test_long_rule_list_is_split(bot: object, emu: BotApiEmulator, store: 
 def test_split_message(html: str, limit: int, parts: list[str]) -> None:
     """Long answers split at line ends, each part within the limit."""
     assert split_message(html, limit) == parts
+
+
+async def test_watch_previews_recent_items(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """/watch says how many of the latest items the rule would have matched, and the newest."""
+    await ask(emu, CHAT, "/start")
+    base = datetime(2023, 10, 23, 20, 0, tzinfo=UTC)
+    await store.items.save(
+        [
+            Item(id="wire:1", feed_id="wire", title="Drone hits US base", published=base),
+            Item(id="wire:2", feed_id="wire", title="Oil prices climb",
+                 published=base + timedelta(minutes=1)),
+            Item(id="arabi:3", feed_id="arabi", title="مسيرة تستهدف قاعدة أمريكية",
+                 published=base + timedelta(minutes=2)),
+        ]
+    )  # fmt: skip
+    answer = await ask(emu, CHAT, "/watch drone")
+    assert "It would have matched 2 of the last 3 items; the newest:" in answer.plain_text
+    assert "مسيرة تستهدف قاعدة أمريكية" in answer.plain_text
+    none = await ask(emu, CHAT, "/watch tanker")
+    assert "It would have matched none of the last 3 items." in none.plain_text

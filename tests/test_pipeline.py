@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.models import Feed
+from bot.core.rules import RuleCompiler
 from bot.demo.feedserver import FeedServer
 from bot.feeds.fetch import Fetcher
 from bot.pipeline import Poller
@@ -51,7 +52,7 @@ async def test_first_poll_records_without_alerting(
     """A new feed's existing entries are stored for /latest but never alert."""
     await setup(store, feed_server, "wire")
     await watcher(store, 1, "drone")
-    report = await Poller(store, fetcher).poll_all()
+    report = await Poller(store, fetcher, RuleCompiler()).poll_all()
     assert report.feeds[0].primed
     assert (report.new_items, report.deliveries) == (1, 0)
     assert [i.title for i in await store.items.latest(["wire"], 5)] == [OLD.title]
@@ -66,7 +67,7 @@ async def test_new_items_alert_matching_chats_once(
     await watcher(store, 1, "US base drone")
     await watcher(store, 2, "oil")
     await watcher(store, 3, "drone", sources=["other"])
-    poller = Poller(store, fetcher)
+    poller = Poller(store, fetcher, RuleCompiler())
     await poller.poll_all()
     feed_server.set("/wire.xml", rss([OLD, MATCH, OTHER]))
     report = await poller.poll_all()
@@ -77,7 +78,7 @@ async def test_new_items_alert_matching_chats_once(
         (1, "US base drone"),
         (2, "oil"),
     ]
-    again = await Poller(store, fetcher).poll_all()  # a restarted poller
+    again = await Poller(store, fetcher, RuleCompiler()).poll_all()  # a restarted poller
     assert (again.new_items, again.deliveries) == (0, 0)
 
 
@@ -86,7 +87,7 @@ async def test_unchanged_feed_is_not_parsed(
 ) -> None:
     """The second poll of an unchanged feed sends the validators and gets a 304."""
     await setup(store, feed_server, "wire")
-    poller = Poller(store, fetcher)
+    poller = Poller(store, fetcher, RuleCompiler())
     await poller.poll_all()
     report = await poller.poll_all()
     assert report.feeds[0].not_modified
@@ -108,7 +109,7 @@ async def test_failing_feed_does_not_stop_others(
     ]
     await store.catalog.replace([*feeds, *broken])
     await watcher(store, 1, "drone")
-    poller = Poller(store, fetcher)
+    poller = Poller(store, fetcher, RuleCompiler())
     await poller.poll_all()
     feed_server.set("/good.xml", rss([OLD, MATCH]))
     report = await poller.poll_all()
@@ -129,7 +130,7 @@ async def test_alerts_are_queued_oldest_first(
     """Several new items alert in the order they were published."""
     await setup(store, feed_server, "wire")
     await watcher(store, 1, "*")
-    poller = Poller(store, fetcher)
+    poller = Poller(store, fetcher, RuleCompiler())
     await poller.poll_all()
     feed_server.set("/wire.xml", rss([OLD, OTHER, MATCH]))
     await poller.poll_all()

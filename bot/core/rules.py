@@ -1,65 +1,467 @@
-"""Watch rules: parsing a rule text and checking it against an item.
+"""Watch rules: the rule language, parsed with errors that say where, compiled once.
 
-The skeleton's rule language: the words of a rule must all appear in the item's headline or
-summary (AND), compared after analysis; quotes and '+' are accepted and read as AND; a rule of
-just `*` follows every item. The full language (phrases, OR, NOT, prefixes, NEAR) replaces this
-module without changing its two entry points, `compile_rule` and `Rule.matches`.
+The rule language
+=================
+
+A rule says which items a chat wants. Words are compared after analysis (see analysis.py):
+case, accents, Arabic diacritics and spelling variants, plurals and Arabic attached words
+do not matter, so `drone` finds "Drones" and مسيرة finds بمسيرات.
+
+    drone base              both words, anywhere in the headline or summary (AND)
+    drone + base            the same; `+` and `AND` may be written between parts
+    "US base"               a phrase: the words next to each other, in this order
+    drone OR UAV            either word; `|` is the same as OR
+    drone -exercise         without the word; `NOT exercise` is the same
+    strik*                  any word starting with "strik" (at least 3 letters before *)
+    drone NEAR/5 base       both, at most 5 words apart, in any order
+    "drone base"~5          the same, written as a phrase with a distance
+    title:drone             only in the headline; title:"US base" and title:(a OR b) too
+    source:bbc              only from a source whose name or web domain has this word
+    (drone OR UAV) base     parentheses group parts
+    *                       every item (`* -sport`: every item without "sport")
+
+Precedence, tightest first: NOT/-, OR, NEAR, AND. So `drone OR UAV base` means
+`(drone OR UAV) AND base`, as in web search; the reply to /watch shows the grouping it read.
+The keywords AND, OR, NOT and NEAR are written in capitals; `near/3` also works; NEAR without
+a number means NEAR/5. Typographic quotes (“ ” « ») work like ".
+
+Distances count word positions: NEAR/1 means side by side. In a phrase with a distance and k
+words, all the words must fall within a window of n + k - 2 positions, in any order (for two
+words: within n words of each other). A phrase never spans the headline and the summary.
+
+Synonyms: a word (or quoted phrase) that belongs to a group of the synonyms file is read as
+any member of its group, in both languages: `drone` also finds UAV, مسيرة and
+"طائرة بدون طيار". A rule word of 2 to 4 capitals (US, UN) does not find the same letters in
+lower case ("us").
+
+Limits (settings): 300 characters and 30 words per rule. A rule must look for something: one
+made only of exclusions is refused.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
-from bot.core.analysis import fold, terms, tokenize
-from bot.core.models import Item
+from bot.core.analysis import display_form, rule_forms, tokenize
+from bot.core.document import Document
+from bot.core.expr import (
+    And,
+    Everything,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Scope,
+    Slot,
+    Term,
+    flatten,
+)
+from bot.core.synonyms import Member, Synonyms
 from bot.errors import RuleError
 
 MAX_RULE_CHARS = 300
 MAX_RULE_TERMS = 30
+MIN_PREFIX = 3
+MAX_DISTANCE = 100
+DEFAULT_NEAR = 5
 MATCH_ALL = "*"
+
+_QUOTES = {'"': '"', "“": "”", "”": "”", "«": "»", "„": "“"}
+_SPECIAL = set('()"|') | set(_QUOTES)
+_NEAR = re.compile(r"^NEAR(?:/(\d+))?$", re.IGNORECASE)
+_FIELDS = ("title", "source")
+
+
+class RuleSyntaxError(RuleError):
+    """A rule that does not parse; says the line, the column and what was expected."""
+
+    def __init__(self, column: int, message: str, line: int = 1) -> None:
+        """Keep where the problem is, for messages and for the CLI's line numbers."""
+        self.line = line
+        self.column = column
+        self.reason = message
+        super().__init__(f"line {line}, col {column}: {message}")
+
+    def on_line(self, line: int) -> RuleSyntaxError:
+        """The same error, placed on line `line` of a rules file."""
+        return RuleSyntaxError(self.column, self.reason, line)
+
+
+# ---- lexer -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
-    """A compiled rule: its text as typed and the terms an item must contain."""
-
+class _Tok:
+    kind: str  # WORD PHRASE LPAREN RPAREN OR AND NOT NEAR FIELD ALL END
     text: str
-    required: frozenset[str]
+    col: int  # 1-based column of the token's first character
+    number: int | None = None  # NEAR distance, phrase slop
+    prefix: bool = False  # a WORD that ended with *
+
+
+def _lex(rule: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    i, n = 0, len(rule)
+    while i < n:
+        ch = rule[i]
+        at_start = i == 0 or rule[i - 1].isspace() or rule[i - 1] == "("
+        if ch.isspace():
+            i += 1
+        elif ch in "()|":
+            kind = {"(": "LPAREN", ")": "RPAREN", "|": "OR"}[ch]
+            tokens.append(_Tok(kind, ch, i + 1))
+            i += 1
+        elif ch in _QUOTES:
+            token, i = _lex_phrase(rule, i)
+            tokens.append(token)
+        elif ch in "-+" and (i + 1 >= n or rule[i + 1].isspace()):
+            if ch == "+":
+                tokens.append(_Tok("AND", ch, i + 1))
+            i += 1  # a lone "-" is punctuation, not an exclusion
+        elif ch in "-+" and at_start:
+            if ch == "-":
+                tokens.append(_Tok("NOT", ch, i + 1))
+            i += 1  # "+word": required, which every plain word already is
+        else:
+            token, i = _lex_word(rule, i)
+            tokens.append(token)
+    tokens.append(_Tok("END", "", n + 1))
+    return tokens
+
+
+def _lex_phrase(rule: str, i: int) -> tuple[_Tok, int]:
+    """A quoted phrase starting at `i`, with its optional ~distance; and where lexing resumes."""
+    opening = rule[i]
+    close = rule.find(_QUOTES[opening], i + 1)
+    if close < 0 and opening != '"':
+        close = rule.find('"', i + 1)  # “mixed" quotes still close
+    if close < 0:
+        raise RuleSyntaxError(i + 1, "missing closing quote")
+    text = rule[i + 1 : close]
+    end = close + 1
+    slop = None
+    if end < len(rule) and rule[end] == "~":
+        digits = re.match(r"\d+", rule[end + 1 :])
+        if not digits:
+            raise RuleSyntaxError(end + 1, "expected a number after ~ (for example ~5)")
+        slop = int(digits.group())
+        end += 1 + len(digits.group())
+    return _Tok("PHRASE", text, i + 1, number=slop), end
+
+
+def _lex_word(rule: str, i: int) -> tuple[_Tok, int]:
+    """A word (or keyword, or field name) starting at `i`; and where lexing resumes."""
+    j = i
+    while j < len(rule) and not rule[j].isspace() and rule[j] not in _SPECIAL:
+        j += 1
+    word = rule[i:j]
+    name, colon, _ = word.partition(":")
+    if colon and name.casefold() in _FIELDS:
+        return _Tok("FIELD", name.casefold(), i + 1), i + len(name) + 1
+    return _word_token(word, i + 1), j
+
+
+def _word_token(word: str, col: int) -> _Tok:
+    if word in ("OR", "AND", "NOT"):
+        return _Tok(word, word, col)
+    near = _NEAR.match(word)
+    if near and (near.group(1) is not None or word == "NEAR"):
+        distance = int(near.group(1)) if near.group(1) is not None else DEFAULT_NEAR
+        if not 1 <= distance <= MAX_DISTANCE:
+            raise RuleSyntaxError(col, f"NEAR needs a distance from 1 to {MAX_DISTANCE}")
+        return _Tok("NEAR", word, col, number=distance)
+    if word == MATCH_ALL:
+        return _Tok("ALL", word, col)
+    star = word.find("*")
+    if star >= 0:
+        if star != len(word) - 1:
+            raise RuleSyntaxError(col + star, "a * may only end a word (prefix*)")
+        stem = word[:-1]
+        letters = sum(ch.isalnum() for ch in stem)
+        if letters < MIN_PREFIX:
+            raise RuleSyntaxError(col, f"a prefix needs at least {MIN_PREFIX} letters before *")
+        return _Tok("WORD", stem, col, prefix=True)
+    return _Tok("WORD", word, col)
+
+
+# ---- parser: tokens -> syntax tree -------------------------------------------------------------
+
+
+@dataclass
+class _Syntax:
+    kind: str  # word phrase all and or not near field
+    col: int
+    text: str = ""
+    prefix: bool = False
+    number: int | None = None
+    parts: list[_Syntax] = field(default_factory=list)
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Tok]) -> None:
+        self.tokens = tokens
+        self.at = 0
 
     @property
-    def matches_everything(self) -> bool:
-        """Whether this rule follows every item (`/watch *`)."""
-        return not self.required
+    def next(self) -> _Tok:
+        return self.tokens[self.at]
 
-    def matches(self, item_terms: frozenset[str]) -> bool:
-        """Whether an item whose folded terms are `item_terms` satisfies the rule."""
-        return self.required <= item_terms
+    def take(self) -> _Tok:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def parse(self) -> _Syntax:
+        if self.next.kind == "END":
+            raise RuleSyntaxError(1, "the rule is empty: write the words to watch for")
+        if self.next.kind in ("OR", "AND", "NEAR"):
+            word = "NEAR" if self.next.kind == "NEAR" else self.next.text
+            raise RuleSyntaxError(self.next.col, f"{word} needs a word, phrase or group before it")
+        tree = self.conjunction()
+        if self.next.kind == "RPAREN":
+            raise RuleSyntaxError(self.next.col, "unexpected ) without a matching (")
+        return tree
+
+    def conjunction(self) -> _Syntax:
+        parts = [self.proximity()]
+        while self.next.kind not in ("END", "RPAREN"):
+            if self.next.kind == "AND":
+                joiner = self.take()
+                self.expect_operand(f"after {joiner.text}")
+            parts.append(self.proximity())
+        return parts[0] if len(parts) == 1 else _Syntax("and", parts[0].col, parts=parts)
+
+    def proximity(self) -> _Syntax:
+        left = self.alternatives()
+        while self.next.kind == "NEAR":
+            near = self.take()
+            self.expect_operand(f"after {near.text}")
+            right = self.alternatives()
+            left = _Syntax("near", near.col, number=near.number, parts=[left, right])
+        return left
+
+    def alternatives(self) -> _Syntax:
+        parts = [self.unary()]
+        while self.next.kind == "OR":
+            joiner = self.take()
+            self.expect_operand(f"after {joiner.text}")
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else _Syntax("or", parts[0].col, parts=parts)
+
+    def unary(self) -> _Syntax:
+        if self.next.kind == "NOT":
+            token = self.take()
+            self.expect_operand(f"after {'NOT' if token.text == 'NOT' else '-'}")
+            return _Syntax("not", token.col, parts=[self.unary()])
+        return self.primary()
+
+    def primary(self) -> _Syntax:
+        token = self.next
+        if token.kind == "FIELD":
+            self.take()
+            self.expect_operand(f"after {token.text}:")
+            inner = self.unary()
+            if _contains_field(inner):
+                raise RuleSyntaxError(token.col, "title: and source: cannot be nested")
+            return _Syntax("field", token.col, text=token.text, parts=[inner])
+        if token.kind == "LPAREN":
+            self.take()
+            if self.next.kind == "RPAREN":
+                raise RuleSyntaxError(token.col, "empty parentheses: put words inside ( )")
+            inner = self.conjunction()
+            if self.next.kind != "RPAREN":
+                raise RuleSyntaxError(token.col, "missing closing parenthesis for this (")
+            self.take()
+            return inner
+        if token.kind in ("WORD", "PHRASE", "ALL"):
+            self.take()
+            kind = {"WORD": "word", "PHRASE": "phrase", "ALL": "all"}[token.kind]
+            return _Syntax(kind, token.col, token.text, token.prefix, token.number)
+        self.expect_operand("here")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def expect_operand(self, where: str) -> None:
+        token = self.next
+        if token.kind in ("WORD", "PHRASE", "ALL", "LPAREN", "NOT", "FIELD"):
+            return
+        if token.kind == "END":
+            raise RuleSyntaxError(token.col, f"expected a word, phrase or group {where}")
+        if token.kind == "RPAREN" and where == "here":
+            raise RuleSyntaxError(token.col, "unexpected ) without a matching (")
+        shown = token.text if token.kind != "NEAR" else "NEAR"
+        raise RuleSyntaxError(token.col, f"expected a word, phrase or group {where}, not {shown}")
+
+
+def _contains_field(tree: _Syntax) -> bool:
+    return tree.kind == "field" or any(_contains_field(p) for p in tree.parts)
+
+
+# ---- compiler: syntax tree -> expression -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A compiled rule: the text as typed, its expression, and how it was read."""
+
+    text: str
+    expr: Node
+
+    @property
+    def key(self) -> object:
+        """Structural identity: equal for rules that mean the same (word order, synonyms)."""
+        return self.expr.key
+
+    def matches(self, doc: Document) -> bool:
+        """Whether an analyzed item satisfies the rule."""
+        return self.expr.matches(doc)
 
     def describe(self) -> str:
-        """How the rule was read, for the user."""
-        if self.matches_everything:
+        """How the rule was read: analyzed words, synonyms and the grouping, spelled out."""
+        if isinstance(self.expr, Everything):
             return "every item"
-        return "all of: " + ", ".join(sorted(self.required))
+        return self.expr.describe()
 
 
-def compile_rule(text: str) -> Rule:
-    """Parse a rule text; raise RuleError with a clear reason when it cannot be used."""
-    text = " ".join(text.split())
-    if not text:
-        raise RuleError("the rule is empty: write the words to watch for, e.g. US base drone")
-    if len(text) > MAX_RULE_CHARS:
-        raise RuleError(f"the rule is {len(text)} characters long; the limit is {MAX_RULE_CHARS}")
-    if text == MATCH_ALL:
-        return Rule(text=text, required=frozenset())
-    words = tokenize(text)
-    if not words:
-        raise RuleError("the rule has no words to look for (only punctuation)")
-    required = frozenset(fold(w) for w in words)
-    if len(required) > MAX_RULE_TERMS:
-        raise RuleError(f"the rule has {len(required)} words; the limit is {MAX_RULE_TERMS}")
-    return Rule(text=text, required=required)
+@dataclass(frozen=True)
+class RuleLimits:
+    """How long a rule may be."""
+
+    max_chars: int = MAX_RULE_CHARS
+    max_terms: int = MAX_RULE_TERMS
 
 
-def item_terms(item: Item) -> frozenset[str]:
-    """The folded terms of an item's headline and summary, computed once per item."""
-    return frozenset(terms(item.title)) | frozenset(terms(item.summary))
+class RuleCompiler:
+    """Parses and compiles rules with one synonyms table and one set of limits."""
+
+    def __init__(self, synonyms: Synonyms | None = None, limits: RuleLimits | None = None) -> None:
+        """Compile with these synonyms (none by default) and limits."""
+        self.synonyms = synonyms or Synonyms.empty()
+        self.limits = limits or RuleLimits()
+
+    def compile(self, text: str) -> Rule:
+        """Parse and compile `text`; raise RuleError saying where and what is wrong."""
+        text = " ".join(text.split())
+        if not text:
+            raise RuleSyntaxError(1, "the rule is empty: write the words to watch for")
+        if len(text) > self.limits.max_chars:
+            raise RuleError(
+                f"the rule is {len(text)} characters long; the limit is {self.limits.max_chars}"
+            )
+        tree = _Parser(_lex(text)).parse()
+        expr = self._node(tree, "text")
+        if expr is None:
+            raise RuleSyntaxError(tree.col, "the rule has no words to look for")
+        terms = expr.terms()
+        if terms > self.limits.max_terms:
+            raise RuleError(f"the rule has {terms} words; the limit is {self.limits.max_terms}")
+        if not expr.has_positive():
+            raise RuleSyntaxError(
+                tree.col,
+                "every OR alternative must look for a word, not only exclude one"
+                if _excluding_alternative(expr)
+                else "the rule only excludes words: add at least one word to look for "
+                "(or * for every item)",
+            )
+        return Rule(text=text, expr=expr)
+
+    def _node(self, tree: _Syntax, scope: Scope) -> Node | None:
+        kind = tree.kind
+        if kind == "all":
+            return Everything()
+        if kind == "word":
+            return self._words(tree, scope, phrase=False)
+        if kind == "phrase":
+            return self._words(tree, scope, phrase=True)
+        if kind == "field":
+            return self._node(tree.parts[0], "title" if tree.text == "title" else "source")
+        parts = [self._node(part, scope) for part in tree.parts]
+        present = [p for p in parts if p is not None]
+        if kind == "not":
+            return Not(present[0]) if present else None
+        if kind == "near":
+            if len(present) < 2:
+                return present[0] if present else None
+            left, right = present
+            for side in (left, right):
+                if not side.positional:
+                    raise RuleSyntaxError(
+                        tree.col, "NEAR works between words, phrases or OR-groups of them"
+                    )
+            return Near(left, right, tree.number or DEFAULT_NEAR)
+        if not present:
+            return None
+        return flatten(Or if kind == "or" else And, present)
+
+    def _words(self, tree: _Syntax, scope: Scope, *, phrase: bool) -> Node | None:
+        tokens = tokenize(tree.text)
+        if not tokens:
+            return None  # punctuation only: nothing to look for here
+        slots: list[Slot] = []
+        for i, token in enumerate(tokens):
+            if tree.prefix and i == len(tokens) - 1:
+                slots.append(Prefix(token.text, scope))
+            else:
+                slots.append(self._term(token.raw, scope, merge_synonyms=len(tokens) > 1))
+        if len(slots) == 1:
+            return self._expand_word(slots[0], scope)
+        node = Phrase(tuple(slots), scope, tree.number if phrase else None)
+        return self._expand_phrase(node, scope)
+
+    def _term(self, raw: str, scope: Scope, *, merge_synonyms: bool) -> Term:
+        """A word; inside a phrase its one-word synonyms join it as alternatives."""
+        forms = rule_forms(raw)
+        shown = display_form(raw)
+        members = [m for m in self.synonyms.for_word(forms) if len(m.slots) == 1]
+        if merge_synonyms and members:
+            forms = forms.union(*(m.slots[0] for m in members))
+            alternatives = dict.fromkeys([shown, *(display_form(m.words[0]) for m in members)])
+            shown = "(" + "|".join(alternatives) + ")"
+        return Term(forms, shown, scope)
+
+    def _expand_word(self, slot: Slot, scope: Scope) -> Node:
+        if not isinstance(slot, Term):
+            return slot
+        members = self.synonyms.for_word(rule_forms_of(slot))
+        extra = [
+            node
+            for node in (_member_node(m, scope) for m in members)
+            if not (isinstance(node, Term) and node.forms <= slot.forms)  # adds nothing
+        ]
+        return flatten(Or, [slot, *extra]) if extra else slot
+
+    def _expand_phrase(self, phrase: Phrase, scope: Scope) -> Node:
+        if phrase.slop is not None or any(isinstance(s, Prefix) for s in phrase.slots):
+            return phrase
+        members = self.synonyms.for_phrase(tuple(rule_forms_of(s) for s in phrase.slots))
+        if not members:
+            return phrase
+        return flatten(Or, [phrase, *(_member_node(m, scope) for m in members)])
+
+
+def _excluding_alternative(node: Node) -> bool:
+    if isinstance(node, Or):
+        return (not node.has_positive() and any(c.has_positive() for c in node.children)) or any(
+            _excluding_alternative(c) for c in node.children
+        )
+    if isinstance(node, And):
+        return any(_excluding_alternative(c) for c in node.children)
+    return False
+
+
+def rule_forms_of(slot: Slot) -> frozenset[str]:
+    """The forms a slot accepts (a prefix accepts none exactly)."""
+    return slot.forms if isinstance(slot, Term) else frozenset()
+
+
+def _member_node(member: Member, scope: Scope) -> Node:
+    if len(member.slots) == 1:
+        return Term(member.slots[0], display_form(member.words[0]), scope, authored=False)
+    # A phrase is shown as written in the synonyms file (its words folded, nothing stripped).
+    terms = [
+        Term(forms, word if word.isupper() else word.casefold(), scope, authored=False)
+        for forms, word in zip(member.slots, member.words, strict=True)
+    ]
+    return Phrase(tuple(terms), scope)

@@ -14,6 +14,7 @@ from bot.demo.feedserver import FeedServer
 from bot.feeds.catalog import parse_catalog
 from bot.feeds.fetch import Fetcher
 from bot.pipeline import Poller
+from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
 from config.settings import Settings
 
@@ -75,7 +76,9 @@ async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> DemoResult:
                 await store.chats.add_rule(DEMO_CHAT, rule, settings.max_rules)
             fetcher = Fetcher(timeout=settings.http_timeout)
             try:
-                poller = Poller(store, fetcher, concurrency=settings.fetch_concurrency)
+                poller = Poller(
+                    store, fetcher, compiler_for(settings), concurrency=settings.fetch_concurrency
+                )
                 print(f"alertbot demo: embedded Redis started, {len(feeds)} sample feeds served at "
                       f"{server.base_url}", file=out)  # fmt: skip
                 print(f"Demo chat {DEMO_CHAT} watches: " + "  |  ".join(DEMO_RULES), file=out)

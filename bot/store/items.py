@@ -68,11 +68,9 @@ class ItemRepo:
                 pipe.zrevrange(keys.feed_latest(feed_id), 0, limit - 1, withscores=True)
             per_feed: list[list[tuple[str, float]]] = await pipe.execute()
         ranked = sorted((pair for pairs in per_feed for pair in pairs), key=lambda p: -p[1])
-        items: list[Item] = []
-        for item_id, _score in ranked:
-            item = await self.get(item_id)
-            if item is not None:
-                items.append(item)
-                if len(items) == limit:
-                    break
-        return items
+        ids = [item_id for item_id, _score in ranked[:limit]]
+        async with self._r.pipeline(transaction=False) as pipe:
+            for item_id in ids:
+                pipe.get(keys.item(item_id))
+            bodies: list[str | None] = await pipe.execute()
+        return [Item.model_validate_json(body) for body in bodies if body]

@@ -1,0 +1,517 @@
+"""Compiled rule expressions: evaluation on an analyzed item, anchors for the index, display.
+
+Nodes are immutable and carry a structural `key`, so equal rules (from any number of chats, in
+any word order) are compiled and checked once.
+"""
+
+from __future__ import annotations
+
+import heapq
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.core.document import Document
+
+Scope = Literal["text", "title", "source"]
+Span = tuple[int, int]
+Key = tuple[object, ...]
+# How common a form is (the share of items containing it); the index anchors on rare forms.
+Frequency = Callable[[str], float]
+
+EVERYTHING_ANCHOR = "*"
+SOURCE_ANCHOR = "source:"
+PREFIX_MARK = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Anchors:
+    """Index keys of which an item must contain at least one to possibly match, and their cost."""
+
+    keys: frozenset[str]
+    cost: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A part of a rule and the positions of the item's words that satisfied it."""
+
+    part: str
+    positions: tuple[int, ...]
+    in_source: bool = False
+
+
+class Node(ABC):
+    """A compiled rule or part of one."""
+
+    key: Key
+    positional: bool = False  # has word positions, so it can stand beside NEAR
+
+    @abstractmethod
+    def matches(self, doc: Document) -> bool:
+        """Whether the analyzed item satisfies this part."""
+
+    def spans(self, doc: Document) -> list[Span]:
+        """Where in the item this part is satisfied (first and last word); positional nodes only."""
+        raise TypeError(f"{type(self).__name__} has no word positions")
+
+    @abstractmethod
+    def anchors(self, frequency: Frequency) -> Anchors | None:
+        """The cheapest set of index keys an item must hit to match; None if there is none."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """How this part was read, for the user."""
+
+    @abstractmethod
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """Which words of the item satisfied which part (NOT parts give none)."""
+
+    def terms(self) -> int:
+        """How many words the rule's author wrote in this part."""
+        return 0
+
+    def has_positive(self) -> bool:
+        """Whether this part looks for something (rather than only excluding)."""
+        return True
+
+
+def _scope_prefix(scope: Scope) -> str:
+    return "" if scope == "text" else f"{scope}:"
+
+
+@dataclass(frozen=True, eq=False)
+class Term(Node):
+    """One word: any of its forms, in the whole text (scope), the headline or the source."""
+
+    forms: frozenset[str]
+    shown: str
+    scope: Scope = "text"
+    authored: bool = True  # written by the user (not added by a synonym group)
+    key: Key = field(init=False)
+    positional: bool = field(default=True, init=False)
+
+    def __post_init__(self) -> None:
+        """Derive the structural key."""
+        object.__setattr__(self, "key", ("t", self.scope, tuple(sorted(self.forms))))
+
+    def positions(self, doc: Document) -> list[int]:
+        """Sorted positions of the word in the field."""
+        index = doc.source if self.scope == "source" else doc.text
+        lists = [index[f] for f in self.forms if f in index]
+        if not lists:
+            return []
+        found = lists[0] if len(lists) == 1 else sorted({p for ps in lists for p in ps})
+        if self.scope == "title":
+            return [p for p in found if p < doc.title_end]
+        return found
+
+    def matches(self, doc: Document) -> bool:
+        """Any form present (in the headline: at a headline position)."""
+        if self.scope == "text":
+            text = doc.text
+            return any(f in text for f in self.forms)
+        return bool(self.positions(doc))
+
+    def spans(self, doc: Document) -> list[Span]:
+        """Each occurrence."""
+        return [(p, p) for p in self.positions(doc)]
+
+    def anchors(self, frequency: Frequency) -> Anchors:
+        """All forms (any of them may be the one in the item)."""
+        mark = SOURCE_ANCHOR if self.scope == "source" else ""
+        return Anchors(
+            frozenset(mark + f for f in self.forms), sum(frequency(f) for f in self.forms)
+        )
+
+    def describe(self) -> str:
+        """The word as read."""
+        return _scope_prefix(self.scope) + self.shown
+
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """The occurrences."""
+        return [Evidence(self.describe(), tuple(self.positions(doc)), self.scope == "source")]
+
+    def terms(self) -> int:
+        """One word, if the author wrote it."""
+        return 1 if self.authored else 0
+
+
+@dataclass(frozen=True, eq=False)
+class Prefix(Node):
+    """Any word starting with a prefix (`strik*`)."""
+
+    prefix: str
+    scope: Scope = "text"
+    key: Key = field(init=False)
+    positional: bool = field(default=True, init=False)
+
+    def __post_init__(self) -> None:
+        """Derive the structural key."""
+        object.__setattr__(self, "key", ("p", self.scope, self.prefix))
+
+    def positions(self, doc: Document) -> list[int]:
+        """Sorted positions of words with the prefix."""
+        in_source = self.scope == "source"
+        index = doc.source if in_source else doc.text
+        found = sorted(
+            {p for form in doc.forms_with_prefix(self.prefix, in_source) for p in index[form]}
+        )
+        if self.scope == "title":
+            return [p for p in found if p < doc.title_end]
+        return found
+
+    def matches(self, doc: Document) -> bool:
+        """Any word with the prefix."""
+        if self.scope == "text":
+            return bool(doc.forms_with_prefix(self.prefix))
+        return bool(self.positions(doc))
+
+    def spans(self, doc: Document) -> list[Span]:
+        """Each occurrence."""
+        return [(p, p) for p in self.positions(doc)]
+
+    def anchors(self, frequency: Frequency) -> Anchors:
+        """The prefix itself, looked up against the start of every item word."""
+        mark = SOURCE_ANCHOR if self.scope == "source" else ""
+        # A prefix stands for many words: count it as common as a short word.
+        return Anchors(frozenset({mark + self.prefix + PREFIX_MARK}), frequency(self.prefix) * 4)
+
+    def describe(self) -> str:
+        """The prefix and its star."""
+        return f"{_scope_prefix(self.scope)}{self.prefix}*"
+
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """The occurrences."""
+        return [Evidence(self.describe(), tuple(self.positions(doc)), self.scope == "source")]
+
+    def terms(self) -> int:
+        """One word."""
+        return 1
+
+
+Slot = Term | Prefix
+
+
+@dataclass(frozen=True, eq=False)
+class Phrase(Node):
+    """Words adjacent and in order; with `slop`, all within a window in any order."""
+
+    slots: tuple[Slot, ...]
+    scope: Scope = "text"
+    slop: int | None = None
+    key: Key = field(init=False)
+    positional: bool = field(default=True, init=False)
+
+    def __post_init__(self) -> None:
+        """Derive the structural key."""
+        object.__setattr__(
+            self, "key", ("ph", self.scope, self.slop, tuple(s.key for s in self.slots))
+        )
+
+    def spans(self, doc: Document) -> list[Span]:
+        """Each place the words stand together."""
+        lists = [slot.positions(doc) for slot in self.slots]
+        if not all(lists):
+            return []
+        if self.slop is None:
+            rest = [set(ps) for ps in lists[1:]]
+            width = len(self.slots) - 1
+            return [
+                (p, p + width)
+                for p in lists[0]
+                if all(p + i + 1 in ps for i, ps in enumerate(rest))
+            ]
+        return _windows(lists, self.slop + len(self.slots) - 2)
+
+    def matches(self, doc: Document) -> bool:
+        """Whether the words stand together somewhere."""
+        return bool(self.spans(doc))
+
+    def anchors(self, frequency: Frequency) -> Anchors:
+        """The rarest of the words (every one is required)."""
+        return min((s.anchors(frequency) for s in self.slots), key=lambda a: a.cost)
+
+    def describe(self) -> str:
+        """The quoted words, with their slop."""
+        inner = " ".join(_bare(slot.describe(), slot) for slot in self.slots)
+        slop = f"~{self.slop}" if self.slop is not None else ""
+        return f'{_scope_prefix(self.scope)}"{inner}"{slop}'
+
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """The words of each place the phrase stands."""
+        positions = sorted(
+            {p for start, end in self.spans(doc) for p in range(start, end + 1)}
+            if self.slop is None
+            else {p for slot in self.slots for p in slot.positions(doc)}
+        )
+        return [Evidence(self.describe(), tuple(positions), self.scope == "source")]
+
+    def terms(self) -> int:
+        """Each word of the phrase."""
+        return sum(slot.terms() for slot in self.slots)
+
+
+def _bare(shown: str, slot: Slot) -> str:
+    return shown.split(":", 1)[1] if slot.scope != "text" and ":" in shown else shown
+
+
+def _windows(lists: list[list[int]], span: int) -> list[Span]:
+    """Windows of at most `span` positions holding one position of every list."""
+    events = list(heapq.merge(*[[(p, i) for p in ps] for i, ps in enumerate(lists)]))
+    need = len(lists)
+    counts = [0] * need
+    covered = 0
+    found: list[Span] = []
+    left = 0
+    for position, which in events:
+        if counts[which] == 0:
+            covered += 1
+        counts[which] += 1
+        while covered == need:
+            start = events[left][0]
+            if position - start <= span:
+                found.append((start, position))
+            _, gone = events[left]
+            counts[gone] -= 1
+            if counts[gone] == 0:
+                covered -= 1
+            left += 1
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class Or(Node):
+    """Any of its parts."""
+
+    children: tuple[Node, ...]
+    key: Key = field(init=False)
+    positional: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        """Derive the key (order does not matter) and whether it has positions."""
+        object.__setattr__(
+            self, "key", ("or", tuple(sorted({c.key for c in self.children}, key=repr)))
+        )
+        object.__setattr__(self, "positional", all(c.positional for c in self.children))
+
+    def matches(self, doc: Document) -> bool:
+        """Whether any part matches."""
+        return any(child.matches(doc) for child in self.children)
+
+    def spans(self, doc: Document) -> list[Span]:
+        """The places of every part."""
+        return sorted({span for child in self.children for span in child.spans(doc)})
+
+    def anchors(self, frequency: Frequency) -> Anchors | None:
+        """The anchors of every part (an item may match through any of them)."""
+        parts = [child.anchors(frequency) for child in self.children]
+        if any(part is None for part in parts):
+            return None
+        return Anchors(
+            frozenset().union(*(p.keys for p in parts if p)), sum(p.cost for p in parts if p)
+        )
+
+    def describe(self) -> str:
+        """The parts joined by |."""
+        return "(" + " | ".join(child.describe() for child in self.children) + ")"
+
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """The evidence of the parts that matched."""
+        return [e for child in self.children if child.matches(doc) for e in child.evidence(doc)]
+
+    def terms(self) -> int:
+        """Words written by the author, over all parts."""
+        return sum(child.terms() for child in self.children)
+
+    def has_positive(self) -> bool:
+        """Every alternative must look for something."""
+        return all(child.has_positive() for child in self.children)
+
+
+@dataclass(frozen=True, eq=False)
+class And(Node):
+    """All of its parts; the cheap word checks run before phrases, proximity and exclusions."""
+
+    children: tuple[Node, ...]
+    key: Key = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Derive the key (order does not matter) and a cheap-first evaluation order."""
+        object.__setattr__(
+            self, "key", ("and", tuple(sorted({c.key for c in self.children}, key=repr)))
+        )
+        ordered = sorted(self.children, key=_evaluation_cost)
+        object.__setattr__(self, "_ordered", tuple(ordered))
+
+    def matches(self, doc: Document) -> bool:
+        """Whether every part matches."""
+        return all(child.matches(doc) for child in self._ordered)  # type: ignore[attr-defined]
+
+    def anchors(self, frequency: Frequency) -> Anchors | None:
+        """The cheapest anchors among the required parts (NOT parts never anchor)."""
+        found = [a for child in self.children if (a := child.anchors(frequency)) is not None]
+        return min(found, key=lambda a: a.cost) if found else None
+
+    def describe(self) -> str:
+        """The parts joined by AND."""
+        return " AND ".join(_grouped(child, (And,)) for child in self.children)
+
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """The evidence of every part."""
+        return [e for child in self.children for e in child.evidence(doc)]
+
+    def terms(self) -> int:
+        """Words written by the author, over all parts."""
+        return sum(child.terms() for child in self.children)
+
+    def has_positive(self) -> bool:
+        """At least one part must look for something."""
+        return any(child.has_positive() for child in self.children)
+
+
+def _evaluation_cost(node: Node) -> int:
+    if isinstance(node, Term):
+        return 0
+    if isinstance(node, Not):
+        return 3
+    if isinstance(node, Or) and all(isinstance(c, Term) for c in node.children):
+        return 1
+    return 2
+
+
+def _grouped(node: Node, bare: tuple[type[Node], ...]) -> str:
+    text = node.describe()
+    if isinstance(node, (Term, Prefix, Phrase, Or, Not, Everything, *bare)):
+        return text
+    return f"({text})"
+
+
+@dataclass(frozen=True, eq=False)
+class Not(Node):
+    """Excludes items where its part matches."""
+
+    child: Node
+    key: Key = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Derive the key."""
+        object.__setattr__(self, "key", ("not", self.child.key))
+
+    def matches(self, doc: Document) -> bool:
+        """Whether the part is absent."""
+        return not self.child.matches(doc)
+
+    def anchors(self, frequency: Frequency) -> None:
+        """An exclusion never anchors: an item without the word is what it wants."""
+
+    def describe(self) -> str:
+        """NOT and the part."""
+        return "NOT " + _grouped(self.child, ())
+
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """Nothing: the item matched by not containing the part."""
+        return []
+
+    def terms(self) -> int:
+        """Words written by the author."""
+        return self.child.terms()
+
+    def has_positive(self) -> bool:
+        """An exclusion alone looks for nothing."""
+        return False
+
+
+@dataclass(frozen=True, eq=False)
+class Near(Node):
+    """Two parts within `distance` words of each other, in any order."""
+
+    left: Node
+    right: Node
+    distance: int
+    key: Key = field(init=False)
+    positional: bool = field(default=True, init=False)
+
+    def __post_init__(self) -> None:
+        """Derive the key (the order of the two parts does not matter)."""
+        sides = tuple(sorted((self.left.key, self.right.key), key=repr))
+        object.__setattr__(self, "key", ("near", self.distance, sides))
+
+    def spans(self, doc: Document) -> list[Span]:
+        """The stretches from one part to the other where they are close enough."""
+        lefts = self.left.spans(doc)
+        if not lefts:
+            return []
+        rights = self.right.spans(doc)
+        found = set()
+        for a_start, a_end in lefts:
+            for b_start, b_end in rights:
+                gap = b_start - a_end if b_start > a_end else max(0, a_start - b_end)
+                if gap <= self.distance:
+                    found.add((min(a_start, b_start), max(a_end, b_end)))
+        return sorted(found)
+
+    def matches(self, doc: Document) -> bool:
+        """Whether the parts are close somewhere."""
+        return bool(self.spans(doc))
+
+    def anchors(self, frequency: Frequency) -> Anchors | None:
+        """The cheaper side (both are required)."""
+        found = [a for side in (self.left, self.right) if (a := side.anchors(frequency))]
+        return min(found, key=lambda a: a.cost) if found else None
+
+    def describe(self) -> str:
+        """Left NEAR/n right."""
+        return f"{_grouped(self.left, (Near,))} NEAR/{self.distance} {_grouped(self.right, ())}"
+
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """The words of both parts inside the close stretches."""
+        stretches = self.spans(doc)
+        inside = [
+            p
+            for side in (self.left, self.right)
+            for e in side.evidence(doc)
+            for p in e.positions
+            if any(start <= p <= end for start, end in stretches)
+        ]
+        return [Evidence(self.describe(), tuple(sorted(set(inside))))]
+
+    def terms(self) -> int:
+        """Words written by the author, on both sides."""
+        return self.left.terms() + self.right.terms()
+
+
+@dataclass(frozen=True, eq=False)
+class Everything(Node):
+    """`*`: every item."""
+
+    key: Key = field(default=("all",), init=False)
+
+    def matches(self, doc: Document) -> bool:
+        """Always."""
+        return True
+
+    def anchors(self, frequency: Frequency) -> Anchors:
+        """The key every item hits; the most expensive, so any word anchors instead."""
+        return Anchors(frozenset({EVERYTHING_ANCHOR}), float("inf"))
+
+    def describe(self) -> str:
+        """A star."""
+        return "*"
+
+    def evidence(self, doc: Document) -> list[Evidence]:
+        """Nothing in particular."""
+        return []
+
+
+def flatten(kind: type[And] | type[Or], parts: Iterable[Node]) -> Node:
+    """One And/Or of the parts, nested ones of the same kind merged, duplicates dropped."""
+    children: list[Node] = []
+    seen: set[Key] = set()
+    for part in parts:
+        for child in part.children if isinstance(part, kind) else (part,):
+            if child.key not in seen:
+                seen.add(child.key)
+                children.append(child)
+    return children[0] if len(children) == 1 else kind(tuple(children))

@@ -1,0 +1,100 @@
+"""Synonym groups: words and phrases a rule treats as one, in both languages.
+
+The file has one group per line, members separated by `|`; `#` starts a comment. A rule word or
+quoted phrase that is a member of a group is read as "any member of the group".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.analysis import rule_forms, tokenize
+from bot.errors import ConfigError
+
+
+class SynonymsError(ConfigError):
+    """A synonyms file cannot be read or has a malformed line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member of a group, analyzed: the forms each of its words accepts, as typed."""
+
+    text: str
+    slots: tuple[frozenset[str], ...]
+    words: tuple[str, ...]  # normalized words, case kept
+
+
+class Synonyms:
+    """Groups of equivalent words and phrases, looked up by the forms of a rule's words."""
+
+    def __init__(self, groups: list[list[Member]]) -> None:
+        """Index the groups by the forms of their one-word members and by their phrases."""
+        self.groups = groups
+        self._by_form: dict[str, set[int]] = {}
+        self._phrases: list[tuple[tuple[frozenset[str], ...], int]] = []
+        for number, group in enumerate(groups):
+            for member in group:
+                if len(member.slots) == 1:
+                    # By folded form too, so a rule typed in lower case (uav) finds UAV's group.
+                    for form in member.slots[0] | {f.casefold() for f in member.slots[0]}:
+                        self._by_form.setdefault(form, set()).add(number)
+                else:
+                    self._phrases.append((member.slots, number))
+
+    @classmethod
+    def empty(cls) -> Synonyms:
+        """No synonyms at all."""
+        return cls([])
+
+    @classmethod
+    def parse(cls, text: str, origin: str = "synonyms") -> Synonyms:
+        """Read groups from the file format; raise SynonymsError naming the line of a bad group."""
+        groups: list[list[Member]] = []
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            members = [m for part in line.split("|") if (m := _member(part)) is not None]
+            if len(members) < 2:
+                raise SynonymsError(f"{origin}, line {number}: a group needs two or more members")
+            groups.append(members)
+        return cls(groups)
+
+    @classmethod
+    def load(cls, path: Path) -> Synonyms:
+        """Read a synonyms file."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SynonymsError(f"cannot read synonyms file {path}: {exc}") from None
+        return cls.parse(text, str(path))
+
+    def for_word(self, forms: frozenset[str]) -> list[Member]:
+        """Every member of every group that a rule word with these forms belongs to."""
+        numbers: set[int] = set()
+        for form in forms | {f.casefold() for f in forms}:
+            numbers |= self._by_form.get(form, set())
+        return [member for n in sorted(numbers) for member in self.groups[n]]
+
+    def for_phrase(self, slots: tuple[frozenset[str], ...]) -> list[Member]:
+        """Every member of every group that contains this phrase (word by word)."""
+        found: list[Member] = []
+        for member_slots, number in self._phrases:
+            if len(member_slots) == len(slots) and all(
+                a & b for a, b in zip(member_slots, slots, strict=True)
+            ):
+                found.extend(m for m in self.groups[number] if m not in found)
+        return found
+
+
+def _member(text: str) -> Member | None:
+    tokens = tokenize(text)
+    if not tokens:
+        return None
+    return Member(
+        text=text.strip(),
+        slots=tuple(rule_forms(t.raw) for t in tokens),
+        words=tuple(t.raw for t in tokens),
+    )

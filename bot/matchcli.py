@@ -1,0 +1,70 @@
+"""`alertbot match`: run rules from a file against items from a JSON-lines file, offline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.document import analyze
+from bot.core.matching import MatchIndex
+from bot.core.rules import RuleCompiler, RuleSyntaxError
+from bot.core.synonyms import Synonyms
+from bot.errors import AlertbotError, RuleError
+
+
+class InputError(AlertbotError):
+    """A rules or items file that cannot be used; the message names the file and line."""
+
+
+def read_rules(path: Path, compiler: RuleCompiler) -> MatchIndex[int]:
+    """Compile one rule per line (blank lines skipped) into an index owned by line numbers."""
+    index: MatchIndex[int] = MatchIndex()
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            index.add(compiler.compile(line), number)
+        except RuleSyntaxError as exc:
+            raise InputError(f"{path}: {exc.on_line(number)}") from None
+        except RuleError as exc:
+            raise InputError(f"{path}: line {number}: {exc}") from None
+    return index
+
+
+def read_items(path: Path) -> list[dict[str, object]]:
+    """Items as JSON objects with id, title, summary and an optional source."""
+    items: list[dict[str, object]] = []
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or "id" not in item:
+            raise InputError(f"{path}: line {number}: expected an object with an id")
+        items.append(item)
+    return items
+
+
+def run_match(rules: Path, items: Path, synonyms: Synonyms, out: TextIO = sys.stdout) -> None:
+    """Print one JSON line per item: its id and the line numbers of the rules it matches."""
+    index = read_rules(rules, RuleCompiler(synonyms))
+    for item in read_items(items):
+        doc = analyze(_text(item, "title"), _text(item, "summary"), _text(item, "source"))
+        lines = sorted({owner for entry in index.match(doc) for owner in entry.owners})
+        out.write(json.dumps({"id": item["id"], "rules": lines}, ensure_ascii=False) + "\n")
+
+
+def _text(item: dict[str, object], key: str) -> str:
+    value = item.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None

@@ -1,0 +1,167 @@
+"""The rule language, table-driven: how rules are read, and every bad input with its position."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.rules import RuleCompiler, RuleLimits, RuleSyntaxError
+from bot.core.synonyms import Synonyms, SynonymsError
+from bot.errors import RuleError
+
+SYNONYMS = Synonyms.parse(
+    "US | U.S. | American | أمريكي | أميركي\ndrone | UAV | مسيرة | طائرة بدون طيار"
+)
+PLAIN = RuleCompiler()
+WITH_SYNONYMS = RuleCompiler(SYNONYMS)
+
+
+@pytest.mark.parametrize(
+    ("rule", "reading"),
+    [
+        ("drone base", "drone AND base"),
+        ("drone + base", "drone AND base"),
+        ("drone AND base", "drone AND base"),
+        ("+drone +base", "drone AND base"),
+        ('"US base"', '"US base"'),
+        ('"US base" + "drone"', '"US base" AND drone'),
+        ("“US base”", '"US base"'),
+        ("«قاعدة أمريكية»", '"قاعدة امريكية"'),
+        ("drone OR UAV", "(drone | UAV)"),
+        ("drone | UAV", "(drone | UAV)"),
+        ("drone OR UAV base", "(drone | UAV) AND base"),
+        ("(drone OR UAV) base", "(drone | UAV) AND base"),
+        ("drone -exercise", "drone AND NOT exercise"),
+        ("drone NOT exercise", "drone AND NOT exercise"),
+        ("drone -(exercise OR drill)", "drone AND NOT (exercise | drill)"),
+        ("strik*", "strik*"),
+        ("drone NEAR/5 base", "drone NEAR/5 base"),
+        ("drone near/2 base", "drone NEAR/2 base"),
+        ("drone NEAR base", "drone NEAR/5 base"),
+        ('"drone base"~4', '"drone base"~4'),
+        ("title:drone", "title:drone"),
+        ('title:"US base"', 'title:"US base"'),
+        ("TITLE:(drone OR uav)", "(title:drone | title:uav)"),
+        ("source:bbc drone", "source:bbc AND drone"),
+        ("*", "every item"),
+        ("* -sport", "* AND NOT sport"),
+        ("Drones Militias", "drone AND militia"),
+        ("US-based", '"US based"'),
+        ("القاعدة الأمريكية", "قاعدة AND امريكية"),
+        ("drone drone", "drone"),
+        ("drone - base", "drone AND base"),
+        ("drone -", "drone"),
+        ("12:30", '"12 30"'),
+        ("drone ?!", "drone"),
+    ],
+)
+def test_reading(rule: str, reading: str) -> None:
+    """Each construct is read as documented (OR binds tighter than AND)."""
+    assert PLAIN.compile(rule).describe() == reading
+
+
+@pytest.mark.parametrize(
+    ("rule", "reading"),
+    [
+        ("drone", '(drone | UAV | مسيرة | "طائرة بدون طيار")'),
+        ("US", "(US | american | امريكي | اميركي)"),
+        ('"US base"', '"(US|american|امريكي|اميركي) base"'),
+        ('"طائرة بدون طيار"', '("طائرة بدون طيار" | drone | UAV | مسيرة)'),
+        ("مسيرات", '(مسيرات | drone | UAV | مسيرة | "طائرة بدون طيار")'),
+        ("strik*", "strik*"),
+    ],
+)
+def test_synonyms_in_reading(rule: str, reading: str) -> None:
+    """Synonyms expand words and whole phrases, and show in how the rule was read."""
+    assert WITH_SYNONYMS.compile(rule).describe() == reading
+
+
+def test_same_rule_same_key() -> None:
+    """Rules that mean the same share one key (word order, spacing, case, plurals)."""
+    keys = {PLAIN.compile(r).key for r in ("drone base", "Base  drone", "base AND DRONE")}
+    assert len(keys) == 1
+    assert PLAIN.compile('"drone base"').key != PLAIN.compile('"base drone"').key
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ('drone "US base', "line 1, col 7: missing closing quote"),
+        ('"a b"~', "line 1, col 6: expected a number after ~ (for example ~5)"),
+        ("(drone OR uav", "line 1, col 1: missing closing parenthesis for this ("),
+        ("drone) base", "line 1, col 6: unexpected ) without a matching ("),
+        ("drone ()", "line 1, col 7: empty parentheses: put words inside ( )"),
+        ("drone OR", "line 1, col 9: expected a word, phrase or group after OR"),
+        ("drone |", "line 1, col 8: expected a word, phrase or group after |"),
+        ("OR drone", "line 1, col 1: OR needs a word, phrase or group before it"),
+        ("drone AND", "line 1, col 10: expected a word, phrase or group after AND"),
+        ("drone OR AND base", "line 1, col 10: expected a word, phrase or group after OR, not AND"),
+        ("drone NOT", "line 1, col 10: expected a word, phrase or group after NOT"),
+        ("drone NEAR/3", "line 1, col 13: expected a word, phrase or group after NEAR/3"),
+        ("NEAR/3 drone", "line 1, col 1: NEAR needs a word, phrase or group before it"),
+        ("a NEAR/0 b", "line 1, col 3: NEAR needs a distance from 1 to 100"),
+        ("a NEAR/3 (b c)", "line 1, col 3: NEAR works between words, phrases or OR-groups"),
+        ("dr*", "line 1, col 1: a prefix needs at least 3 letters before *"),
+        ("base dr* drone", "line 1, col 6: a prefix needs at least 3 letters before *"),
+        ("d*one", "line 1, col 2: a * may only end a word (prefix*)"),
+        ("title:", "line 1, col 7: expected a word, phrase or group after title:"),
+        ("title:(source:bbc)", "line 1, col 1: title: and source: cannot be nested"),
+        ("NOT drone", "line 1, col 1: the rule only excludes words"),
+        ("-drone -uav", "line 1, col 1: the rule only excludes words"),
+        ("drone OR -uav", "line 1, col 1: every OR alternative must look for a word"),
+        ("?!", "line 1, col 1: the rule has no words to look for"),
+        ("", "line 1, col 1: the rule is empty"),
+    ],
+)
+def test_bad_rules(rule: str, message: str) -> None:
+    """A rule that cannot be used is refused with the position and what was expected."""
+    with pytest.raises(RuleSyntaxError) as caught:
+        PLAIN.compile(rule)
+    assert str(caught.value).startswith(message)
+
+
+def test_syntax_error_on_a_file_line() -> None:
+    """The same error can be placed on another line (for rules files)."""
+    with pytest.raises(RuleSyntaxError) as caught:
+        PLAIN.compile('"open')
+    assert str(caught.value.on_line(7)) == "line 7, col 1: missing closing quote"
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("x" * 301, "the rule is 301 characters long; the limit is 300"),
+        (" ".join(f"w{i}" for i in range(31)), "the rule has 31 words; the limit is 30"),
+        ('"' + " ".join(f"w{i}" for i in range(31)) + '"', "the rule has 31 words"),
+    ],
+)
+def test_limits(rule: str, message: str) -> None:
+    """Rules over the length or word limit are refused with the numbers."""
+    with pytest.raises(RuleError, match=message):
+        PLAIN.compile(rule)
+
+
+def test_limits_are_settings_and_synonyms_do_not_count() -> None:
+    """Limits come from settings; words added by synonyms do not count against them."""
+    small = RuleCompiler(SYNONYMS, RuleLimits(max_chars=20, max_terms=2))
+    assert small.compile("drone US").expr.terms() == 2
+    with pytest.raises(RuleError, match="3 words; the limit is 2"):
+        small.compile("drone US base")
+    with pytest.raises(RuleError, match="the limit is 20"):
+        small.compile("a" * 21)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("drone | UAV\nlonely\n", "line 2: a group needs two or more members"),
+     ("a | b\n | \n", "line 2: a group needs two or more members")],
+)  # fmt: skip
+def test_bad_synonyms_file(content: str, message: str) -> None:
+    """A malformed synonyms line is named."""
+    with pytest.raises(SynonymsError, match=message):
+        Synonyms.parse(content, "syn.txt")
+
+
+def test_synonyms_comments_and_blank_lines() -> None:
+    """Comments and blank lines in a synonyms file are ignored."""
+    synonyms = Synonyms.parse("# news terms\n\ndrone | UAV  # aircraft\n")
+    assert len(synonyms.groups) == 1

@@ -66,7 +66,7 @@ def test_reading(rule: str, reading: str) -> None:
         ("US", "(US | american | امريكي | اميركي)"),
         ('"US base"', '"(US|american|امريكي|اميركي) base"'),
         ('"طائرة بدون طيار"', '("طائرة بدون طيار" | drone | UAV | مسيرة)'),
-        ("مسيرات", '(مسيرات | drone | UAV | مسيرة | "طائرة بدون طيار")'),
+        ("مسيرات", '(مسيرات | drone | UAV | "طائرة بدون طيار")'),
         ("strik*", "strik*"),
     ],
 )
@@ -165,3 +165,15 @@ def test_synonyms_comments_and_blank_lines() -> None:
     """Comments and blank lines in a synonyms file are ignored."""
     synonyms = Synonyms.parse("# news terms\n\ndrone | UAV  # aircraft\n")
     assert len(synonyms.groups) == 1
+
+
+def test_repeated_words_count_against_the_limit() -> None:
+    """The word limit counts words as typed, repeats included."""
+    with pytest.raises(RuleError, match="31 words"):
+        PLAIN.compile(" ".join(["wax"] * 31))
+
+
+def test_near_without_a_number() -> None:
+    """NEAR/ with something other than a number is an error, not two words."""
+    with pytest.raises(RuleSyntaxError, match="col 7: NEAR needs a number of words"):
+        PLAIN.compile("drone NEAR/x Syria")

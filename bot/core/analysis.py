@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bot.core.arabic import item_stems, rule_stems, strip_article
+
 # Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef, Quranic marks) and tatweel.
 _ARABIC_MARKS = re.compile(
     "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]"
@@ -61,17 +63,17 @@ _NOT_PLURAL = frozenset(
 )
 _RULE_CAPS = re.compile(r"^[A-Z]{2,4}$")
 
-# Arabic clitics before a word: conjunction, then preposition, then the article.
-_CONJUNCTIONS = ("", "و", "ف")
-_PREPOSITIONS = ("", "ب", "ك", "ل")
-_ARTICLE = "ال"
-# Endings stripped from item words, longest first. Number and gender endings:
-_NUMBER_ENDINGS = ("تين", "تان", "يين", "يون", "ات", "ان", "ين", "ون", "تا", "تي", "ة")
-# Attached pronouns (after which a ت stands for the ة of the stem: قاعدتها -> قاعدة).
-_PRONOUNS = ("هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "ه", "ك", "ي")
-# Endings stripped from rule words: plural and dual only, never ان (لبنان, إيران, طهران).
-_RULE_ENDINGS = ("تين", "تان", "ات", "ين", "ون")
-_MIN_STEM = 2
+# Short English words that are common in lower case: written with a capital they are still
+# those words (a headline's "Who", "Us"), not acronyms such as WHO or US.
+_COMMON_SHORT = frozenset(
+    """us un it is am an as at be by do go he if in me my no of on or so to up we who why how
+    all any are but can did for get got had has her him his its let may new not now one our out
+    say see she the too two was way yes you also been from have here just more most much must
+    only over said some such than that them then they this very were what when will with your
+    aid arm art bar bat bid big bus car cut day die end eye far fat few fit fly gas god gun hit
+    hot job key kid law lay leg lie lot low man men mob oil old pay put raw red run sea set sit
+    six sky son sun tax ten top toy war win won""".split()
+)
 
 
 def normalize(text: str) -> str:
@@ -120,11 +122,12 @@ def item_forms(token: Token) -> frozenset[str]:
     """Every form an item word can be matched by (its candidate stems)."""
     word = token.text
     if is_arabic(word):
-        forms = set(_arabic_item_forms(word))
-    else:
-        forms = set(_english_forms(word))
-        if 2 <= len(word) <= 4 and word.isascii() and word.isalpha() and not token.raw.islower():
-            forms.add(word.upper())  # may meet a rule such as US or NATO
+        return item_stems(word)
+    forms = set(_english_forms(word))
+    raw = token.raw
+    short = 2 <= len(word) <= 4 and word.isascii() and word.isalpha() and not raw.islower()
+    if short and (raw.isupper() or word not in _COMMON_SHORT):
+        forms.add(word.upper())  # may meet a rule such as US or NATO (or Nato)
     return frozenset(forms)
 
 
@@ -134,7 +137,7 @@ def rule_forms(word: str) -> frozenset[str]:
         return frozenset({word})
     folded = word.casefold()
     if is_arabic(folded):
-        return frozenset(_arabic_rule_forms(folded))
+        return rule_stems(folded)
     return frozenset(_english_forms(folded))
 
 
@@ -144,7 +147,7 @@ def display_form(word: str) -> str:
         return word
     folded = word.casefold()
     if is_arabic(folded):
-        return _strip_article(folded)
+        return strip_article(folded)
     forms = list(_english_forms(folded))
     return forms[1] if len(forms) > 1 else folded  # the first stripped form is the singular
 
@@ -166,74 +169,3 @@ def _english_forms(word: str) -> Iterator[str]:
     yield word[:-1]
     if word.endswith("oes") and len(word) > 5:
         yield word[:-2]  # heroes, tomatoes
-
-
-def _strip_article(word: str) -> str:
-    for prefix in ("وال", "فال", "بال", "كال", "ال", "لل"):
-        if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-            return word[len(prefix) :]
-    return word
-
-
-def _arabic_rule_forms(word: str) -> Iterator[str]:
-    stem = _strip_article(word)
-    yield stem
-    # A pronoun after a plural (مسيراتها), or after a ت that is the stem's ة (قاعدتها, and the
-    # construct dual قاعدتي, قاعدتا): strip it so the rule meets the plain word.
-    for pronoun in (*_PRONOUNS, "ا"):
-        base = stem[: -len(pronoun)]
-        if not stem.endswith(pronoun):
-            continue
-        if base.endswith("ات") and len(base) > 4:
-            stem = base
-        elif base.endswith("ت") and len(base) > 3:
-            stem = base[:-1] + "ة"
-        else:
-            continue
-        yield stem
-        break
-    if stem.endswith("ة") and len(stem) > _MIN_STEM + 1:
-        yield stem[:-1]
-    for ending in _RULE_ENDINGS:
-        if stem.endswith(ending) and len(stem) - len(ending) >= 3:
-            yield stem[: -len(ending)]
-            break
-
-
-def _arabic_prefix_splits(word: str) -> Iterator[str]:
-    """The word without each clitic combination it may start with (and unchanged)."""
-    yield word
-    for conj in _CONJUNCTIONS:
-        for prep in _PREPOSITIONS:
-            for article in ("", _ARTICLE):
-                prefix = conj + prep + article
-                if prefix and word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-                    yield word[len(prefix) :]
-    # ل before the article drops its alef: للقاعدة = ل + القاعدة.
-    for conj in _CONJUNCTIONS:
-        prefix = conj + "لل"
-        if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-            yield word[len(prefix) :]
-
-
-def _arabic_suffix_splits(stem: str) -> Iterator[str]:
-    """The stem without each ending it may carry (and unchanged)."""
-    yield stem
-    bases = [stem]
-    for pronoun in _PRONOUNS:
-        if stem.endswith(pronoun) and len(stem) - len(pronoun) >= _MIN_STEM:
-            base = stem[: -len(pronoun)]
-            yield base
-            bases.append(base)
-            if base.endswith("ت") and len(base) > _MIN_STEM + 1:
-                yield base[:-1]  # the ة of the stem, written ت before a pronoun
-            break
-    for base in bases:
-        for ending in _NUMBER_ENDINGS:
-            if base.endswith(ending) and len(base) - len(ending) >= _MIN_STEM:
-                yield base[: -len(ending)]
-
-
-def _arabic_item_forms(word: str) -> Iterator[str]:
-    for stem in _arabic_prefix_splits(word):
-        yield from _arabic_suffix_splits(stem)

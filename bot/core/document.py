@@ -29,6 +29,10 @@ class Document:
     title_end: int
     words: dict[int, Word]
     source_words: dict[int, Word]
+    # The same forms as sets, for fast "is any of these forms present" checks.
+    keys: frozenset[str] = frozenset()
+    title_keys: frozenset[str] = frozenset()
+    source_keys: frozenset[str] = frozenset()
     _sorted_text: list[str] | None = field(default=None, repr=False)
     _sorted_source: list[str] | None = field(default=None, repr=False)
 
@@ -53,6 +57,7 @@ def analyze(title: str, summary: str = "", source: str = "") -> Document:
     words: dict[int, Word] = {}
     title_tokens = tokenize(title)
     _add(text, words, title_tokens, 0, "title")
+    title_keys = frozenset(text)
     _add(text, words, tokenize(summary), SUMMARY_OFFSET, "summary")
     source_index: dict[str, list[int]] = {}
     source_words: dict[int, Word] = {}
@@ -63,6 +68,9 @@ def analyze(title: str, summary: str = "", source: str = "") -> Document:
         title_end=len(title_tokens),
         words=words,
         source_words=source_words,
+        keys=frozenset(text),
+        title_keys=title_keys,
+        source_keys=frozenset(source_index),
     )
 
 

@@ -16,6 +16,9 @@ from bot.core.document import Document
 
 Scope = Literal["text", "title", "source"]
 Span = tuple[int, int]
+SCOPES: tuple[Scope, ...] = ("text", "title", "source")
+# A plain word check: any of the forms, in the scope numbered as in SCOPES.
+Clause = tuple[frozenset[str], int]
 Key = tuple[object, ...]
 # How common a form is (the share of items containing it); the index anchors on rare forms.
 Frequency = Callable[[str], float]
@@ -76,6 +79,21 @@ class Node(ABC):
         """Whether this part looks for something (rather than only excluding)."""
         return True
 
+    def clauses(self) -> tuple[Clause, ...] | None:
+        """The part as plain word checks (any of these forms, in this scope), if it is one."""
+        return None
+
+
+def keysets(doc: Document) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The item's forms per scope, in the order of SCOPES."""
+    return (doc.keys, doc.title_keys, doc.source_keys)
+
+
+def check_clauses(clauses: tuple[Clause, ...], doc: Document) -> bool:
+    """Whether every word check holds (the fast path for plain AND rules)."""
+    sets = keysets(doc)
+    return all(not forms.isdisjoint(sets[scope]) for forms, scope in clauses)
+
 
 def _scope_prefix(scope: Scope) -> str:
     return "" if scope == "text" else f"{scope}:"
@@ -108,11 +126,16 @@ class Term(Node):
         return found
 
     def matches(self, doc: Document) -> bool:
-        """Any form present (in the headline: at a headline position)."""
-        if self.scope == "text":
-            text = doc.text
-            return any(f in text for f in self.forms)
-        return bool(self.positions(doc))
+        """Any form present in the scope."""
+        return not self.forms.isdisjoint(self.keyset(doc))
+
+    def keyset(self, doc: Document) -> frozenset[str]:
+        """The item's forms in this term's scope."""
+        return keysets(doc)[SCOPES.index(self.scope)]
+
+    def clauses(self) -> tuple[Clause, ...]:
+        """One word check."""
+        return ((self.forms, SCOPES.index(self.scope)),)
 
     def spans(self, doc: Document) -> list[Span]:
         """Each occurrence."""
@@ -336,18 +359,26 @@ class And(Node):
 
     children: tuple[Node, ...]
     key: Key = field(init=False)
+    _words: tuple[Clause, ...] = field(init=False, repr=False)
+    _rest: tuple[Node, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Derive the key (order does not matter) and a cheap-first evaluation order."""
         object.__setattr__(
             self, "key", ("and", tuple(sorted({c.key for c in self.children}, key=repr)))
         )
-        ordered = sorted(self.children, key=_evaluation_cost)
-        object.__setattr__(self, "_ordered", tuple(ordered))
+        words = [c for c in self.children if isinstance(c, Term)]
+        rest = sorted((c for c in self.children if not isinstance(c, Term)), key=_evaluation_cost)
+        object.__setattr__(self, "_words", tuple(w.clauses()[0] for w in words))
+        object.__setattr__(self, "_rest", tuple(rest))
 
     def matches(self, doc: Document) -> bool:
-        """Whether every part matches."""
-        return all(child.matches(doc) for child in self._ordered)  # type: ignore[attr-defined]
+        """Whether every part matches: plain words first, then the rest."""
+        return check_clauses(self._words, doc) and all(child.matches(doc) for child in self._rest)
+
+    def clauses(self) -> tuple[Clause, ...] | None:
+        """Plain word checks, when every part is a plain word."""
+        return None if self._rest else self._words
 
     def anchors(self, frequency: Frequency) -> Anchors | None:
         """The cheapest anchors among the required parts (NOT parts never anchor)."""
@@ -372,8 +403,6 @@ class And(Node):
 
 
 def _evaluation_cost(node: Node) -> int:
-    if isinstance(node, Term):
-        return 0
     if isinstance(node, Not):
         return 3
     if isinstance(node, Or) and all(isinstance(c, Term) for c in node.children):

@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from bot.core.document import Document, analyze, source_text
-from bot.core.expr import EVERYTHING_ANCHOR, PREFIX_MARK, SOURCE_ANCHOR, Evidence, Frequency
+from bot.core.expr import (
+    EVERYTHING_ANCHOR,
+    PREFIX_MARK,
+    SOURCE_ANCHOR,
+    Clause,
+    Evidence,
+    Frequency,
+    Node,
+    Or,
+    Term,
+    keysets,
+)
 from bot.core.models import Item, Subscriber
 from bot.core.rules import Rule, RuleCompiler
 from bot.errors import RuleError
@@ -74,6 +85,11 @@ class MatchIndex(Generic[Owner]):
         """Anchor rules using `frequency` to tell rare forms from common ones."""
         self._frequency = frequency
         self._entries: list[Entry[Owner]] = []
+        self._exprs: list[Node] = []
+        # Per entry: plain word checks to run inline (None: evaluate the expression), and
+        # whether containing an anchor already proves the match (a word, or words ORed).
+        self._plain: list[tuple[Clause, ...] | None] = []
+        self._sure: list[bool] = []
         self._by_key: dict[object, int] = {}
         self._exact: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
@@ -92,6 +108,9 @@ class MatchIndex(Generic[Owner]):
             return
         number = len(self._entries)
         self._entries.append(Entry(rule, [owner]))
+        self._exprs.append(rule.expr)
+        self._plain.append(rule.expr.clauses())
+        self._sure.append(_anchor_proves_match(rule.expr))
         self._by_key[rule.key] = number
         anchors = rule.expr.anchors(self._frequency)
         if anchors is None or EVERYTHING_ANCHOR in anchors.keys:
@@ -132,12 +151,38 @@ class MatchIndex(Generic[Owner]):
 
     def match(self, doc: Document) -> list[Entry[Owner]]:
         """The entries whose rule the item satisfies, in the order they were added."""
-        entries = self._entries
-        return [entries[n] for n in sorted(self.candidates(doc)) if entries[n].rule.matches(doc)]
+        entries, exprs, plain, sure = self._entries, self._exprs, self._plain, self._sure
+        sets = keysets(doc)
+        found: list[Entry[Owner]] = []
+        # The hot loop of the matcher: plain AND rules are checked inline, without calls.
+        for n in sorted(self.candidates(doc)):
+            if sure[n]:
+                found.append(entries[n])
+                continue
+            clauses = plain[n]
+            if clauses is None:
+                if exprs[n].matches(doc):
+                    found.append(entries[n])
+                continue
+            for forms, scope in clauses:
+                if forms.isdisjoint(sets[scope]):
+                    break
+            else:
+                found.append(entries[n])
+        return found
 
     def match_all(self, doc: Document) -> list[Entry[Owner]]:
         """The same result by checking every rule (the baseline the index is measured against)."""
         return [entry for entry in self._entries if entry.rule.matches(doc)]
+
+
+def _anchor_proves_match(expr: Node) -> bool:
+    """A word, or words ORed, in the whole text: an item holding an anchor holds the rule."""
+    if isinstance(expr, Term):
+        return expr.scope == "text"
+    return isinstance(expr, Or) and all(
+        isinstance(c, Term) and c.scope == "text" for c in expr.children
+    )
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,8 @@ def _lex_word(rule: str, i: int) -> tuple[_Tok, int]:
 def _word_token(word: str, col: int) -> _Tok:
     if word in ("OR", "AND", "NOT"):
         return _Tok(word, word, col)
+    if word.upper().startswith("NEAR/") and not _NEAR.match(word):
+        raise RuleSyntaxError(col, "NEAR needs a number of words, for example NEAR/5")
     near = _NEAR.match(word)
     if near and (near.group(1) is not None or word == "NEAR"):
         distance = int(near.group(1)) if near.group(1) is not None else DEFAULT_NEAR
@@ -295,6 +297,13 @@ class _Parser:
         raise RuleSyntaxError(token.col, f"expected a word, phrase or group {where}, not {shown}")
 
 
+def _count_words(tree: _Syntax) -> int:
+    """Words as written, repeats included (the limit bounds what a user may type)."""
+    if tree.kind in ("word", "phrase"):
+        return len(tokenize(tree.text))
+    return sum(_count_words(part) for part in tree.parts)
+
+
 def _contains_field(tree: _Syntax) -> bool:
     return tree.kind == "field" or any(_contains_field(p) for p in tree.parts)
 
@@ -351,12 +360,12 @@ class RuleCompiler:
                 f"the rule is {len(text)} characters long; the limit is {self.limits.max_chars}"
             )
         tree = _Parser(_lex(text)).parse()
+        terms = _count_words(tree)
+        if terms > self.limits.max_terms:
+            raise RuleError(f"the rule has {terms} words; the limit is {self.limits.max_terms}")
         expr = self._node(tree, "text")
         if expr is None:
             raise RuleSyntaxError(tree.col, "the rule has no words to look for")
-        terms = expr.terms()
-        if terms > self.limits.max_terms:
-            raise RuleError(f"the rule has {terms} words; the limit is {self.limits.max_terms}")
         if not expr.has_positive():
             raise RuleSyntaxError(
                 tree.col,

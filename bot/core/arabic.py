@@ -1,0 +1,145 @@
+"""Arabic light stemming for matching: attached words and endings off, names kept whole.
+
+Works on normalized words (see analysis.normalize). An item word yields every stem its attached
+words and endings allow; a rule word yields only its article-less form and the singular of a
+plural or dual. Stems keep their ة (قاعدة), so a ة-word and its ة-less look-alike (شرطة, شرط)
+stay apart; an adjective's ية also yields its ي (أمريكية, أمريكي).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+MIN_STEM = 3  # letters a stem keeps (a final ة counts)
+_CONJUNCTIONS = ("", "و", "ف")
+_PREPOSITIONS = ("", "ب", "ل", "ك")
+_ARTICLES = ("ال", "لل")  # لل: ل before the article, whose alef drops (للقاعدة)
+_PRONOUNS = ("هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "ه", "ك", "ي")
+
+# Words whose first letter looks like an attached و, ف, ب, ل or ك but belongs to the word.
+# A word starting with one of these stems never loses that letter.
+_ROOT_INITIAL = frozenset(
+    """وزير وزار وزراء وقت وطن وضع وصل وفد ولد وجه وحد واحد وقف وكال ولاي وسط وزن وعد وفق
+    وثيق وجود واقع والد وراء وادي وسيل ورد وفا وفي وصف ولي
+    فلسطين فرنس فريق فتر فكر فرص فصل فقط فوق فيه فيها فيلق فندق فقر فرع فتح فرض فشل فاز فوز
+    فيلم فائد فاتح فجر فصائل فصيل
+    بلد بلاد بيت بين بعد بحر برلمان بنك بريطان بغداد بيروت بيان بدء بدا برنامج بحث بطل بقي باب
+    بنت بند بوتين بايدن بلغ بلح برج بري بشر بكين بكر باريس باكستان بنغلادش بولند بورصة بحرين
+    لبنان ليبيا لجن لقاء لعب ليل لون لندن لحظ لكن لدى لدي لاجئ لواء لوح لجوء
+    كامل كمال كبير كبار كثير كلم كرة كتاب كتب كتيب كيف كان كانت كندا كوري كييف كهرب كلف كشف
+    كنيس كرد كويت كرم كسر كمي""".split()
+)
+# Words ending in ان, ين or ون that are not a dual or a plural (names mostly).
+_WHOLE_ENDINGS = frozenset(
+    """لبنان ايران طهران عمان سودان يابان ميدان برلمان بيان مكان زمان انسان سلطان عثمان رمضان
+    شعبان اذان طيران حيوان عنوان ديوان بستان اردوغان سليمان غليان بركان ضمان امان احسان اعلان
+    فلسطين صين بحرين حسين ياسين تشرين تنين بنيامين نيتنياهو جنين
+    قانون مليون زيتون ليمون كانون فرعون هارون صابون""".split()
+)
+
+
+def _root_letter(word: str, at: int) -> bool:
+    """Whether the letter at `at` starts one of the root-initial words (so it is no prefix)."""
+    rest = word[at:]
+    return any(rest.startswith(stem) for stem in _ROOT_INITIAL if stem[0] == rest[0])
+
+
+def strip_article(word: str) -> str:
+    """The word without a leading article (and the و, ف, ب, ل or ك before it)."""
+    for conj in _CONJUNCTIONS:
+        for prep in _PREPOSITIONS:
+            for article in _ARTICLES:
+                if article == "لل" and prep:
+                    continue
+                prefix = conj + prep + article
+                if not word.startswith(prefix) or len(word) - len(prefix) < MIN_STEM:
+                    continue
+                # للبنان is ل + لبنان, not ل + ال + بنان: the article's ل may be the word's.
+                attached = len(conj + prep) + (2 if article == "لل" else 0)
+                if any(_root_letter(word, i) for i in range(attached)):
+                    continue
+                return word[len(prefix) :]
+    return word
+
+
+def _proclitic_splits(word: str) -> Iterable[str]:
+    """The word, and the word without each combination of attached words it may start with."""
+    yield word
+    article_free = strip_article(word)
+    if article_free != word:
+        yield article_free
+    for conj in _CONJUNCTIONS:
+        for prep in _PREPOSITIONS:
+            prefix = conj + prep
+            if not prefix or not word.startswith(prefix):
+                continue
+            rest = word[len(prefix) :]
+            # ك ("like") is rare and starts many words (كامل, كمال): it needs a longer stem.
+            if len(rest) < (4 if prep == "ك" else MIN_STEM):
+                continue
+            if any(_root_letter(word, i) for i in range(len(prefix))):
+                continue
+            yield rest
+
+
+def _number_singulars(stem: str) -> set[str]:
+    """Singulars of a dual or plural: قاعدتين -> قاعدة, مسيرات -> مسيرة and مسير."""
+    found: set[str] = set()
+    if stem in _WHOLE_ENDINGS:
+        return found
+    if stem.endswith(("تين", "تان")) and len(stem) >= 5:
+        found.add(stem[:-3] + "ة")
+    if stem.endswith("ات") and len(stem) >= 4:
+        found.add(stem[:-2] + "ة")  # قوات -> قوة
+        if len(stem) - 2 >= MIN_STEM:
+            found.add(stem[:-2])  # انفجارات -> انفجار
+    for ending in ("ان", "ين", "ون"):
+        if stem.endswith(ending) and len(stem) - 2 >= MIN_STEM:
+            found.add(stem[:-2])
+    return found
+
+
+def _without_pronoun(stem: str) -> set[str]:
+    """The stem without an attached pronoun; a ت left before it is the stem's ة (قاعدتها)."""
+    for pronoun in (*_PRONOUNS, "ا"):
+        if not stem.endswith(pronoun):
+            continue
+        base = stem[: -len(pronoun)]
+        if base.endswith("ت") and len(base) >= MIN_STEM:
+            return {base, base[:-1] + "ة"}  # ة written ت before a pronoun, and the dual قاعدتا
+        if pronoun != "ا" and len(base) >= MIN_STEM:
+            return {base}
+        return set()
+    return set()
+
+
+def _with_adjective_form(forms: set[str]) -> set[str]:
+    """Adds the ي form of ية adjectives: أمريكية -> أمريكي."""
+    return forms | {f[:-1] for f in forms if f.endswith("ية") and len(f) > MIN_STEM}
+
+
+def item_stems(word: str) -> frozenset[str]:
+    """Every stem an item word may stand for."""
+    forms: set[str] = set()
+    for stem in _proclitic_splits(word):
+        forms.add(stem)
+        bases = {stem} | _without_pronoun(stem)
+        forms |= bases
+        for base in bases:
+            forms |= _number_singulars(base)
+    return frozenset(_with_adjective_form(forms))
+
+
+def rule_stems(word: str) -> frozenset[str]:
+    """The stems a rule word accepts: itself without the article, and its singular."""
+    stem = strip_article(word)
+    forms = {stem}
+    for base in _without_pronoun(stem):
+        if base.endswith(("ة", "ات")):  # قاعدتها -> قاعدة, مسيراتها -> مسيرات
+            forms.add(base)
+    for form in list(forms):
+        singulars = _number_singulars(form)
+        if form.endswith("ان"):  # a rule word ending in ان is a name far more often than a dual
+            singulars.discard(form[:-2])
+        forms |= singulars
+    return frozenset(_with_adjective_form(forms))

@@ -187,7 +187,7 @@ def test_evidence_names_the_words() -> None:
     """A match explains which words of the item satisfied which part of the rule."""
     rule = DEFAULT.compile('"US base" drone -exercise')
     doc = analyze(EN_TITLE, EN_LEAD)
-    found = {e.part: [doc.words[p].text for p in e.positions] for e in rule.expr.evidence(doc)}
+    found = {e.part: [doc.word(p).text for p in e.positions] for e in rule.expr.evidence(doc)}
     phrase = next(part for part in found if part.startswith('"(US|'))
     assert found[phrase] == ["US", "base"]
     assert found["drone"] == ["Drones", "drones"]

@@ -18,6 +18,7 @@ only its upper-case form, which an item word yields only when it had a capital l
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -108,6 +109,18 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def raw_words(text: str) -> list[str]:
+    """The words of a text, normalized but not case-folded (the analyzer's fast path)."""
+    normalized = normalize(text)
+    found: list[str] = []
+    for match in _TOKEN.finditer(normalized):
+        word = match.group()
+        if word in ("s", "S") and match.start() > 0 and normalized[match.start() - 1] == "'":
+            continue
+        found.append(word)
+    return found
+
+
 def words(text: str) -> list[str]:
     """Just the folded words of a text, in order."""
     return [token.text for token in tokenize(text)]
@@ -120,11 +133,16 @@ def is_arabic(word: str) -> bool:
 
 def item_forms(token: Token) -> frozenset[str]:
     """Every form an item word can be matched by (its candidate stems)."""
-    word = token.text
+    return raw_item_forms(token.raw)
+
+
+@functools.lru_cache(maxsize=200_000)
+def raw_item_forms(raw: str) -> frozenset[str]:
+    """Item forms of a word as written (normalized); cached: news repeats its words."""
+    word = raw.casefold()
     if is_arabic(word):
         return item_stems(word)
     forms = set(_english_forms(word))
-    raw = token.raw
     short = 2 <= len(word) <= 4 and word.isascii() and word.isalpha() and not raw.islower()
     if short and (raw.isupper() or word not in _COMMON_SHORT):
         forms.add(word.upper())  # may meet a rule such as US or NATO (or Nato)

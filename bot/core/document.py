@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.core.analysis import Token, item_forms, tokenize
+from bot.core.analysis import raw_item_forms, raw_words
 
 # The summary's words are numbered from here, so no phrase or NEAR spans headline and summary.
 SUMMARY_OFFSET = 100_000
@@ -14,7 +14,7 @@ SUMMARY_OFFSET = 100_000
 
 @dataclass(frozen=True, slots=True)
 class Word:
-    """A word of the item as written, for explaining a match."""
+    """A word of the item as written (normalized), for explaining a match."""
 
     text: str
     field: str  # "title", "summary" or "source"
@@ -26,15 +26,28 @@ class Document:
 
     text: dict[str, list[int]]
     source: dict[str, list[int]]
-    title_end: int
-    words: dict[int, Word]
-    source_words: dict[int, Word]
+    title_words: list[str]
+    summary_words: list[str]
+    source_words: list[str]
     # The same forms as sets, for fast "is any of these forms present" checks.
     keys: frozenset[str] = frozenset()
     title_keys: frozenset[str] = frozenset()
     source_keys: frozenset[str] = frozenset()
     _sorted_text: list[str] | None = field(default=None, repr=False)
     _sorted_source: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def title_end(self) -> int:
+        """Positions below this are the headline's."""
+        return len(self.title_words)
+
+    def word(self, position: int, in_source: bool = False) -> Word:
+        """The word at a position (of the text, or of the source)."""
+        if in_source:
+            return Word(self.source_words[position], "source")
+        if position >= SUMMARY_OFFSET:
+            return Word(self.summary_words[position - SUMMARY_OFFSET], "summary")
+        return Word(self.title_words[position], "title")
 
     def forms_with_prefix(self, prefix: str, in_source: bool = False) -> list[str]:
         """The forms in the text (or the source) that start with `prefix`."""
@@ -54,19 +67,19 @@ class Document:
 def analyze(title: str, summary: str = "", source: str = "") -> Document:
     """Analyze an item's headline, summary and source (name and domain) once."""
     text: dict[str, list[int]] = {}
-    words: dict[int, Word] = {}
-    title_tokens = tokenize(title)
-    _add(text, words, title_tokens, 0, "title")
+    title_words = raw_words(title)
+    _add(text, title_words, 0)
     title_keys = frozenset(text)
-    _add(text, words, tokenize(summary), SUMMARY_OFFSET, "summary")
+    summary_words = raw_words(summary)
+    _add(text, summary_words, SUMMARY_OFFSET)
     source_index: dict[str, list[int]] = {}
-    source_words: dict[int, Word] = {}
-    _add(source_index, source_words, tokenize(source), 0, "source")
+    source_words = raw_words(source)
+    _add(source_index, source_words, 0)
     return Document(
         text=text,
         source=source_index,
-        title_end=len(title_tokens),
-        words=words,
+        title_words=title_words,
+        summary_words=summary_words,
         source_words=source_words,
         keys=frozenset(text),
         title_keys=title_keys,
@@ -84,15 +97,11 @@ def source_text(name: str, *urls: str | None) -> str:
     return " ".join([name, *hosts])
 
 
-def _add(
-    index: dict[str, list[int]],
-    words: dict[int, Word],
-    tokens: list[Token],
-    offset: int,
-    field_name: str,
-) -> None:
-    for number, token in enumerate(tokens):
-        position = offset + number
-        words[position] = Word(token.raw, field_name)
-        for form in item_forms(token):
-            index.setdefault(form, []).append(position)
+def _add(index: dict[str, list[int]], words: list[str], offset: int) -> None:
+    for number, word in enumerate(words, start=offset):
+        for form in raw_item_forms(word):
+            positions = index.get(form)
+            if positions is None:
+                index[form] = [number]
+            else:
+                positions.append(number)

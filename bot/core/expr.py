@@ -19,6 +19,8 @@ Span = tuple[int, int]
 SCOPES: tuple[Scope, ...] = ("text", "title", "source")
 # A plain word check: any of the forms, in the scope numbered as in SCOPES.
 Clause = tuple[frozenset[str], int]
+# Plain word checks for a whole part: words it needs, words it must not have.
+Checks = tuple[tuple[Clause, ...], tuple[Clause, ...]]
 Key = tuple[object, ...]
 # How common a form is (the share of items containing it); the index anchors on rare forms.
 Frequency = Callable[[str], float]
@@ -83,16 +85,25 @@ class Node(ABC):
         """The part as plain word checks (any of these forms, in this scope), if it is one."""
         return None
 
+    def checks(self) -> Checks | None:
+        """The part as words needed and words excluded, if plain word checks say it all."""
+        clauses = self.clauses()
+        return None if clauses is None else (clauses, ())
+
+    def required(self) -> list[frozenset[str]]:
+        """Sets of forms of which an item's text must hold one each, for this part to match."""
+        return []
+
 
 def keysets(doc: Document) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """The item's forms per scope, in the order of SCOPES."""
     return (doc.keys, doc.title_keys, doc.source_keys)
 
 
-def check_clauses(clauses: tuple[Clause, ...], doc: Document) -> bool:
-    """Whether every word check holds (the fast path for plain AND rules)."""
+def check_clauses(clauses: tuple[Clause, ...], doc: Document, *, present: bool = True) -> bool:
+    """Whether every word check holds (or, with present=False, none does)."""
     sets = keysets(doc)
-    return all(not forms.isdisjoint(sets[scope]) for forms, scope in clauses)
+    return all(forms.isdisjoint(sets[scope]) is not present for forms, scope in clauses)
 
 
 def _scope_prefix(scope: Scope) -> str:
@@ -136,6 +147,10 @@ class Term(Node):
     def clauses(self) -> tuple[Clause, ...]:
         """One word check."""
         return ((self.forms, SCOPES.index(self.scope)),)
+
+    def required(self) -> list[frozenset[str]]:
+        """Its forms (a headline word is in the text too; the source is elsewhere)."""
+        return [] if self.scope == "source" else [self.forms]
 
     def spans(self, doc: Document) -> list[Span]:
         """Each occurrence."""
@@ -275,6 +290,10 @@ class Phrase(Node):
         """Each word of the phrase."""
         return sum(slot.terms() for slot in self.slots)
 
+    def required(self) -> list[frozenset[str]]:
+        """Every plain word of the phrase."""
+        return [forms for slot in self.slots for forms in slot.required()]
+
 
 def _bare(shown: str, slot: Slot) -> str:
     return shown.split(":", 1)[1] if slot.scope != "text" and ":" in shown else shown
@@ -311,17 +330,41 @@ class Or(Node):
     children: tuple[Node, ...]
     key: Key = field(init=False)
     positional: bool = field(default=False, init=False)
+    _text_words: frozenset[str] = field(init=False, repr=False)
+    _others: tuple[Node, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        """Derive the key (order does not matter) and whether it has positions."""
+        """Derive the key (order does not matter), positions, and a words-first check."""
         object.__setattr__(
             self, "key", ("or", tuple(sorted({c.key for c in self.children}, key=repr)))
         )
         object.__setattr__(self, "positional", all(c.positional for c in self.children))
+        words = [c for c in self.children if isinstance(c, Term) and c.scope == "text"]
+        object.__setattr__(self, "_text_words", frozenset().union(*(w.forms for w in words)))
+        object.__setattr__(self, "_others", tuple(c for c in self.children if c not in words))
 
     def matches(self, doc: Document) -> bool:
-        """Whether any part matches."""
-        return any(child.matches(doc) for child in self.children)
+        """Whether any part matches: one set test for all the plain words, then the rest."""
+        if not self._text_words.isdisjoint(doc.keys):
+            return True
+        return any(child.matches(doc) for child in self._others)
+
+    def clauses(self) -> tuple[Clause, ...] | None:
+        """One word check, when every alternative is a plain word in one scope."""
+        if not all(isinstance(c, Term) for c in self.children):
+            return None
+        scopes = {c.scope for c in self.children if isinstance(c, Term)}
+        if len(scopes) != 1:
+            return None
+        forms = frozenset().union(*(c.forms for c in self.children if isinstance(c, Term)))
+        return ((forms, SCOPES.index(scopes.pop())),)
+
+    def required(self) -> list[frozenset[str]]:
+        """One set: an item matching any alternative holds one of its rarest-needed words."""
+        needs = [child.required() for child in self.children]
+        if not all(needs):
+            return []
+        return [frozenset().union(*(min(need, key=len) for need in needs))]
 
     def spans(self, doc: Document) -> list[Span]:
         """The places of every part."""
@@ -360,6 +403,7 @@ class And(Node):
     children: tuple[Node, ...]
     key: Key = field(init=False)
     _words: tuple[Clause, ...] = field(init=False, repr=False)
+    _excluded: tuple[Clause, ...] = field(init=False, repr=False)
     _rest: tuple[Node, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -367,18 +411,39 @@ class And(Node):
         object.__setattr__(
             self, "key", ("and", tuple(sorted({c.key for c in self.children}, key=repr)))
         )
-        words = [c for c in self.children if isinstance(c, Term)]
-        rest = sorted((c for c in self.children if not isinstance(c, Term)), key=_evaluation_cost)
-        object.__setattr__(self, "_words", tuple(w.clauses()[0] for w in words))
-        object.__setattr__(self, "_rest", tuple(rest))
+        words: list[Clause] = []
+        excluded: list[Clause] = []
+        rest: list[Node] = []
+        for child in self.children:
+            inner = child.child if isinstance(child, Not) else child
+            clauses = inner.clauses() if isinstance(inner, Term | Or) else None
+            if clauses is None:
+                rest.append(child)
+            else:
+                (excluded if inner is not child else words).extend(clauses)
+        object.__setattr__(self, "_words", tuple(words))
+        object.__setattr__(self, "_excluded", tuple(excluded))
+        object.__setattr__(self, "_rest", tuple(sorted(rest, key=_evaluation_cost)))
 
     def matches(self, doc: Document) -> bool:
-        """Whether every part matches: plain words first, then the rest."""
-        return check_clauses(self._words, doc) and all(child.matches(doc) for child in self._rest)
+        """Whether every part matches: plain words first, then exclusions, then the rest."""
+        return (
+            check_clauses(self._words, doc)
+            and check_clauses(self._excluded, doc, present=False)
+            and all(child.matches(doc) for child in self._rest)
+        )
 
     def clauses(self) -> tuple[Clause, ...] | None:
         """Plain word checks, when every part is a plain word."""
-        return None if self._rest else self._words
+        return None if self._rest or self._excluded else self._words
+
+    def checks(self) -> Checks | None:
+        """Words needed and words excluded, when those are all the parts."""
+        return None if self._rest else (self._words, self._excluded)
+
+    def required(self) -> list[frozenset[str]]:
+        """The required words of every part."""
+        return [forms for child in self.children for forms in child.required()]
 
     def anchors(self, frequency: Frequency) -> Anchors | None:
         """The cheapest anchors among the required parts (NOT parts never anchor)."""
@@ -509,6 +574,10 @@ class Near(Node):
     def terms(self) -> int:
         """Words written by the author, on both sides."""
         return self.left.terms() + self.right.terms()
+
+    def required(self) -> list[frozenset[str]]:
+        """The required words of both sides."""
+        return self.left.required() + self.right.required()
 
 
 @dataclass(frozen=True, eq=False)

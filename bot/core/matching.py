@@ -1,9 +1,11 @@
 """Matching items against many rules: an inverted index of anchor forms, then an exact check.
 
 Each distinct rule is compiled once and indexed under its anchors: the rarest required word of
-each AND, every alternative of an OR, never a NOT (see expr.Node.anchors). An item is analyzed
-once; the rules whose anchors it contains are its candidates, and only those are checked.
-Rules that mean the same (from any number of chats) share one entry.
+each AND, every alternative of an OR, never a NOT (see expr.Node.anchors). A rule that requires
+two or more words is indexed by its two rarest together: it is a candidate only when the item
+holds both, found by intersecting the item's words with the second words filed under the first.
+An item is analyzed once; only its candidates are checked, and a rule of just those two words
+needs no check at all. Rules that mean the same (from any number of chats) share one entry.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from bot.core.expr import (
     EVERYTHING_ANCHOR,
     PREFIX_MARK,
     SOURCE_ANCHOR,
-    Clause,
+    Checks,
+    Everything,
     Evidence,
     Frequency,
     Node,
     Or,
+    Prefix,
     Term,
     keysets,
 )
@@ -78,6 +82,68 @@ class Entry(Generic[Owner]):
     owners: list[Owner] = field(default_factory=list)
 
 
+class _Filed:
+    """What the index keeps under one key (a form, a source form, a prefix).
+
+    Most keys hold a few entries of one kind, so the containers are made when first needed.
+    """
+
+    __slots__ = ("check", "excluders", "pairs", "sure", "unless")
+
+    def __init__(self) -> None:
+        self.sure: list[int] | None = None  # holding this key proves these entries
+        self.check: list[int] | None = None  # these must still be checked
+        # Entries proven unless the item holds one of their excluded words ("drone -exercise"):
+        # all of them, and each excluded form with the entries it excludes.
+        self.unless: list[int] | None = None
+        self.excluders: dict[str, list[int]] | None = None
+        # Entries that need a second word too, by second word.
+        self.pairs: dict[str, _Filed] | None = None
+
+    def file(self, number: int, sure: bool) -> None:
+        """File an entry as proven by this key, or as needing a check."""
+        if sure:
+            if self.sure is None:
+                self.sure = []
+            self.sure.append(number)
+        else:
+            if self.check is None:
+                self.check = []
+            self.check.append(number)
+
+    def file_unless(self, number: int, excluded: frozenset[str]) -> None:
+        """File an entry proven by this key unless the item holds one of `excluded`."""
+        if self.unless is None or self.excluders is None:
+            self.unless, self.excluders = [], {}
+        self.unless.append(number)
+        for form in excluded:
+            self.excluders.setdefault(form, []).append(number)
+
+    def second(self, form: str) -> _Filed:
+        """The entries filed under this key and a second word."""
+        if self.pairs is None:
+            self.pairs = {}
+        return self.pairs.setdefault(form, _Filed())
+
+    def collect(self, keys: frozenset[str], sure: set[int], check: set[int]) -> None:
+        """Add the entries this key makes candidates for an item with these forms."""
+        if self.sure:
+            sure.update(self.sure)
+        if self.check:
+            check.update(self.check)
+        if self.unless:
+            assert self.excluders is not None
+            present = self.excluders.keys() & keys  # C-level: usually empty
+            if present:
+                excluded = set().union(*(self.excluders[form] for form in present))
+                sure.update(n for n in self.unless if n not in excluded)
+            else:
+                sure.update(self.unless)
+        if self.pairs:
+            for second in self.pairs.keys() & keys:
+                self.pairs[second].collect(keys, sure, check)
+
+
 class MatchIndex(Generic[Owner]):
     """Distinct compiled rules indexed by their anchors; `match` checks only the candidates."""
 
@@ -86,15 +152,13 @@ class MatchIndex(Generic[Owner]):
         self._frequency = frequency
         self._entries: list[Entry[Owner]] = []
         self._exprs: list[Node] = []
-        # Per entry: plain word checks to run inline (None: evaluate the expression), and
-        # whether containing an anchor already proves the match (a word, or words ORed).
-        self._plain: list[tuple[Clause, ...] | None] = []
-        self._sure: list[bool] = []
+        # Per entry: plain word checks to run inline (None: evaluate the expression).
+        self._plain: list[Checks | None] = []
         self._by_key: dict[object, int] = {}
-        self._exact: dict[str, list[int]] = {}
-        self._prefix: dict[str, list[int]] = {}
-        self._prefix_lengths: set[int] = set()
-        self._always: list[int] = []
+        self._forms: dict[str, _Filed] = {}  # text forms, and source forms with SOURCE_ANCHOR
+        self._prefixes: dict[str, _Filed] = {}
+        self._prefix_lengths: list[int] = []
+        self._always = _Filed()
 
     def __len__(self) -> int:
         """Number of distinct rules."""
@@ -107,78 +171,134 @@ class MatchIndex(Generic[Owner]):
             self._entries[number].owners.append(owner)
             return
         number = len(self._entries)
+        expr = rule.expr
+        checks = expr.checks()
         self._entries.append(Entry(rule, [owner]))
-        self._exprs.append(rule.expr)
-        self._plain.append(rule.expr.clauses())
-        self._sure.append(_anchor_proves_match(rule.expr))
+        self._exprs.append(expr)
+        self._plain.append(checks)
         self._by_key[rule.key] = number
-        anchors = rule.expr.anchors(self._frequency)
-        if anchors is None or EVERYTHING_ANCHOR in anchors.keys:
-            self._always.append(number)
+        required = list(dict.fromkeys(expr.required()))  # each set of forms once
+        if len(required) >= 2:
+            self._add_pair(number, expr, required)
             return
+        anchors = expr.anchors(self._frequency)
+        if anchors is None or EVERYTHING_ANCHOR in anchors.keys:
+            self._always.file(number, sure=isinstance(expr, Everything))
+            return
+        excluded = _exclusions_only(checks, anchors.keys)
         for key in anchors.keys:
             if key.endswith(PREFIX_MARK):
                 prefix = key[: -len(PREFIX_MARK)]
-                self._prefix.setdefault(prefix, []).append(number)
-                self._prefix_lengths.add(len(prefix))
-            else:
-                self._exact.setdefault(key, []).append(number)
+                self._prefixes.setdefault(prefix, _Filed()).file(
+                    number, sure=_anchor_proves_match(expr)
+                )
+                if len(prefix) not in self._prefix_lengths:
+                    self._prefix_lengths = sorted([*self._prefix_lengths, len(prefix)])
+                continue
+            filed = self._forms.setdefault(key, _Filed())
+            if excluded is None:
+                filed.file(number, sure=_anchor_proves_match(expr))
+                continue
+            filed.file_unless(number, excluded)
+
+    def _add_pair(self, number: int, expr: Node, required: list[frozenset[str]]) -> None:
+        """File an entry under its two rarest required words, every form of each."""
+        first, second = sorted(required, key=self._cost)[:2]
+        clauses = expr.clauses()
+        # A rule of exactly these two words (in the text) holds whenever both are there.
+        sure = (
+            clauses is not None
+            and all(scope == 0 for _, scope in clauses)
+            and {forms for forms, _ in clauses} == {first, second}
+        )
+        for a in first:
+            filed = self._forms.setdefault(a, _Filed())
+            for b in second:
+                filed.second(b).file(number, sure=sure)
+
+    def _cost(self, forms: frozenset[str]) -> float:
+        return sum(self._frequency(form) for form in forms)
 
     def candidates(self, doc: Document) -> set[int]:
         """Entries whose anchors the item contains."""
-        found: set[int] = set(self._always)
-        exact = self._exact
+        sure, check = self._collect(doc)
+        return sure | check
+
+    def _collect(self, doc: Document) -> tuple[set[int], set[int]]:
+        """Candidates, split into those proven by their anchors and those to check."""
+        sure: set[int] = set()
+        check: set[int] = set()
+        keys = doc.keys
+        self._always.collect(keys, sure, check)
+        forms = self._forms
         for form in doc.text:
-            hit = exact.get(form)
-            if hit:
-                found.update(hit)
-        for form in doc.source:
-            hit = exact.get(SOURCE_ANCHOR + form)
-            if hit:
-                found.update(hit)
+            filed = forms.get(form)
+            if filed is not None:
+                filed.collect(keys, sure, check)
+        keyed = [SOURCE_ANCHOR + form for form in doc.source]
+        for form in keyed:
+            filed = forms.get(form)
+            if filed is not None:
+                filed.collect(keys, sure, check)
         if self._prefix_lengths:
-            prefixes = self._prefix
-            lengths = sorted(self._prefix_lengths)
-            keyed = [*doc.text, *(SOURCE_ANCHOR + f for f in doc.source)]
-            for form in keyed:
+            prefixes, lengths = self._prefixes, self._prefix_lengths
+            for form in (*doc.text, *keyed):
                 for length in lengths:
                     if length > len(form):
                         break
-                    hit = prefixes.get(form[:length])
-                    if hit:
-                        found.update(hit)
-        return found
+                    filed = prefixes.get(form[:length])
+                    if filed is not None:
+                        filed.collect(keys, sure, check)
+        return sure, check - sure
 
     def match(self, doc: Document) -> list[Entry[Owner]]:
         """The entries whose rule the item satisfies, in the order they were added."""
-        entries, exprs, plain, sure = self._entries, self._exprs, self._plain, self._sure
+        exprs, plain = self._exprs, self._plain
         sets = keysets(doc)
-        found: list[Entry[Owner]] = []
+        sure, check = self._collect(doc)
+        found = list(sure)
         # The hot loop of the matcher: plain AND rules are checked inline, without calls.
-        for n in sorted(self.candidates(doc)):
-            if sure[n]:
-                found.append(entries[n])
-                continue
-            clauses = plain[n]
-            if clauses is None:
+        for n in check:
+            checks = plain[n]
+            if checks is None:
                 if exprs[n].matches(doc):
-                    found.append(entries[n])
+                    found.append(n)
                 continue
-            for forms, scope in clauses:
+            needed, excluded = checks
+            for forms, scope in needed:
                 if forms.isdisjoint(sets[scope]):
                     break
             else:
-                found.append(entries[n])
-        return found
+                for forms, scope in excluded:
+                    if not forms.isdisjoint(sets[scope]):
+                        break
+                else:
+                    found.append(n)
+        found.sort()
+        entries = self._entries
+        return [entries[n] for n in found]
 
     def match_all(self, doc: Document) -> list[Entry[Owner]]:
         """The same result by checking every rule (the baseline the index is measured against)."""
         return [entry for entry in self._entries if entry.rule.matches(doc)]
 
 
+def _exclusions_only(checks: Checks | None, anchors: frozenset[str]) -> frozenset[str] | None:
+    """For "word -other" rules in the text: the excluded forms (the anchor proves the word)."""
+    if checks is None:
+        return None
+    needed, excluded = checks
+    if not excluded or len(needed) != 1:
+        return None
+    (forms, scope), *_ = needed
+    if scope != 0 or forms != anchors or any(s != 0 for _, s in excluded):
+        return None
+    return frozenset().union(*(f for f, _ in excluded))
+
+
 def _anchor_proves_match(expr: Node) -> bool:
-    """A word, or words ORed, in the whole text: an item holding an anchor holds the rule."""
-    if isinstance(expr, Term):
+    """A word, words ORed or a prefix, in the whole text: holding an anchor is matching."""
+    if isinstance(expr, Term | Prefix):
         return expr.scope == "text"
     return isinstance(expr, Or) and all(
         isinstance(c, Term) and c.scope == "text" for c in expr.children

@@ -49,7 +49,6 @@ WITH_SYNONYMS = RuleCompiler(SYNONYMS)
         ("القاعدة الأمريكية", "قاعدة AND امريكية"),
         ("drone drone", "drone"),
         ("drone - base", "drone AND base"),
-        ("drone -", "drone"),
         ("12:30", '"12 30"'),
         ("drone ?!", "drone"),
     ],
@@ -109,6 +108,8 @@ def test_same_rule_same_key() -> None:
         ("-drone -uav", "line 1, col 1: the rule only excludes words"),
         ("drone OR -uav", "line 1, col 1: every OR alternative must look for a word"),
         ("?!", "line 1, col 1: the rule has no words to look for"),
+        ("drone -", "line 1, col 8: expected a word, phrase or group after -"),
+        ('drone ""', "line 1, col 7: empty quotes: put the words of the phrase inside"),
         ("", "line 1, col 1: the rule is empty"),
     ],
 )

@@ -38,6 +38,10 @@ _WHOLE_ENDINGS = frozenset(
 )
 
 
+# Short names an ending must not be stripped down to: قطرات is drops, not Qatar; مصرون insist.
+_NAMES = frozenset("قطر مصر عدن حلب".split())
+
+
 def _root_letter(word: str, at: int) -> bool:
     """Whether the letter at `at` starts one of the root-initial words (so it is no prefix)."""
     rest = word[at:]
@@ -96,7 +100,7 @@ def _number_singulars(stem: str) -> set[str]:
     for ending in ("ان", "ين", "ون"):
         if stem.endswith(ending) and len(stem) - 2 >= MIN_STEM:
             found.add(stem[:-2])
-    return found
+    return found - _NAMES
 
 
 def _without_pronoun(stem: str) -> set[str]:
@@ -113,9 +117,11 @@ def _without_pronoun(stem: str) -> set[str]:
     return set()
 
 
-def _with_adjective_form(forms: set[str]) -> set[str]:
-    """Adds the ي form of ية adjectives: أمريكية -> أمريكي."""
-    return forms | {f[:-1] for f in forms if f.endswith("ية") and len(f) > MIN_STEM}
+def _with_variants(forms: set[str]) -> set[str]:
+    """Adds the ي of ية adjectives (أمريكية -> أمريكي) and the ة written ه (مسيره -> مسيرة)."""
+    adjectives = {f[:-1] for f in forms if f.endswith("ية") and len(f) > MIN_STEM}
+    misspelt = {f[:-1] + "ة" for f in forms if f.endswith("ه") and len(f) >= MIN_STEM}
+    return forms | adjectives | misspelt
 
 
 def item_stems(word: str) -> frozenset[str]:
@@ -127,7 +133,7 @@ def item_stems(word: str) -> frozenset[str]:
         forms |= bases
         for base in bases:
             forms |= _number_singulars(base)
-    return frozenset(_with_adjective_form(forms))
+    return frozenset(_with_variants(forms))
 
 
 def rule_stems(word: str) -> frozenset[str]:
@@ -142,4 +148,4 @@ def rule_stems(word: str) -> frozenset[str]:
         if form.endswith("ان"):  # a rule word ending in ان is a name far more often than a dual
             singulars.discard(form[:-2])
         forms |= singulars
-    return frozenset(_with_adjective_form(forms))
+    return frozenset(_with_variants(forms))

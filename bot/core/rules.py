@@ -120,7 +120,9 @@ def _lex(rule: str) -> list[_Tok]:
         elif ch in "-+" and (i + 1 >= n or rule[i + 1].isspace()):
             if ch == "+":
                 tokens.append(_Tok("AND", ch, i + 1))
-            i += 1  # a lone "-" is punctuation, not an exclusion
+            elif not rule[i + 1 :].strip():
+                raise RuleSyntaxError(n + 1, "expected a word, phrase or group after -")
+            i += 1  # a lone "-" between words is punctuation, not an exclusion
         elif ch in "-+" and at_start:
             if ch == "-":
                 tokens.append(_Tok("NOT", ch, i + 1))
@@ -141,6 +143,8 @@ def _lex_phrase(rule: str, i: int) -> tuple[_Tok, int]:
     if close < 0:
         raise RuleSyntaxError(i + 1, "missing closing quote")
     text = rule[i + 1 : close]
+    if not text.strip():
+        raise RuleSyntaxError(i + 1, "empty quotes: put the words of the phrase inside")
     end = close + 1
     slop = None
     if end < len(rule) and rule[end] == "~":

@@ -172,6 +172,7 @@ class MatchIndex(Generic[Owner]):
         self._plain: list[Checks | None] = []
         self._by_key: dict[object, int] = {}
         self._forms: dict[str, _Filed] = {}  # text forms, and source forms with SOURCE_ANCHOR
+        self._form_keys: set[str] = set()  # the same keys, as a set to intersect with
         self._prefixes: dict[str, _Filed] = {}
         self._prefix_lengths: list[int] = []
         self._always = _Filed()
@@ -211,7 +212,7 @@ class MatchIndex(Generic[Owner]):
                 if len(prefix) not in self._prefix_lengths:
                     self._prefix_lengths = sorted([*self._prefix_lengths, len(prefix)])
                 continue
-            filed = self._forms.setdefault(key, _Filed())
+            filed = self._filed(key)
             if excluded is None:
                 filed.file(number, sure=_anchor_proves_match(expr))
                 continue
@@ -228,9 +229,16 @@ class MatchIndex(Generic[Owner]):
             and {forms for forms, _ in clauses} == {first, second}
         )
         for a in first:
-            filed = self._forms.setdefault(a, _Filed())
+            filed = self._filed(a)
             for b in second:
                 filed.second(b).file(number, sure=sure)
+
+    def _filed(self, key: str) -> _Filed:
+        filed = self._forms.get(key)
+        if filed is None:
+            filed = self._forms[key] = _Filed()
+            self._form_keys.add(key)
+        return filed
 
     def _cost(self, forms: frozenset[str]) -> float:
         return sum(self._frequency(form) for form in forms)
@@ -247,10 +255,9 @@ class MatchIndex(Generic[Owner]):
         keys = doc.keys
         self._always.collect(keys, sure, check)
         forms = self._forms
-        for form in doc.text:
-            filed = forms.get(form)
-            if filed is not None:
-                filed.collect(keys, sure, check)
+        # Only the item's forms that are index keys at all (one C-level intersection).
+        for form in keys & self._form_keys:
+            forms[form].collect(keys, sure, check)
         keyed = [SOURCE_ANCHOR + form for form in doc.source]
         for form in keyed:
             filed = forms.get(form)

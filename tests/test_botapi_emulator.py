@@ -322,7 +322,7 @@ async def test_command_entity_and_long_poll(emu: BotApiEmulator, bot: Bot) -> No
 async def test_stop_wakes_a_blocked_get_updates(emu: BotApiEmulator, bot: Bot) -> None:
     """stop() answers a long poll at once instead of leaving it hanging for its timeout."""
     poll = asyncio.create_task(bot.get_updates(timeout=30))
-    await asyncio.sleep(0.2)
+    await emu.wait_for(lambda: emu.polls_started() == 1, what="the long poll to arrive")
     started = time.monotonic()
     await asyncio.to_thread(emu.stop)
     assert await poll == ()
@@ -334,7 +334,7 @@ async def test_polling_conflicts(emu: BotApiEmulator, bot: Bot) -> None:
     # A second Bot, because PTB's getUpdates connection pool holds a single connection.
     async with make_bot(emu) as rival:
         first = asyncio.create_task(rival.get_updates(timeout=10))
-        await asyncio.sleep(0.2)
+        await emu.wait_for(lambda: emu.polls_started() == 1, what="the first long poll")
         assert await bot.get_updates(timeout=0) == ()
         with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
             await first

@@ -971,6 +971,11 @@ class BotApiEmulator:
         with self._cond:
             return self._webhook_url
 
+    def polls_started(self) -> int:
+        """How many getUpdates calls have reached the server (finished or still waiting)."""
+        with self._cond:
+            return self._poll_generation
+
     def updates_confirmed(self) -> bool:
         """True when getUpdates confirmed (by offset) every update queued so far."""
         with self._cond:

@@ -97,28 +97,26 @@ class Token:
     end: int
 
 
+def _word_matches(text: str) -> Iterator[re.Match[str]]:
+    """The words of a normalized text; the "s" of a possessive (Iran's) is not a word."""
+    for match in _TOKEN.finditer(text):
+        start = match.start()
+        if match.group() in ("s", "S") and start > 0 and text[start - 1] == "'":
+            continue
+        yield match
+
+
 def tokenize(text: str) -> list[Token]:
     """The words of a text, normalized; a possessive 's is dropped, hyphens split words."""
-    normalized = normalize(text)
-    tokens: list[Token] = []
-    for match in _TOKEN.finditer(normalized):
-        word = match.group()
-        if word in ("s", "S") and match.start() > 0 and normalized[match.start() - 1] == "'":
-            continue  # the "s" of a possessive: Iran's -> Iran
-        tokens.append(Token(word, word.casefold(), match.start(), match.end()))
-    return tokens
+    return [
+        Token(m.group(), m.group().casefold(), m.start(), m.end())
+        for m in _word_matches(normalize(text))
+    ]
 
 
 def raw_words(text: str) -> list[str]:
     """The words of a text, normalized but not case-folded (the analyzer's fast path)."""
-    normalized = normalize(text)
-    found: list[str] = []
-    for match in _TOKEN.finditer(normalized):
-        word = match.group()
-        if word in ("s", "S") and match.start() > 0 and normalized[match.start() - 1] == "'":
-            continue
-        found.append(word)
-    return found
+    return [m.group() for m in _word_matches(normalize(text))]
 
 
 def words(text: str) -> list[str]:

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Coroutine
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from telegram import LinkPreviewOptions
@@ -14,12 +16,15 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, Defaults
 
+from bot.core.models import Feed, FeedPreview
 from bot.core.rules import RuleCompiler
+from bot.core.schedule import Cadence
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
 from bot.errors import ConfigError, TelegramSetupError
 from bot.feeds.catalog import load_catalog
 from bot.feeds.fetch import Fetcher
+from bot.feeds.guard import AddressPolicy
 from bot.pipeline import Poller
 from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
@@ -34,7 +39,10 @@ START_ATTEMPTS = 4  # about 7 s of retries before giving up at start
 
 
 def build_application(
-    settings: Settings, store: Store, compiler: RuleCompiler
+    settings: Settings,
+    store: Store,
+    compiler: RuleCompiler,
+    probe: Callable[[str], Awaitable[FeedPreview]],
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The python-telegram-bot Application with our handlers, defaults and rate limiter."""
     if settings.telegram_token is None:
@@ -55,7 +63,9 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=2))
         .build()
     )
-    application.bot_data[SERVICES_KEY] = Services(store=store, settings=settings, compiler=compiler)
+    application.bot_data[SERVICES_KEY] = Services(
+        store=store, settings=settings, compiler=compiler, probe=probe
+    )
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     return application
@@ -68,25 +78,66 @@ async def run(settings: Settings) -> None:
     compiler = compiler_for(settings)
     async with open_redis(settings.redis_url, settings.data_dir) as handle:
         store = Store(handle.client, retention_seconds=settings.retention_seconds)
-        await store.catalog.replace(catalog)
+        feeds = await seed_catalog(store, catalog)
         await store.deliveries.ensure_group()
-        application = build_application(settings, store, compiler)
-        fetcher = Fetcher(timeout=settings.http_timeout)
+        fetcher = make_fetcher(settings)
+        poller = make_poller(settings, store, fetcher, compiler)
+        application = build_application(settings, store, compiler, poller.probe)
         stop = _stop_on_signals()
         try:
             try:
                 await start_bot(application)
-                log.info("bot @%s running with %d feeds", application.bot.username, len(catalog))
-                poller = Poller(store, fetcher, compiler, concurrency=settings.fetch_concurrency)
+                log.info("bot @%s running with %d feeds", application.bot.username, len(feeds))
                 sender = Sender(store, TelegramTransport(application.bot))
-                await _run_until_stopped(
-                    stop, poller.run(settings.poll_interval, stop), sender.run(stop)
-                )
+                await _run_until_stopped(stop, poller.run(stop), sender.run(stop))
             finally:
                 await stop_bot(application)
         finally:
             await fetcher.aclose()
     log.info("stopped")
+
+
+def make_fetcher(settings: Settings, policy: AddressPolicy | None = None) -> Fetcher:
+    """The feed fetcher the settings describe."""
+    return Fetcher(
+        timeout=settings.http_timeout,
+        connect_timeout=settings.connect_timeout,
+        max_bytes=settings.max_feed_bytes,
+        policy=policy or AddressPolicy(allow_private=settings.allow_private_feeds),
+        max_connections=max(10, settings.fetch_concurrency * 2),
+    )
+
+
+def make_poller(
+    settings: Settings, store: Store, fetcher: Fetcher, compiler: RuleCompiler
+) -> Poller:
+    """The poller the settings describe."""
+    return Poller(
+        store,
+        fetcher,
+        compiler,
+        cadence=Cadence(
+            interval=settings.poll_interval,
+            minimum=min(settings.min_poll_interval, settings.poll_interval),
+            maximum=settings.max_backoff,
+        ),
+        concurrency=settings.fetch_concurrency,
+        max_item_age=timedelta(hours=settings.max_item_age),
+        lease_seconds=settings.http_timeout,
+    )
+
+
+async def seed_catalog(store: Store, from_file: list[Feed]) -> list[Feed]:
+    """Bring the catalog file into Redis and put every enabled feed on the poll schedule."""
+    feeds = await store.catalog.seed(from_file)
+    states = await store.feeds.many([feed.id for feed in feeds])
+    now = time.time()
+    await store.schedule.ensure([f.id for f in feeds if not states[f.id].disabled], now)
+    listed = {feed.id for feed in feeds}
+    for feed_id in await store.schedule.scheduled():
+        if feed_id not in listed:
+            await store.schedule.remove(feed_id)
+    return feeds
 
 
 async def start_bot(application: Application[Any, Any, Any, Any, Any, Any], **polling: Any) -> None:

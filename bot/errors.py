@@ -20,6 +20,15 @@ class StoreError(AlertbotError):
 class FeedError(AlertbotError):
     """A feed could not be fetched or parsed; recorded on the feed and retried later."""
 
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Keep the server's Retry-After (seconds), when it sent one."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FeedGone(FeedError):
+    """The server says the feed is gone for good (410): the feed is disabled."""
+
 
 class RuleError(AlertbotError):
     """A watch rule is invalid; the message says where and why."""

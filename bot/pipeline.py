@@ -1,7 +1,8 @@
-"""The flow of an item: fetch, parse, seen?, match, deliveries on the stream.
+"""The flow of an item: schedule, fetch, parse, seen?, match, deliveries on the stream.
 
 This is the poller role. It joins the feeds, store and core modules; each stage stays in its own
-module and this one only calls them in order.
+module and this one only calls them in order. Any number of pollers can run against one Redis:
+a feed is fetched only by the poller holding its lease, when the schedule says it is due.
 """
 
 from __future__ import annotations
@@ -9,20 +10,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from redis.exceptions import RedisError
 
 from bot.core.document import source_text
 from bot.core.matching import RuleIndex, TermStats
-from bot.core.models import Delivery, Feed, Item
+from bot.core.models import Delivery, Feed, FeedPreview, FeedState, Item
 from bot.core.rules import RuleCompiler
-from bot.errors import FeedError
+from bot.core.schedule import Cadence, Outcome, next_delay
+from bot.errors import FeedError, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
-from bot.store import Store
+from bot.store import Store, keys
 
 log = logging.getLogger(__name__)
+
+# A primed feed with more new items than this in one poll rewrote itself (new GUIDs on old
+# stories, a CMS migration): its items are recorded without alerting, rather than flooding.
+MAX_NEW_PER_POLL = 50
+LEASE_MARGIN_S = 30  # a lease outlives the longest fetch by this much
 
 
 def utcnow() -> datetime:
@@ -40,6 +53,16 @@ class FeedReport:
     not_modified: bool = False
     primed: bool = False  # this was the feed's first poll: items recorded, no alerts
     error: str | None = None
+    retry_after: float | None = None
+    gone: bool = False
+    moved_to: str | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        """What the schedule makes of this poll."""
+        if self.error:
+            return Outcome.FAILED
+        return Outcome.NEW if self.new_items else Outcome.QUIET
 
 
 @dataclass
@@ -65,7 +88,7 @@ class PollReport:
 
 
 class Poller:
-    """Polls every catalog feed, concurrently and bounded, and queues alerts for new items."""
+    """Polls due feeds (leased, bounded concurrency) and queues alerts for their new items."""
 
     def __init__(
         self,
@@ -73,75 +96,205 @@ class Poller:
         fetcher: Fetcher,
         compiler: RuleCompiler,
         *,
+        cadence: Cadence | None = None,
         concurrency: int = 10,
+        max_item_age: timedelta = timedelta(hours=48),
+        lease_seconds: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """Poll with `fetcher`, `concurrency` feeds at a time; compile rules with `compiler`."""
         self._store = store
         self._fetcher = fetcher
         self._compiler = compiler
-        self._stats = TermStats()  # which words are common, learnt from the items seen
+        self._cadence = cadence or Cadence(interval=120.0, minimum=60.0, maximum=6 * 3600.0)
+        self._concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
+        self._max_age = max_item_age
+        self._lease_ms = int((lease_seconds + LEASE_MARGIN_S) * 1000)
         self._clock = clock
+        self._owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        self._stats = TermStats()  # which words are common, learnt from the items seen
+        self._index: RuleIndex | None = None
+        self._index_version: str | None = None
+
+    async def rule_index(self) -> RuleIndex:
+        """The chats' rules, rebuilt only when a chat changed its rules or sources."""
+        version = cast(str | None, await self._store.redis.get(keys.RULES_VERSION))
+        if self._index is None or version != self._index_version:
+            subscribers = await self._store.chats.subscribers()
+            self._index = RuleIndex(subscribers, self._compiler, self._stats)
+            self._index_version = version
+        return self._index
 
     async def poll_all(self) -> PollReport:
-        """Poll every feed of the catalog once; a failing feed never stops the others."""
+        """Poll every enabled catalog feed once, now, whatever the schedule says."""
         feeds = await self._store.catalog.all()
-        index = RuleIndex(await self._store.chats.subscribers(), self._compiler, self._stats)
-        reports = await asyncio.gather(*(self._guarded(feed, index) for feed in feeds))
-        report = PollReport(feeds=list(reports))
+        reports = await asyncio.gather(*(self._claimed(feed.id) for feed in feeds))
+        report = PollReport(feeds=[r for r in reports if r is not None])
         log.info(
             "polled %d feeds: %d new items, %d alerts queued, %d failed",
-            len(feeds), report.new_items, report.deliveries, report.errors,
+            len(report.feeds), report.new_items, report.deliveries, report.errors,
         )  # fmt: skip
         return report
 
-    async def run(self, interval: float, stop: asyncio.Event) -> None:
-        """Poll every `interval` seconds until `stop` is set."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll feeds as they fall due until `stop` is set."""
+        running: dict[str, asyncio.Task[FeedReport | None]] = {}
+        pause = 0.0
         while not stop.is_set():
-            started = asyncio.get_running_loop().time()
             try:
-                await self.poll_all()
-            except Exception:  # Redis away: log, wait, try again
-                log.exception("poll cycle failed")
-            elapsed = asyncio.get_running_loop().time() - started
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=max(0.0, interval - elapsed))
+                await self._start_due(running)
+                pause = 0.0
+                wait = await self._idle_time()
+            except RedisError:  # Redis away: keep trying, a little slower each time
+                pause = min(30.0, max(0.5, pause * 2))
+                log.warning("cannot reach Redis to schedule polls; retrying in %.1f s", pause)
+                wait = pause
+            stopped = asyncio.ensure_future(stop.wait())
+            waiters: set[asyncio.Future[Any]] = {stopped, *running.values()}
+            await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            for feed_id, task in list(running.items()):
+                if task.done():
+                    del running[feed_id]
+                    if not task.cancelled() and task.exception() is not None:
+                        log.error("polling %s failed", feed_id, exc_info=task.exception())
+        for task in running.values():
+            task.cancel()
+        await asyncio.gather(*running.values(), return_exceptions=True)
 
-    async def _guarded(self, feed: Feed, index: RuleIndex) -> FeedReport:
-        async with self._limit:
-            try:
-                return await self.poll_feed(feed, index)
-            except FeedError as exc:
-                count = await self._store.feeds.record_failure(feed.id, self._clock(), str(exc))
-                log.warning("feed %s failed (%d in a row): %s", feed.id, count, exc)
-                return FeedReport(feed_id=feed.id, error=str(exc))
+    async def _start_due(self, running: dict[str, asyncio.Task[FeedReport | None]]) -> None:
+        free = self._concurrency - len(running)
+        if free <= 0:
+            return
+        now = self._clock().timestamp()
+        for feed_id in await self._store.schedule.due(now, free * 2):
+            if feed_id in running:
+                continue
+            running[feed_id] = asyncio.create_task(self._claimed(feed_id))
+            if len(running) >= self._concurrency:
+                return
 
-    async def poll_feed(self, feed: Feed, index: RuleIndex) -> FeedReport:
+    async def _idle_time(self) -> float:
+        """How long to wait before looking for due feeds again."""
+        next_due = await self._store.schedule.next_due()
+        if next_due is None:
+            return 1.0
+        return min(1.0, max(0.05, next_due - self._clock().timestamp()))
+
+    async def _claimed(self, feed_id: str) -> FeedReport | None:
+        """Poll one feed if its lease can be had (None when another poller has it)."""
+        schedule = self._store.schedule
+        if not await schedule.claim(feed_id, self._owner, self._lease_ms):
+            return None
+        try:
+            async with self._limit:
+                return await self._poll_and_reschedule(feed_id)
+        finally:
+            with contextlib.suppress(RedisError):
+                await schedule.release(feed_id, self._owner)
+
+    async def _poll_and_reschedule(self, feed_id: str) -> FeedReport | None:
+        store = self._store
+        feed = await store.catalog.get(feed_id)
+        state = await store.feeds.get(feed_id)
+        if feed is None or state.disabled:
+            await store.schedule.remove(feed_id)  # removed from the catalog, or gone
+            return None
+        report = await self._guarded(feed, state)
+        if report.gone:
+            await store.schedule.remove(feed_id)
+            return report
+        state = await store.feeds.get(feed_id)
+        delay = next_delay(
+            self._cadence,
+            report.outcome,
+            interval=feed.interval,
+            errors=state.errors,
+            new_streak=state.new_streak,
+            retry_after=report.retry_after,
+        )
+        due = self._clock() + timedelta(seconds=delay)
+        await store.schedule.set(feed_id, due.timestamp())
+        await store.feeds.set_next_poll(feed_id, due)
+        return report
+
+    async def _guarded(self, feed: Feed, state: FeedState) -> FeedReport:
+        """Poll a feed; a failure is recorded on the feed and never reaches the caller."""
+        try:
+            return await self.poll_feed(feed, state)
+        except FeedGone as exc:
+            await self._store.feeds.record_failure(feed.id, self._clock(), str(exc))
+            await self._store.feeds.disable(feed.id, str(exc))
+            log.warning("feed %s is gone and is no longer polled: %s", feed.id, exc)
+            return FeedReport(feed_id=feed.id, error=str(exc), gone=True)
+        except FeedError as exc:
+            now = self._clock()
+            failed = await self._store.feeds.record_failure(feed.id, now, str(exc))
+            log.warning("feed %s failed (%d in a row): %s", feed.id, failed.errors, exc)
+            return FeedReport(feed_id=feed.id, error=str(exc), retry_after=exc.retry_after)
+
+    async def poll_feed(self, feed: Feed, state: FeedState | None = None) -> FeedReport:
         """Fetch one feed, store its new items and queue alerts (not on its first poll)."""
         store = self._store
-        state = await store.feeds.get(feed.id)
+        state = state or await store.feeds.get(feed.id)
         result = await self._fetcher.fetch(feed.url, state.etag, state.last_modified)
+        if result.moved_to:
+            await store.catalog.move(feed.id, result.moved_to)
+            log.info("feed %s moved permanently to %s", feed.id, result.moved_to)
+            feed = feed.model_copy(update={"url": result.moved_to})
         now = self._clock()
         if result.not_modified:
             await store.feeds.record_not_modified(feed.id, now)
-            return FeedReport(feed_id=feed.id, not_modified=True)
+            return FeedReport(feed_id=feed.id, not_modified=True, moved_to=result.moved_to)
         parsed = await asyncio.to_thread(parse_feed, result.body, result.headers, feed, now)
-        new = await store.items.unseen(parsed.items)
+        new, reworded = await store.items.unseen(parsed.items)
         # Oldest first, so alerts go out in the order things happened.
         new.sort(key=lambda item: item.published)
         await store.items.save(new)
-        deliveries = self._deliveries(feed, new, index) if state.primed else []
+        deliveries: list[Delivery] = []
+        if not state.primed:
+            log.info("feed %s: first poll, %d items recorded without alerts", feed.id, len(new))
+        elif len(new) > MAX_NEW_PER_POLL:
+            log.warning(
+                "feed %s published %d new items at once; recorded without alerts", feed.id, len(new)
+            )
+        else:
+            deliveries = self._deliveries(feed, self._recent(new, now), await self.rule_index())
         await store.deliveries.enqueue(deliveries)
         # Marked seen only after the alerts are queued: a crash in between re-queues them,
         # and the sender's per-(chat, item) marker stops a second copy.
-        await store.items.mark_seen(new)
+        await store.items.mark_seen([*new, *reworded])
         await store.feeds.record_success(
-            feed.id, now, etag=result.etag, last_modified=result.last_modified, new_items=len(new)
+            feed.id, now, validators=(result.etag, result.last_modified), new_items=len(new)
         )
         return FeedReport(
-            feed_id=feed.id, new_items=len(new), deliveries=len(deliveries), primed=not state.primed
+            feed_id=feed.id,
+            new_items=len(new),
+            deliveries=len(deliveries),
+            primed=not state.primed,
+            moved_to=result.moved_to,
         )
+
+    async def probe(self, url: str) -> FeedPreview:
+        """Fetch and parse a URL once, as a feed would be (raises FeedError if it is none)."""
+        result = await self._fetcher.fetch(url)
+        probe = Feed(id="probe", name="probe", url=result.url)
+        parsed = await asyncio.to_thread(
+            parse_feed, result.body, result.headers, probe, self._clock()
+        )
+        if not parsed.items:
+            raise FeedError("the feed has no items")
+        langs = Counter(item.lang for item in parsed.items if item.lang)
+        lang = langs.most_common(1)[0][0] if langs else None
+        return FeedPreview(
+            url=result.moved_to or url, title=parsed.title, items=parsed.items, lang=lang
+        )
+
+    def _recent(self, items: list[Item], now: datetime) -> list[Item]:
+        """Items young enough to alert on (an old story that shows up late is not news)."""
+        oldest = now - self._max_age
+        return [item for item in items if item.published >= oldest]
 
     @staticmethod
     def _deliveries(feed: Feed, items: list[Item], index: RuleIndex) -> list[Delivery]:

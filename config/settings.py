@@ -46,7 +46,13 @@ class Settings(BaseSettings):
     max_rule_terms: int = Field(default=30, ge=1, le=500)
     synonyms: str = "default"  # "default", "none", or the path of a synonyms file
     fetch_concurrency: int = Field(default=10, ge=1, le=500)
-    http_timeout: float = Field(default=20.0, gt=0, le=300)
+    http_timeout: float = Field(default=20.0, gt=0, le=300)  # a whole fetch, body included
+    connect_timeout: float = Field(default=10.0, gt=0, le=120)
+    max_feed_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
+    max_item_age: float = Field(default=48.0, gt=0)  # hours: older items never alert
+    min_poll_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
+    max_backoff: float = Field(default=6 * 3600.0, ge=1.0, le=7 * 86_400.0)
+    allow_private_feeds: bool = False  # development and tests: feeds on private addresses
 
     @field_validator("telegram_token", mode="before")
     @classmethod
@@ -136,7 +142,9 @@ def load_settings(**overrides: Any) -> Settings:
 def describe_validation_error(exc: ValidationError) -> str:
     """One line naming the first bad variable and why (never its value: it may be secret)."""
     first = exc.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else "?"
     message = str(first["msg"]).removeprefix("Value error, ")
     extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    if not first["loc"]:  # a rule between settings: its message names them
+        return f"invalid settings: {message}{extra}"
+    field = str(first["loc"][0])
     return f"invalid setting {ENV_PREFIX}{field.upper()}: {message}{extra}"

@@ -46,6 +46,12 @@ EN: Final[dict[str, str]] = {
         "/latest – the {latest} newest items from your sources\n"
         "/start – the welcome message and examples again"
     ),
+    "help.admin": (
+        "<b>Admin</b>\n"
+        "/feeds – every feed with its health\n"
+        "/addfeed <i>url</i> [<i>name</i>] – add a feed (fetched once to check it)\n"
+        "/removefeed <i>id</i> – remove a feed"
+    ),
     "subscribe.all": "Alerts on, from all {count} sources.",
     "subscribe.already_all": "You already follow all sources, including {names}. Alerts are on.",
     "subscribe.added": "Alerts on. You now follow: {names}.",
@@ -82,6 +88,21 @@ EN: Final[dict[str, str]] = {
     "unknown_command": "I do not know {command}. /help lists what I can do.",
     "not_a_command": "Send /help to see what I can do, or <code>/watch words</code> to add a rule.",
     "error": "Something went wrong on my side; please try again in a minute.",
+    "admin.only": "Only the bot's admins can do that.",
+    "feeds.header": "<b>Feeds</b> ({count}): 🟢 fine · 🟠 failing · 🔴 failing for a day · ⚪ not polled yet · ⛔ off",
+    "feeds.line": "{mark} <b>{name}</b> ({id}): {detail}",
+    "feeds.ok": "last fetched {ago}, {items} items so far",
+    "feeds.never": "not polled yet",
+    "feeds.failing": "{count} failure(s) in a row: {reason}",
+    "feeds.failing_long": "failing since {since}: {reason}",
+    "feeds.disabled": "no longer polled: {reason}",
+    "feeds.next": " · next poll {when}",
+    "addfeed.usage": "Give the feed's address, and a name if you like: <code>/addfeed https://example.com/rss.xml Example News</code>",
+    "addfeed.known": "That feed is already in the catalog as {name} ({id}).",
+    "addfeed.failed": "Could not add {url}: {reason}",
+    "addfeed.added": "Added <b>{name}</b> ({id}): “{title}”, {count} items, the newest: {newest}\nIts current items are recorded without alerts; new ones will alert.",
+    "removefeed.usage": "Say which feed to remove: <code>/removefeed id</code> (ids are in /feeds).",
+    "removefeed.removed": "Removed {name} ({id}) from the catalog.",
     "alert.read_more": "Read the full story",
     "alert.rule": "Rule: {rule}",
     "command.start": "Start alerts and see examples",

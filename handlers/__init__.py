@@ -8,7 +8,7 @@ from telegram import BotCommand
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from config.texts import text
-from handlers import fallback, latest, rules, sources, start
+from handlers import fallback, feeds, latest, rules, sources, start
 
 # Order matters for Telegram's command menu.
 MENU = (
@@ -37,6 +37,9 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         "sources": sources.sources,
         "subscribe": sources.subscribe,
         "unsubscribe": sources.unsubscribe,
+        "feeds": feeds.feeds,
+        "addfeed": feeds.addfeed,
+        "removefeed": feeds.removefeed,
     }
     found: list[BaseHandler[Any, Any, Any]] = [
         CommandHandler(name, callback, filters=new_messages) for name, callback in commands.items()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Update
 from telegram.constants import MessageLimit
 from telegram.ext import ContextTypes
 
-from bot.core.models import ChatView, Feed, find_feed
+from bot.core.models import ChatView, Feed, FeedPreview, find_feed
 from bot.core.rules import RuleCompiler
 from bot.store import Store
 from config.settings import Settings
@@ -24,6 +25,7 @@ class Services:
     store: Store
     settings: Settings
     compiler: RuleCompiler
+    probe: Callable[[str], Awaitable[FeedPreview]]  # fetch a candidate feed once (/addfeed)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

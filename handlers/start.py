@@ -20,5 +20,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List the commands with examples."""
-    await reply(update, text("help", latest=LATEST_COUNT))
+    """List the commands with examples (and the admin commands, to admins)."""
+    answer = text("help", latest=LATEST_COUNT)
+    user = update.effective_user
+    if user is not None and user.id in services(context).settings.admins:
+        answer += "\n\n" + text("help.admin")
+    await reply(update, answer)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, start_bot, stop_bot
+from bot.app import build_application, make_fetcher, make_poller, start_bot, stop_bot
 from bot.core.models import Feed, Item
 from bot.rulebook import compiler_for
 from bot.store import Store
@@ -20,6 +20,7 @@ from tests.support.botapi import BotApiEmulator
 from tests.support.chat import ask
 
 CHAT = 42
+ADMIN = 900
 FEEDS = [
     Feed(id="wire", name="Levant Wire", url="https://wire.example/rss"),
     Feed(id="bbc-world", name="BBC World", url="https://bbc.example/rss"),
@@ -33,13 +34,23 @@ async def bot(
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """The bot's Application, polling the emulator, with a three-feed catalog."""
     await store.catalog.replace(FEEDS)
-    settings = Settings(telegram_token=emu.token, telegram_api_url=emu.base_url, max_rules=3)
-    application = build_application(settings, store, compiler_for(settings))
+    settings = Settings(
+        telegram_token=emu.token,
+        telegram_api_url=emu.base_url,
+        max_rules=3,
+        admins=frozenset({ADMIN}),
+        allow_private_feeds=True,
+    )
+    compiler = compiler_for(settings)
+    fetcher = make_fetcher(settings)
+    poller = make_poller(settings, store, fetcher, compiler)
+    application = build_application(settings, store, compiler, poller.probe)
     await start_bot(application, poll_interval=0, timeout=1)
     try:
         yield application
     finally:
         await stop_bot(application)
+        await fetcher.aclose()
 
 
 async def test_command_menu_registered(bot: object, emu: BotApiEmulator) -> None:

@@ -10,6 +10,7 @@ from bot.core.models import Feed
 from bot.core.rules import RuleCompiler
 from bot.demo.feedserver import FeedServer
 from bot.feeds.fetch import Fetcher
+from bot.feeds.guard import AddressPolicy
 from bot.pipeline import Poller
 from bot.store import Store
 from tests.support.feeds import Entry, rss
@@ -22,7 +23,7 @@ OTHER = Entry("new-2", "Oil prices rise", "Markets moved.", minutes=61)
 @pytest.fixture
 async def fetcher() -> AsyncIterator[Fetcher]:
     """A fetcher with short timeouts."""
-    fetcher = Fetcher(timeout=5)
+    fetcher = Fetcher(timeout=5, policy=AddressPolicy(allow_private=True))
     yield fetcher
     await fetcher.aclose()
 

@@ -104,10 +104,10 @@ async def test_deactivated_chat_is_not_a_subscriber(store: Store) -> None:
 async def test_items_seen_and_latest(store: Store, redis: aioredis.Redis) -> None:
     """Unseen filters by seen markers (which expire); latest merges feeds newest first."""
     items = [make_item(1, minutes=1), make_item(2, minutes=5), make_item(1, "other", minutes=3)]
-    assert await store.items.unseen([*items, items[0]]) == items
+    assert await store.items.unseen([*items, items[0]]) == (items, [])
     await store.items.save(items)
     await store.items.mark_seen(items[:2])
-    assert await store.items.unseen(items) == [items[2]]
+    assert await store.items.unseen(items) == ([items[2]], [])
     assert 0 < await redis.ttl(keys.seen("wire", "wire:1")) <= 3600
     latest = await store.items.latest(["wire", "other"], 2)
     assert [i.id for i in latest] == ["wire:2", "other:1"]
@@ -159,3 +159,14 @@ async def test_catalog_replace(store: Store) -> None:
     await store.catalog.replace([a])
     assert await store.catalog.all() == [a]
     assert await store.catalog.get("b") is None
+
+
+async def test_content_seen_under_a_new_guid(store: Store) -> None:
+    """An item whose content was seen under another id is reported apart, not as new."""
+    first = make_item(1).model_copy(update={"fingerprint": "abc"})
+    renamed = make_item(2).model_copy(update={"fingerprint": "abc"})
+    twin = make_item(3).model_copy(update={"fingerprint": "def"})
+    twin_again = make_item(4).model_copy(update={"fingerprint": "def"})
+    await store.items.mark_seen([first])
+    new, reworded = await store.items.unseen([renamed, twin, twin_again])
+    assert (new, reworded) == ([twin], [renamed, twin_again])

@@ -19,6 +19,7 @@ only its upper-case form, which an item word yields only when it had a capital l
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -185,3 +186,14 @@ def _english_forms(word: str) -> Iterator[str]:
     yield word[:-1]
     if word.endswith("oes") and len(word) > 5:
         yield word[:-2]  # heroes, tomatoes
+
+
+MIN_FINGERPRINT_WORDS = 5  # shorter texts ("Live updates") recur with different news
+
+
+def fingerprint(title: str, summary: str) -> str | None:
+    """A hash of an item's words, equal for the same text however it is marked up or spaced."""
+    found = words(f"{title} {summary}")
+    if len(found) < MIN_FINGERPRINT_WORDS:
+        return None
+    return hashlib.blake2b(" ".join(found).encode(), digest_size=10).hexdigest()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 FEED_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+FEED_ID_MAX = 48
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 Lang = Literal["en", "ar"]
 
 
@@ -21,6 +25,8 @@ class Feed(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     url: str
     lang: Lang | None = None
+    interval: float | None = Field(default=None, ge=1, le=86_400)  # seconds; else the setting
+    origin: Literal["file", "admin"] = "file"  # the catalog file, or /addfeed and OPML imports
 
     @field_validator("id")
     @classmethod
@@ -49,6 +55,7 @@ class Item(BaseModel):
     link: str | None = None
     published: datetime
     lang: Lang | None = None
+    fingerprint: str | None = None  # the content's hash: the same story under a new GUID
 
 
 class Subscriber(BaseModel):
@@ -85,7 +92,25 @@ class FeedState(BaseModel):
     last_error: str | None = None
     last_error_at: datetime | None = None
     errors: int = 0  # consecutive failures
+    failing_since: datetime | None = None  # first failure of the current run of failures
     items_seen: int = 0
+    new_streak: int = 0  # consecutive polls that found new items
+    next_poll: datetime | None = None
+    disabled: str | None = None  # why the feed is no longer polled (410 Gone)
+
+
+class FeedPreview(BaseModel):
+    """What fetching a candidate feed once showed: where it is, its title, its items."""
+
+    url: str
+    title: str
+    items: list[Item]
+    lang: Lang | None = None
+
+    @property
+    def newest(self) -> Item | None:
+        """The most recently published item."""
+        return max(self.items, key=lambda item: item.published, default=None)
 
 
 class ChatView(BaseModel):
@@ -114,3 +139,42 @@ def find_feed(feeds: list[Feed], name: str) -> Feed | None:
         if wanted in (feed.id.casefold(), feed.name.casefold()):
             return feed
     return None
+
+
+def feed_slug(name: str, url: str, taken: set[str]) -> str:
+    """A feed id not in `taken` (left unchanged): from the name, else the host, else suffixed."""
+    # The name counts only when it has an ASCII letter: an Arabic name would leave nothing
+    # or a bare number ("24"), which says less about the source than its host does.
+    from_name = _slugify(name)
+    candidates = [from_name] if re.search("[a-z]", from_name) else []
+    from_host = _slugify(_hostname(url).removeprefix("www."))
+    if from_host:
+        candidates.append(from_host)
+    for candidate in candidates:
+        if candidate not in taken:
+            return candidate
+    base = candidates[0] if candidates else "feed"
+    if base not in taken:
+        return base
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        candidate = base[: FEED_ID_MAX - len(suffix)].rstrip("-") + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
+def _slugify(text: str) -> str:
+    """`text` reduced to ASCII letters and digits joined by "-", at most FEED_ID_MAX long."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
+    return slug[:FEED_ID_MAX].rstrip("-")
+
+
+def _hostname(url: str) -> str:
+    """The lower-case host of `url`, or "" when it has none."""
+    try:
+        return urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""

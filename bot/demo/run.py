@@ -9,16 +9,16 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TextIO
 
+from bot.app import make_fetcher, make_poller
 from bot.delivery.sender import Sender
 from bot.demo.feedserver import FeedServer
 from bot.feeds.catalog import parse_catalog
-from bot.feeds.fetch import Fetcher
-from bot.pipeline import Poller
 from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
 from config.settings import Settings
 
 DEMO_CHAT = 1001
+SAMPLES_AGE_HOURS = 24 * 365 * 100.0
 DEMO_RULES = ('"US base" drone', "قاعدة أمريكية مسيرة")
 _CONTENT_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -62,6 +62,10 @@ async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> DemoResult:
     """Serve the sample feeds locally, poll them twice with a demo chat's rules, print alerts."""
     folder = demo_dir()
     console = ConsoleTransport(out)
+    # The sample feeds live on this machine, and their stories date from 23 October 2023.
+    settings = settings.model_copy(
+        update={"allow_private_feeds": True, "max_item_age": SAMPLES_AGE_HOURS}
+    )
     with FeedServer() as server:
         raw = (
             (folder / "feeds.toml").read_text(encoding="utf-8").replace("{server}", server.base_url)
@@ -74,11 +78,9 @@ async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> DemoResult:
             await store.chats.start(DEMO_CHAT)
             for rule in DEMO_RULES:
                 await store.chats.add_rule(DEMO_CHAT, rule, settings.max_rules)
-            fetcher = Fetcher(timeout=settings.http_timeout)
+            fetcher = make_fetcher(settings)
             try:
-                poller = Poller(
-                    store, fetcher, compiler_for(settings), concurrency=settings.fetch_concurrency
-                )
+                poller = make_poller(settings, store, fetcher, compiler_for(settings))
                 print(f"alertbot demo: embedded Redis started, {len(feeds)} sample feeds served at "
                       f"{server.base_url}", file=out)  # fmt: skip
                 print(f"Demo chat {DEMO_CHAT} watches: " + "  |  ".join(DEMO_RULES), file=out)

@@ -1,18 +1,32 @@
-"""Fetching feeds over HTTP: one shared client, conditional GET, timeouts and a size cap."""
+"""Fetching feeds over HTTP: one shared client, conditional GET, timeouts and size caps.
+
+Polite by default: a clear User-Agent, ETag / Last-Modified validators (a 304 costs no parse),
+gzip, at most 5 redirects, Retry-After honoured (429, 503), and every connection made only to
+addresses the policy allows (see guard.py: checked after DNS and on every redirect hop).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
 from bot import __version__
-from bot.errors import FeedError
+from bot.errors import FeedError, FeedGone
+from bot.feeds.guard import AddressPolicy, guarded_transport, unsafe_cause
 
-USER_AGENT = f"alertbot/{__version__} (news alert bot; RSS/Atom reader)"
-MAX_BODY_BYTES = 5 * 1024 * 1024
+USER_AGENT = f"alertbot/{__version__} (news alert bot; RSS/Atom/JSON Feed reader)"
+MAX_BODY_BYTES = 5_000_000
 MAX_REDIRECTS = 5
+PERMANENT = (301, 308)
+RETRY_LATER = (429, 503)
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,7 @@ class FetchResult:
     url: str
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    moved_to: str | None = None  # where permanent redirects say the feed lives now
 
     @property
     def not_modified(self) -> bool:
@@ -41,34 +56,41 @@ class FetchResult:
 
 
 class Fetcher:
-    """Polite HTTP for feeds: conditional GET, gzip, redirects, connect and total timeouts."""
+    """Polite HTTP for feeds over one shared client."""
 
     def __init__(
         self,
         *,
         timeout: float = 20.0,
+        connect_timeout: float = 10.0,
         max_bytes: int = MAX_BODY_BYTES,
-        client: httpx.AsyncClient | None = None,
+        policy: AddressPolicy | None = None,
+        max_connections: int = 100,
     ) -> None:
-        """Use `client` if given (tests), else one shared client of our own."""
+        """A client whose connections the address policy guards (public addresses only)."""
         self._timeout = timeout
         self._max_bytes = max_bytes
-        self._client = client or httpx.AsyncClient(
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._client = httpx.AsyncClient(
+            transport=guarded_transport(policy or AddressPolicy(), limits=limits),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept-Encoding": "gzip, deflate",
+                "Accept": ACCEPT,
+            },
+            trust_env=False,  # a proxy from the environment would bypass the address guard
         )
 
     async def fetch(
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
-        """GET a feed; raise FeedError with a short reason on any failure."""
-        headers = {
-            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-            "text/xml;q=0.9, */*;q=0.5"
-        }
+        """GET a feed; raise FeedError (FeedGone for 410) with a short reason on failure."""
+        headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -81,16 +103,27 @@ class Fetcher:
         except httpx.TooManyRedirects:
             raise FeedError(f"more than {MAX_REDIRECTS} redirects") from None
         except httpx.HTTPError as exc:
-            raise FeedError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+            refused = unsafe_cause(exc)
+            if refused is not None:
+                raise refused from None
+            raise FeedError(_describe(exc)) from None
 
     async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
         async with self._client.stream("GET", url, headers=headers) as response:
             final_url = str(response.url)
+            moved_to = _moved_to(url, response)
+            received = {k.lower(): v for k, v in response.headers.items()}
             if response.status_code == 304:
-                return FetchResult(status=304, url=final_url, headers=dict(response.headers))
+                return FetchResult(status=304, url=final_url, headers=received, moved_to=moved_to)
+            if response.status_code == 410:
+                raise FeedGone("HTTP 410 Gone: the feed was removed")
             if response.status_code != 200:
-                raise FeedError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-            declared = response.headers.get("content-length", "")
+                reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+                retry_after = None
+                if response.status_code in RETRY_LATER:
+                    retry_after = parse_retry_after(received.get("retry-after"))
+                raise FeedError(reason, retry_after=retry_after)
+            declared = received.get("content-length", "")
             if declared.isdigit() and int(declared) > self._max_bytes:
                 raise FeedError(f"body larger than {self._max_bytes} bytes")
             chunks: list[bytes] = []
@@ -101,10 +134,56 @@ class Fetcher:
                 if size > self._max_bytes:
                     raise FeedError(f"body larger than {self._max_bytes} bytes")
                 chunks.append(chunk)
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            headers["content-location"] = final_url
-            return FetchResult(status=200, url=final_url, body=b"".join(chunks), headers=headers)
+            received["content-location"] = final_url
+            return FetchResult(
+                status=200,
+                url=final_url,
+                body=b"".join(chunks),
+                headers=received,
+                moved_to=moved_to,
+            )
 
     async def aclose(self) -> None:
         """Close the shared client."""
         await self._client.aclose()
+
+
+def _moved_to(requested: str, response: httpx.Response) -> str | None:
+    """The URL the leading permanent redirects (301, 308) lead to, if there were any."""
+    hops = [*response.history, response]
+    permanent = 0
+    while permanent < len(response.history) and hops[permanent].status_code in PERMANENT:
+        permanent += 1
+    if not permanent:
+        return None
+    target = str(hops[permanent].url)
+    return target if target != requested else None
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds, or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    """A short reason for a transport failure."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "the server stopped answering"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect: {exc}".rstrip(": ")
+    if isinstance(exc, httpx.DecodingError):
+        return "the response could not be decoded"
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")

@@ -16,8 +16,10 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
+from bot.core.analysis import fingerprint
 from bot.core.models import Feed, Item, Lang
 from bot.errors import FeedError
+from bot.feeds.jsonfeed import looks_like_json, parse_json_feed
 
 # Headers feedparser uses to pick the encoding, the base URL and the language.
 _PASSED_HEADERS = ("content-type", "content-location", "content-language")
@@ -67,28 +69,33 @@ class ParsedFeed:
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], feed: Feed, now: datetime) -> ParsedFeed:
-    """Parse a fetched body; raise FeedError when it is not a feed at all."""
+    """Parse a fetched body (RSS, Atom, RDF or JSON Feed); raise FeedError if it is no feed."""
     if not body.strip():
         raise FeedError("empty response")
-    passed = {k: v for k, v in headers.items() if k.lower() in _PASSED_HEADERS}
+    passed = {k.lower(): v for k, v in headers.items() if k.lower() in _PASSED_HEADERS}
     passed.setdefault("content-location", feed.url)
-    # A BytesIO, because feedparser treats a bare string as a possible URL or file path.
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=passed)
-    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
-        reason = parsed.get("bozo_exception") or "no feed entries"
-        raise FeedError(f"not a feed: {_short(str(reason))}")
     base = passed["content-location"]
+    if looks_like_json(body, passed.get("content-type", "")):
+        title, language, entries = parse_json_feed(body)
+    else:
+        # A BytesIO, because feedparser treats a bare string as a possible URL or file path.
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=passed)
+        if not parsed.entries and (parsed.bozo or not parsed.get("version")):
+            reason = parsed.get("bozo_exception") or "no feed entries"
+            raise FeedError(f"not a feed: {_short(str(reason))}")
+        title = _text(parsed.feed.get("title"), parsed.feed.get("title_detail"))
+        language, entries = parsed.feed.get("language"), parsed.entries
+    declared = _declared_lang(language)
     items = [
         item
-        for entry in parsed.entries
-        if (item := entry_to_item(entry, feed, base, now)) is not None
+        for entry in entries
+        if (item := entry_to_item(entry, feed, base, now, declared)) is not None
     ]
-    title = _text(parsed.feed.get("title"), parsed.feed.get("title_detail"))
     return ParsedFeed(title=title, items=items)
 
 
 def entry_to_item(
-    entry: Mapping[str, Any], feed: Feed, base_url: str, now: datetime
+    entry: Mapping[str, Any], feed: Feed, base_url: str, now: datetime, lang: Lang | None = None
 ) -> Item | None:
     """One feedparser entry as an Item, or None when it has neither headline nor text."""
     title = _text(entry.get("title"), entry.get("title_detail"))
@@ -98,14 +105,17 @@ def entry_to_item(
     link = _absolute_link(entry.get("link"), base_url)
     guid = (entry.get("id") or "").strip() or None
     identity = guid or link or f"{title}\n{summary}"
+    headline = title or summary[:120]
+    text = summary if summary != title else ""
     return Item(
         id=item_id(feed.id, identity),
         feed_id=feed.id,
-        title=title or summary[:120],
-        summary=summary if summary != title else "",
+        title=headline,
+        summary=text,
         link=link,
         published=_published(entry, now),
-        lang=feed.lang or detect_lang(f"{title} {summary}"),
+        lang=feed.lang or lang or detect_lang(f"{title} {summary}"),
+        fingerprint=fingerprint(headline, text),
     )
 
 
@@ -113,6 +123,14 @@ def item_id(feed_id: str, identity: str) -> str:
     """A short stable id for an entry: feed id and the entry's identity, hashed."""
     digest = hashlib.blake2b(f"{feed_id}\n{identity}".encode(), digest_size=10).hexdigest()
     return f"{feed_id}:{digest}"
+
+
+def _declared_lang(value: object) -> Lang | None:
+    """A feed's declared language, when it is one alertbot knows ("ar-SA" -> "ar")."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().lower()[:2]
+    return "ar" if code == "ar" else "en" if code == "en" else None
 
 
 def detect_lang(text: str) -> Lang | None:

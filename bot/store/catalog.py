@@ -18,12 +18,55 @@ class CatalogRepo:
         self._r = client
 
     async def replace(self, feeds: list[Feed]) -> None:
-        """Make the catalog exactly `feeds` (the catalog file is the source of truth)."""
+        """Make the catalog exactly `feeds` (the demo and tests start from a known catalog)."""
         async with self._r.pipeline(transaction=True) as pipe:
-            pipe.delete(keys.CATALOG)
+            pipe.delete(keys.CATALOG, keys.REMOVED)
             if feeds:
                 pipe.hset(keys.CATALOG, mapping={f.id: f.model_dump_json() for f in feeds})
             await pipe.execute()
+
+    async def seed(self, from_file: list[Feed]) -> list[Feed]:
+        """Bring in the catalog file at start; return the catalog after it.
+
+        The file's feeds are added or updated (the file wins over an admin feed of the same id),
+        file feeds no longer in the file leave, feeds admins added stay, and feeds an admin
+        removed stay out.
+        """
+        current = await self.all()
+        removed = cast(set[str], await self._r.smembers(keys.REMOVED))
+        listed = {feed.id for feed in from_file}
+        async with self._r.pipeline(transaction=True) as pipe:
+            for feed in from_file:
+                if feed.id not in removed:
+                    pipe.hset(keys.CATALOG, feed.id, feed.model_dump_json())
+            for feed in current:
+                if feed.origin == "file" and feed.id not in listed:
+                    pipe.hdel(keys.CATALOG, feed.id)
+            await pipe.execute()
+        return await self.all()
+
+    async def add(self, feed: Feed) -> None:
+        """Add (or update) a feed; one an admin had removed comes back."""
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.CATALOG, feed.id, feed.model_dump_json())
+            pipe.srem(keys.REMOVED, feed.id)
+            await pipe.execute()
+
+    async def remove(self, feed_id: str) -> bool:
+        """Take a feed out of the catalog for good (the file does not bring it back)."""
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.hdel(keys.CATALOG, feed_id)
+            pipe.sadd(keys.REMOVED, feed_id)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    async def move(self, feed_id: str, url: str) -> None:
+        """A permanent redirect: the feed lives at `url` from now on."""
+        feed = await self.get(feed_id)
+        if feed is not None and feed.url != url:
+            await self._r.hset(
+                keys.CATALOG, feed_id, feed.model_copy(update={"url": url}).model_dump_json()
+            )
 
     async def all(self) -> list[Feed]:
         """Every feed, sorted by display name."""

@@ -68,6 +68,7 @@ class ChatRepo:
             pipe.hsetnx(key, "all_sources", "1")
             pipe.hset(key, mapping={"alerts": "1", "active": "1"})
             added, *_ = await pipe.execute()
+        await self._changed()
         return bool(added)
 
     async def get(self, chat_id: int) -> ChatView:
@@ -88,6 +89,7 @@ class ChatRepo:
             )
             pipe.delete(keys.chat_sources(chat_id))
             await pipe.execute()
+        await self._changed()
 
     async def subscribe(self, chat_id: int, feed_ids: Iterable[str]) -> None:
         """Alerts on, adding these sources to the chat's choice (no-op for a chat on all)."""
@@ -99,10 +101,12 @@ class ChatRepo:
         view = await self.get(chat_id)
         if not view.all_sources:
             await self._r.sadd(keys.chat_sources(chat_id), *feed_ids)
+        await self._changed()
 
     async def unsubscribe_all(self, chat_id: int) -> None:
         """Alerts off; the chat keeps its sources and rules for when it subscribes again."""
         await self._r.hset(keys.chat(chat_id), "alerts", "0")
+        await self._changed()
 
     async def unsubscribe(
         self, chat_id: int, feed_ids: Iterable[str], catalog: Iterable[str]
@@ -120,22 +124,33 @@ class ChatRepo:
             elif drop:
                 pipe.srem(keys.chat_sources(chat_id), *drop)
             await pipe.execute()
+        await self._changed()
 
     async def add_rule(self, chat_id: int, text: str, limit: int) -> AddResult:
         """Append a rule unless it is a duplicate or the chat is at `limit` rules."""
         status, number = await self._add_rule(keys=[keys.chat_rules(chat_id)], args=[text, limit])
-        return AddResult(AddOutcome(int(status)), int(number))
+        result = AddResult(AddOutcome(int(status)), int(number))
+        if result.outcome is AddOutcome.ADDED:
+            await self._changed()
+        return result
 
     async def remove_rule(self, chat_id: int, number: int) -> str | None:
         """Remove rule `number` (1-based); return its text, or None when there is no such rule."""
         removed: str | None = await self._remove_rule(
             keys=[keys.chat_rules(chat_id)], args=[number]
         )
+        if removed:
+            await self._changed()
         return removed or None
 
     async def deactivate(self, chat_id: int) -> None:
         """Telegram says the chat is gone (blocked, kicked, deleted): stop its deliveries."""
         await self._r.hset(keys.chat(chat_id), "active", "0")
+        await self._changed()
+
+    async def _changed(self) -> None:
+        """Tell the pollers that some chat's rules or sources changed."""
+        await self._r.incr(keys.RULES_VERSION)
 
     async def subscribers(self) -> list[Subscriber]:
         """Every chat that can receive alerts now, with its sources and rules."""

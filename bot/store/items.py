@@ -19,18 +19,39 @@ class ItemRepo:
         self._r = client
         self._ttl = retention_seconds
 
-    async def unseen(self, items: Sequence[Item]) -> list[Item]:
-        """The items never seen before, in the given order, each id once."""
+    async def unseen(self, items: Sequence[Item]) -> tuple[list[Item], list[Item]]:
+        """Split items into new ones and ones already seen under another id (same content).
+
+        Each id and each content counts once, in the given order; items seen before under their
+        own id are in neither list.
+        """
         unique: dict[str, Item] = {}
         for item in items:
             unique.setdefault(item.id, item)
         if not unique:
-            return []
+            return [], []
         async with self._r.pipeline(transaction=False) as pipe:
             for item in unique.values():
                 pipe.exists(keys.seen(item.feed_id, item.id))
+                if item.fingerprint:
+                    pipe.exists(keys.fingerprint(item.feed_id, item.fingerprint))
+                else:
+                    pipe.exists(keys.seen(item.feed_id, item.id))
             flags = await pipe.execute()
-        return [item for item, flag in zip(unique.values(), flags, strict=True) if not flag]
+        new: list[Item] = []
+        reworded: list[Item] = []
+        contents: set[str] = set()
+        for number, item in enumerate(unique.values()):
+            seen_id, seen_content = flags[2 * number], flags[2 * number + 1]
+            if seen_id:
+                continue
+            if seen_content or (item.fingerprint and item.fingerprint in contents):
+                reworded.append(item)  # a new GUID on content already seen: not news
+                continue
+            if item.fingerprint:
+                contents.add(item.fingerprint)
+            new.append(item)
+        return new, reworded
 
     async def save(self, items: Sequence[Item]) -> None:
         """Store items and list them among their feed's newest (before alerting on them)."""
@@ -47,10 +68,12 @@ class ItemRepo:
             await pipe.execute()
 
     async def mark_seen(self, items: Iterable[Item]) -> None:
-        """Record items as seen, so later polls do not alert on them again."""
+        """Record items (and their content) as seen, so later polls do not alert on them again."""
         async with self._r.pipeline(transaction=False) as pipe:
             for item in items:
                 pipe.set(keys.seen(item.feed_id, item.id), "1", ex=self._ttl)
+                if item.fingerprint:
+                    pipe.set(keys.fingerprint(item.feed_id, item.fingerprint), "1", ex=self._ttl)
             await pipe.execute()
 
     async def get(self, item_id: str) -> Item | None:

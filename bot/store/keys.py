@@ -17,6 +17,13 @@ DELIVERIES = f"{PREFIX}:deliveries"
 SENDER_GROUP = "senders"
 DELIVERIES_MAXLEN = 1_000_000  # approximate trim; a backlog this deep means senders are down
 
+# Feeds by the time they are due to be polled next: sorted set of feed ids, scored by epoch s.
+DUE = f"{PREFIX}:due"
+# Catalog feeds an admin removed: the catalog file does not bring them back at start.
+REMOVED = f"{PREFIX}:removed"
+# Bumped on every change to chats' rules or sources, so pollers know to rebuild their index.
+RULES_VERSION = f"{PREFIX}:rules:version"
+
 LATEST_PER_FEED = 200  # newest items kept per feed for /latest
 SENT_TTL = 7 * 86_400  # how long a sent (chat, item) pair is remembered to refuse resends
 
@@ -44,6 +51,16 @@ def feed_state(feed_id: str) -> str:
 def feed_latest(feed_id: str) -> str:
     """Sorted set of a feed's newest item ids, scored by publish time."""
     return f"{PREFIX}:feed:{{{feed_id}}}:latest"
+
+
+def lease(feed_id: str) -> str:
+    """A poller's claim on a feed while it fetches it (SET NX PX: it expires if the poller dies)."""
+    return f"{PREFIX}:lease:{{{feed_id}}}"
+
+
+def fingerprint(feed_id: str, digest: str) -> str:
+    """Marker that an item with this content was seen in a feed (catches GUIDs that change)."""
+    return f"{PREFIX}:fp:{{{feed_id}}}:{digest}"
 
 
 def seen(feed_id: str, item_id: str) -> str:

@@ -9,10 +9,11 @@ from bot.store.chats import ChatRepo
 from bot.store.deliveries import DeliveryQueue
 from bot.store.feedstate import FeedStateRepo
 from bot.store.items import ItemRepo
+from bot.store.schedule import ScheduleRepo
 
 
 class Store:
-    """Repositories for the catalog, chats, feed state, items and the delivery stream."""
+    """Repositories for the catalog, chats, feed state, items, schedule and delivery stream."""
 
     def __init__(self, client: aioredis.Redis, *, retention_seconds: int) -> None:
         """Build every repository on `client`."""
@@ -22,3 +23,4 @@ class Store:
         self.feeds = FeedStateRepo(client)
         self.items = ItemRepo(client, retention_seconds)
         self.deliveries = DeliveryQueue(client)
+        self.schedule = ScheduleRepo(client)

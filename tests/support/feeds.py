@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 
-BASE_TIME = datetime(2023, 10, 23, 20, 0, tzinfo=UTC)
+# Recent, so the entries are young enough to alert (older items never do).
+BASE_TIME = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
 
 
 @dataclass(frozen=True)

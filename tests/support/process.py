@@ -26,6 +26,8 @@ def bot_env(emu: BotApiEmulator, redis_url: str, catalog: Path, **settings: str)
         "redis_url": redis_url,
         "feeds": str(catalog),
         "poll_interval": "1",
+        "min_poll_interval": "1",
+        "allow_private_feeds": "true",
     }
     return clean_env(**(defaults | settings))
 

@@ -1,0 +1,143 @@
+"""Admin commands for the feed catalog: /feeds (health), /addfeed, /removefeed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.core.models import Feed, FeedState, feed_slug, find_feed
+from bot.errors import FeedError
+from config.texts import text
+from handlers.common import argument, reply, services
+
+FAILING_FOR = timedelta(days=1)  # a feed failing this long is flagged in /feeds
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the user is one of the bot's admins (ALERTBOT_ADMINS)."""
+    user = update.effective_user
+    return user is not None and user.id in services(context).settings.admins
+
+
+async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The catalog with each feed's health, for admins."""
+    if not is_admin(update, context):
+        await reply(update, text("admin.only"))
+        return
+    store = services(context).store
+    catalog = await store.catalog.all()
+    if not catalog:
+        await reply(update, text("sources.empty"))
+        return
+    states = await store.feeds.many([feed.id for feed in catalog])
+    now = datetime.now(UTC)
+    lines = [text("feeds.header", count=len(catalog))]
+    lines += [health_line(feed, states[feed.id], now) for feed in catalog]
+    await reply(update, "\n".join(lines))
+
+
+def health_line(feed: Feed, state: FeedState, now: datetime) -> str:
+    """One feed's line in /feeds: a status mark, its name, and what is known of its polls."""
+    if state.disabled:
+        mark, detail = "⛔", text("feeds.disabled", reason=state.disabled)
+    elif state.errors and state.failing_since and now - state.failing_since >= FAILING_FOR:
+        mark = "🔴"
+        detail = text(
+            "feeds.failing_long", since=_ago(state.failing_since, now), reason=state.last_error
+        )
+    elif state.errors:
+        mark, detail = "🟠", text("feeds.failing", count=state.errors, reason=state.last_error)
+    elif state.last_ok is None:
+        mark, detail = "⚪", text("feeds.never")
+    else:
+        mark, detail = "🟢", text("feeds.ok", ago=_ago(state.last_ok, now), items=state.items_seen)
+    upcoming = (
+        text("feeds.next", when=_until(state.next_poll, now))
+        if state.next_poll and not state.disabled
+        else ""
+    )
+    return text("feeds.line", mark=mark, name=feed.name, id=feed.id, detail=detail) + upcoming
+
+
+async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Add a feed after fetching it once; shows its title and newest item."""
+    if not is_admin(update, context):
+        await reply(update, text("admin.only"))
+        return
+    svc = services(context)
+    raw = argument(update)
+    if not raw:
+        await reply(update, text("addfeed.usage"))
+        return
+    url, _, name = raw.partition(" ")
+    catalog = await svc.store.catalog.all()
+    known = next((feed for feed in catalog if feed.url == url), None)
+    if known is not None:
+        await reply(update, text("addfeed.known", name=known.name, id=known.id))
+        return
+    try:
+        preview = await svc.probe(url)
+    except FeedError as exc:
+        await reply(update, text("addfeed.failed", url=url, reason=str(exc)))
+        return
+    title = " ".join((name.strip() or preview.title or url).split())[:64]
+    feed = Feed(
+        id=feed_slug(title, preview.url, {f.id for f in catalog}),
+        name=title,
+        url=preview.url,
+        lang=preview.lang,
+        origin="admin",
+    )
+    await svc.store.catalog.add(feed)
+    await svc.store.feeds.enable(feed.id)
+    await svc.store.schedule.set(feed.id, datetime.now(UTC).timestamp())
+    newest = preview.newest
+    await reply(
+        update,
+        text(
+            "addfeed.added",
+            name=feed.name,
+            id=feed.id,
+            title=preview.title or "-",
+            count=len(preview.items),
+            newest=newest.title if newest else "-",
+        ),
+    )
+
+
+async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remove a feed from the catalog (the catalog file does not bring it back)."""
+    if not is_admin(update, context):
+        await reply(update, text("admin.only"))
+        return
+    store = services(context).store
+    raw = argument(update)
+    if not raw:
+        await reply(update, text("removefeed.usage"))
+        return
+    feed = find_feed(await store.catalog.all(), raw)
+    if feed is None:
+        await reply(update, text("sources.unknown", names=raw))
+        return
+    await store.catalog.remove(feed.id)
+    await store.schedule.remove(feed.id)
+    await store.feeds.forget(feed.id)
+    await reply(update, text("removefeed.removed", name=feed.name, id=feed.id))
+
+
+def _ago(moment: datetime, now: datetime) -> str:
+    return _span(now - moment) + " ago"
+
+
+def _until(moment: datetime, now: datetime) -> str:
+    return "now" if moment <= now else "in " + _span(moment - now)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    for unit, size in (("d", 86_400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, Defaults
 
-from bot.core.models import Feed, FeedPreview
+from bot.core.models import FeedPreview
 from bot.core.rules import RuleCompiler
 from bot.core.schedule import Cadence
 from bot.delivery.sender import Sender
@@ -78,7 +78,7 @@ async def run(settings: Settings) -> None:
     compiler = compiler_for(settings)
     async with open_redis(settings.redis_url, settings.data_dir) as handle:
         store = Store(handle.client, retention_seconds=settings.retention_seconds)
-        feeds = await seed_catalog(store, catalog)
+        feeds = await store.seed_catalog(catalog, time.time())
         await store.deliveries.ensure_group()
         fetcher = make_fetcher(settings)
         poller = make_poller(settings, store, fetcher, compiler)
@@ -125,19 +125,6 @@ def make_poller(
         max_item_age=timedelta(hours=settings.max_item_age),
         lease_seconds=settings.http_timeout,
     )
-
-
-async def seed_catalog(store: Store, from_file: list[Feed]) -> list[Feed]:
-    """Bring the catalog file into Redis and put every enabled feed on the poll schedule."""
-    feeds = await store.catalog.seed(from_file)
-    states = await store.feeds.many([feed.id for feed in feeds])
-    now = time.time()
-    await store.schedule.ensure([f.id for f in feeds if not states[f.id].disabled], now)
-    listed = {feed.id for feed in feeds}
-    for feed_id in await store.schedule.scheduled():
-        if feed_id not in listed:
-            await store.schedule.remove(feed_id)
-    return feeds
 
 
 async def start_bot(application: Application[Any, Any, Any, Any, Any, Any], **polling: Any) -> None:

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from bot import __version__
-from bot.errors import AlertbotError, ConfigError
+from bot.errors import AlertbotError, CatalogError, ConfigError
 from bot.logs import configure_logging
-from config.settings import load_settings
+from config.settings import Settings, load_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="local demo: sample feeds, a throwaway embedded Redis, alerts printed"
     )
+    feeds = commands.add_parser(
+        "feeds",
+        help="the feed catalog as OPML: import FILE.opml, export",
+        description="Import feeds from OPML into the catalog, or export the catalog as OPML "
+        "2.0. Works beside a running bot (same ALERTBOT_REDIS_URL or ALERTBOT_DATA_DIR).",
+    )
+    feeds_commands = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+    importing = feeds_commands.add_parser("import", help="add the feeds of an OPML file")
+    importing.add_argument("file", type=Path)
+    exporting = feeds_commands.add_parser("export", help="write the catalog as OPML 2.0")
+    exporting.add_argument("-o", "--output", type=Path, help="a file (default: standard output)")
     match = commands.add_parser(
         "match",
         help="test rules offline: which rules (by line) match which items",
@@ -52,11 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
         command = args.command or ("run" if token else "demo")
-        configure_logging("WARNING" if command == "demo" else settings.log_level, [token])
+        quiet = command in ("demo", "feeds")  # tools print their own output
+        configure_logging("WARNING" if quiet else settings.log_level, [token])
         if command == "run":
             from bot.app import run
 
             asyncio.run(run(settings))
+        elif command == "feeds":
+            _feeds(args, settings)
         else:
             from bot.demo.run import run_demo
 
@@ -70,6 +84,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _feeds(args: argparse.Namespace, settings: Settings) -> None:
+    """`alertbot feeds import FILE` and `alertbot feeds export [-o FILE]`."""
+    from bot.catalogcli import export_opml, import_opml, read_file
+
+    if args.feeds_command == "import":
+        for line in asyncio.run(import_opml(settings, read_file(args.file), args.file)):
+            print(line)
+        return
+    if args.output is None:
+        asyncio.run(export_opml(settings))
+        return
+    try:
+        with args.output.open("wb") as out:
+            count = asyncio.run(export_opml(settings, out))
+    except OSError as exc:
+        raise CatalogError(f"cannot write {args.output}: {exc.strerror}") from None
+    print(f"exported {count} feed(s) to {args.output}", file=sys.stderr)
 
 
 def _match(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import StoreError
-from bot.store.embedded import EmbeddedRedis
+from bot.store.embedded import EmbeddedRedis, running_server_url
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,21 @@ async def check(url: str) -> None:
 
 
 @asynccontextmanager
-async def open_redis(url: str | None, data_dir: Path | None) -> AsyncIterator[RedisHandle]:
-    """Connect to `url`, or start an embedded server (persistent in `data_dir`, else throwaway)."""
+async def open_redis(
+    url: str | None, data_dir: Path | None, *, attach: bool = False
+) -> AsyncIterator[RedisHandle]:
+    """Connect to `url`, or start an embedded server (persistent in `data_dir`, else throwaway).
+
+    With `attach`, an embedded server that a running bot already keeps on `data_dir` is used
+    (for command-line tools run beside the bot).
+    """
     server: EmbeddedRedis | None = None
+    if url is None and attach and data_dir is not None:
+        running = running_server_url(data_dir)
+        if running is not None:
+            with contextlib.suppress(StoreError):  # a file left by a bot that was killed
+                await check(running)
+                url = running
     if url is None:
         server = EmbeddedRedis(data_dir).start()
         url = server.url

@@ -32,6 +32,7 @@ from bot.errors import StoreError
 log = logging.getLogger(__name__)
 
 SERVER_ENV = "ALERTBOT_REDIS_SERVER"
+URL_FILE = "redis.url"  # in a persistent data dir, while its server runs
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 _PR_SET_PDEATHSIG = 1
 
@@ -155,6 +156,9 @@ class EmbeddedRedis:
             raise StoreError(f"cannot start {binary}: {exc.strerror}") from None
         self.socket_path = socket_path
         self._wait_ready(log_path, timeout)
+        if self.persistent:
+            # Tells `alertbot feeds ...` run beside the bot where to reach this server.
+            (directory / URL_FILE).write_text(self.url, encoding="utf-8")
         log.info("embedded Redis (%s, pid %d) on %s", binary.name, self._proc.pid, socket_path)
         return self
 
@@ -214,6 +218,7 @@ class EmbeddedRedis:
 
     def _cleanup(self) -> None:
         if self._lock is not None:
+            Path(self._lock.name).with_name(URL_FILE).unlink(missing_ok=True)
             self._lock.close()
             self._lock = None
         if self._tmp is not None:
@@ -236,3 +241,11 @@ def _tail(path: Path, lines: int = 3) -> str:
     except OSError:
         return ""
     return " | ".join(line.strip() for line in text[-lines:])
+
+
+def running_server_url(data_dir: Path) -> str | None:
+    """The URL of the embedded server another alertbot runs on `data_dir`, if one does."""
+    try:
+        return (data_dir.expanduser().resolve() / URL_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None

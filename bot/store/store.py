@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from bot.core.models import Feed
 from bot.store.catalog import CatalogRepo
 from bot.store.chats import ChatRepo
 from bot.store.deliveries import DeliveryQueue
@@ -24,3 +25,14 @@ class Store:
         self.items = ItemRepo(client, retention_seconds)
         self.deliveries = DeliveryQueue(client)
         self.schedule = ScheduleRepo(client)
+
+    async def seed_catalog(self, from_file: list[Feed], now: float) -> list[Feed]:
+        """Bring the catalog file in and put every enabled feed on the poll schedule."""
+        feeds = await self.catalog.seed(from_file)
+        states = await self.feeds.many([feed.id for feed in feeds])
+        await self.schedule.ensure([f.id for f in feeds if not states[f.id].disabled], now)
+        listed = {feed.id for feed in feeds}
+        for feed_id in await self.schedule.scheduled():
+            if feed_id not in listed:
+                await self.schedule.remove(feed_id)
+        return feeds

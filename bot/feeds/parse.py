@@ -78,6 +78,10 @@ def parse_feed(body: bytes, headers: Mapping[str, str], feed: Feed, now: datetim
     if looks_like_json(body, passed.get("content-type", "")):
         title, language, entries = parse_json_feed(body)
     else:
+        charset = sniff_charset(body)
+        if charset is not None:  # the bytes say otherwise than the declared charset
+            kind = passed.get("content-type", "application/xml").split(";")[0].strip()
+            passed["content-type"] = f"{kind}; charset={charset}"
         # A BytesIO, because feedparser treats a bare string as a possible URL or file path.
         parsed = feedparser.parse(io.BytesIO(body), response_headers=passed)
         if not parsed.entries and (parsed.bozo or not parsed.get("version")):
@@ -123,6 +127,27 @@ def item_id(feed_id: str, identity: str) -> str:
     """A short stable id for an entry: feed id and the entry's identity, hashed."""
     digest = hashlib.blake2b(f"{feed_id}\n{identity}".encode(), digest_size=10).hexdigest()
     return f"{feed_id}:{digest}"
+
+
+def sniff_charset(body: bytes) -> str | None:
+    """The charset the bytes are really in, when their look settles it.
+
+    Servers often declare the wrong one: valid UTF-8 with multibyte letters is UTF-8 whatever
+    the declaration says, and bytes that are not UTF-8 but read as mostly Arabic letters in
+    windows-1256 are the legacy Arabic encoding. None: leave it to the declaration.
+    """
+    if body.isascii():
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    text = body.decode("cp1256", errors="replace")
+    arabic = len(_ARABIC_LETTER.findall(text))
+    other = sum(1 for ch in text if ord(ch) > 127) - arabic
+    return "windows-1256" if arabic > 3 * max(other, 1) else None
 
 
 def _declared_lang(value: object) -> Lang | None:

@@ -80,7 +80,8 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         preview = await svc.probe(url)
     except FeedError as exc:
-        await reply(update, text("addfeed.failed", url=url, reason=str(exc)))
+        reason = str(exc).removeprefix(f"{url}: ")  # the guard names the URL already
+        await reply(update, text("addfeed.failed", url=url, reason=reason))
         return
     title = " ".join((name.strip() or preview.title or url).split())[:64]
     feed = Feed(

@@ -10,6 +10,8 @@ import pytest
 
 from bot.demo.run import DEMO_CHAT, run_demo
 from bot.feeds.parse import detect_lang
+from bot.store import Store
+from bot.store.embedded import EmbeddedRedis
 from config.settings import Settings
 from tests.support import process
 from tests.support.botapi import BotApiEmulator
@@ -100,3 +102,30 @@ def test_unreachable_telegram(tmp_path: Path, redis_url: str) -> None:
     )
     done = process.run(["run"], env, tmp_path, timeout=90)
     _one_line_failure(done, 1, "cannot reach Telegram")
+
+
+def test_feeds_export_and_import(tmp_path: Path, redis_url: str, store: Store) -> None:
+    """`alertbot feeds export` writes the catalog as OPML 2.0; `import` adds only new feeds."""
+    env = process.clean_env(redis_url=redis_url)
+    done = process.run(["feeds", "export", "-o", "catalog.opml"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    exported = (tmp_path / "catalog.opml").read_text(encoding="utf-8")
+    assert '<opml version="2.0">' in exported
+    assert 'xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml"' in exported
+    extra = exported.replace("https://feeds.bbci.co.uk/news/world/rss.xml", "https://x.example/rss")
+    (tmp_path / "more.opml").write_text(extra, encoding="utf-8")
+    done = process.run(["feeds", "import", "more.opml"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "imported 1 feed(s) from more.opml"
+    assert "+ bbc-news-world: BBC News World <https://x.example/rss>" in done.stdout
+    bad = process.run(["feeds", "import", "missing.opml"], env, tmp_path)
+    _one_line_failure(bad, 2, "cannot read missing.opml")
+
+
+def test_feeds_export_beside_a_running_bot(tmp_path: Path) -> None:
+    """With no Redis URL, the feeds commands use the embedded server a running bot keeps."""
+    with EmbeddedRedis(tmp_path / "data"):
+        env = process.clean_env(data_dir=str(tmp_path / "data"))
+        done = process.run(["feeds", "export"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "<outline" in done.stdout

@@ -11,6 +11,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, make_fetcher, make_poller, start_bot, stop_bot
 from bot.core.models import Feed, Item
+from bot.demo.feedserver import FeedServer
 from bot.rulebook import compiler_for
 from bot.store import Store
 from config.settings import Settings
@@ -18,6 +19,7 @@ from handlers import MENU
 from handlers.common import split_message
 from tests.support.botapi import BotApiEmulator
 from tests.support.chat import ask
+from tests.support.feeds import Entry, rss
 
 CHAT = 42
 ADMIN = 900
@@ -28,9 +30,9 @@ FEEDS = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(params=[True], ids=["private-feeds-allowed"])
 async def bot(
-    store: Store, emu: BotApiEmulator
+    store: Store, emu: BotApiEmulator, request: pytest.FixtureRequest
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """The bot's Application, polling the emulator, with a three-feed catalog."""
     await store.catalog.replace(FEEDS)
@@ -39,7 +41,7 @@ async def bot(
         telegram_api_url=emu.base_url,
         max_rules=3,
         admins=frozenset({ADMIN}),
-        allow_private_feeds=True,
+        allow_private_feeds=request.param,
     )
     compiler = compiler_for(settings)
     fetcher = make_fetcher(settings)
@@ -267,3 +269,91 @@ async def test_watch_previews_recent_items(bot: object, emu: BotApiEmulator, sto
     assert "مسيرة تستهدف قاعدة أمريكية" in answer.plain_text
     none = await ask(emu, CHAT, "/watch tanker")
     assert "It would have matched none of the last 3 items." in none.plain_text
+
+
+def as_admin() -> dict[str, object]:
+    """Message options for the admin's private chat."""
+    return {"user_id": ADMIN}
+
+
+async def test_admin_commands_refused_to_others(bot: object, emu: BotApiEmulator) -> None:
+    """/feeds, /addfeed and /removefeed answer non-admins with a refusal and change nothing."""
+    for command in ("/feeds", "/addfeed http://127.0.0.1/x", "/removefeed wire"):
+        assert "Only the bot's admins" in (await ask(emu, CHAT, command)).plain_text
+
+
+async def test_help_shows_admin_commands_to_admins(bot: object, emu: BotApiEmulator) -> None:
+    """Admins see the admin commands in /help; others do not."""
+    assert "/addfeed" not in (await ask(emu, CHAT, "/help")).plain_text
+    assert "/addfeed" in (await ask(emu, ADMIN, "/help")).plain_text
+
+
+async def test_addfeed_and_removefeed(
+    bot: object, emu: BotApiEmulator, store: Store, feed_server: FeedServer
+) -> None:
+    """An admin adds a feed (fetched once: title and newest item shown) and removes it again."""
+    url = feed_server.set(
+        "/news.xml",
+        rss([Entry("a", "Older story"), Entry("b", "Newest story", minutes=5)], title="Local News"),
+    )
+    added = await ask(emu, ADMIN, f"/addfeed {url}")
+    assert (
+        "Added Local News (local-news): “Local News”, 2 items, the newest: Newest story"
+        in added.plain_text
+    )
+    feed = await store.catalog.get("local-news")
+    assert feed is not None
+    assert (feed.url, feed.origin) == (url, "admin")
+    assert "local-news" in await store.schedule.scheduled()
+    again = await ask(emu, ADMIN, f"/addfeed {url}")
+    assert "already in the catalog as Local News (local-news)" in again.plain_text
+    removed = await ask(emu, ADMIN, "/removefeed local-news")
+    assert "Removed Local News (local-news)" in removed.plain_text
+    assert await store.catalog.get("local-news") is None
+    assert "local-news" not in await store.schedule.scheduled()
+
+
+async def test_addfeed_with_a_name_and_bad_urls(
+    bot: object, emu: BotApiEmulator, store: Store, feed_server: FeedServer
+) -> None:
+    """A given name is used; pages that are not feeds and unreachable hosts are refused."""
+    url = feed_server.set("/x.xml", rss([Entry("a", "Story")]))
+    named = await ask(emu, ADMIN, f"/addfeed {url} Gulf Desk")
+    assert "Added Gulf Desk (gulf-desk)" in named.plain_text
+    page = feed_server.set("/page.html", "<html><body>hi</body></html>", content_type="text/html")
+    refused = await ask(emu, ADMIN, f"/addfeed {page}")
+    assert f"Could not add {page}: not a feed" in refused.plain_text
+    ftp = await ask(emu, ADMIN, "/addfeed ftp://example.com/feed")
+    assert "Could not add ftp://example.com/feed: only http and https" in ftp.plain_text
+    assert "Give the feed's address" in (await ask(emu, ADMIN, "/addfeed")).plain_text
+
+
+@pytest.mark.parametrize("bot", [False], indirect=True, ids=["private-feeds-refused"])
+async def test_addfeed_refuses_private_addresses(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """With the default policy, an admin cannot add a feed on loopback or a metadata address."""
+    for url in ("http://127.0.0.1:8080/feed.xml", "http://169.254.169.254/latest/meta-data"):
+        answer = await ask(emu, ADMIN, f"/addfeed {url}")
+        assert f"Could not add {url}:" in answer.plain_text
+        assert "address" in answer.plain_text
+    assert len(await store.catalog.all()) == len(FEEDS)
+
+
+async def test_feeds_health(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """/feeds shows each feed's health with a mark, and flags a feed failing for a day."""
+    now = datetime.now(UTC)
+    await store.feeds.record_success(
+        "wire", now - timedelta(minutes=5), validators=None, new_items=4
+    )
+    await store.feeds.record_failure(
+        "bbc-world", now - timedelta(days=2), "HTTP 500 Internal Server Error"
+    )
+    await store.feeds.record_failure("bbc-world", now, "HTTP 500 Internal Server Error")
+    await store.feeds.disable("arabi", "HTTP 410 Gone: the feed was removed")
+    answer = (await ask(emu, ADMIN, "/feeds")).plain_text
+    assert "🟢 Levant Wire (wire): last fetched 5 min ago, 4 items so far" in answer
+    assert (
+        "🔴 BBC World (bbc-world): failing since 2 d ago: HTTP 500 Internal Server Error" in answer
+    )
+    assert "⛔ عربي بوست (arabi): no longer polled: HTTP 410 Gone" in answer

@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.models import Feed
 from bot.errors import FeedError
+from bot.feeds.fetch import parse_retry_after
 from bot.feeds.parse import canonical_link, detect_lang, html_to_text, item_id, parse_feed
 
 FEED = Feed(id="wire", name="Wire", url="https://wire.example/feed.xml")
@@ -128,3 +129,79 @@ def test_html_to_text() -> None:
 def test_detect_lang(text: str, lang: str | None) -> None:
     """The language is the script most letters are written in."""
     assert detect_lang(text) == lang
+
+
+JSON_FEED = b"""{
+  "version": "https://jsonfeed.org/version/1.1",
+  "title": "JSON Wire",
+  "language": "ar",
+  "items": [
+    {"id": "j1", "url": "/a/1", "title": "\\u0642\\u0627\\u0639\\u062f\\u0629",
+     "content_html": "<p>First <b>item</b></p>", "date_published": "2023-10-23T21:31:00Z"},
+    {"id": "j2", "external_url": "https://other.example/b", "content_text": "No title here at all"},
+    {"not": "an item with text"}
+  ]
+}"""
+
+
+def test_json_feed() -> None:
+    """JSON Feed items become items: HTML cleaned, links absolute, dates in UTC, language kept."""
+    parsed = parse_feed(JSON_FEED, {"content-type": "application/feed+json"}, FEED, NOW)
+    assert parsed.title == "JSON Wire"
+    first, second = parsed.items
+    assert (first.title, first.summary, first.lang) == ("قاعدة", "First item", "ar")
+    assert first.link == "https://wire.example/a/1"
+    assert first.published == datetime(2023, 10, 23, 21, 31, tzinfo=UTC)
+    assert second.title == "No title here at all"
+    assert second.link == "https://other.example/b"
+    assert second.published == NOW
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(b'{"title": "x"}', "without a JSON Feed version"), (b"{not json", "invalid JSON")],
+)
+def test_bad_json(body: bytes, reason: str) -> None:
+    """JSON that is no JSON Feed is refused with the reason."""
+    with pytest.raises(FeedError, match=reason):
+        parse_feed(body, {"content-type": "application/json"}, FEED, NOW)
+
+
+def test_fingerprint_ignores_markup_and_guid() -> None:
+    """Two entries with the same text but different GUIDs and markup share a fingerprint."""
+    one = RSS.replace("g-1", "guid-a").encode()
+    two = RSS.replace("g-1", "guid-b").replace("<b>para</b>", "para").encode()
+    first = parse_feed(one, {}, FEED, NOW).items[0]
+    second = parse_feed(two, {}, FEED, NOW).items[0]
+    assert first.id != second.id
+    assert first.fingerprint == second.fingerprint is not None
+
+
+@pytest.mark.parametrize(
+    ("declared", "encoding"),
+    [("utf-8", "cp1256"), ("windows-1256", "utf-8"), ("iso-8859-1", "utf-8")],
+)
+def test_wrong_declared_charset(declared: str, encoding: str) -> None:
+    """Arabic text is read right even when the server declares the wrong charset."""
+    doc = (
+        f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>قاعدة أمريكية</title><guid>a</guid></item></channel></rss>"
+    )
+    headers = {"content-type": f"application/rss+xml; charset={declared}"}
+    parsed = parse_feed(doc.encode(encoding), headers, FEED, NOW)
+    assert parsed.items[0].title == "قاعدة أمريكية"
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        ("Tue, 24 Oct 2023 00:02:00 GMT", 120.0),
+        ("soon", None),
+        (None, None),
+    ],
+)
+def test_retry_after(value: str | None, seconds: float | None) -> None:
+    """Retry-After is read as seconds or as an HTTP date."""
+    assert parse_retry_after(value, now=NOW) == seconds

@@ -233,6 +233,13 @@ class Poller:
             failed = await self._store.feeds.record_failure(feed.id, now, str(exc))
             log.warning("feed %s failed (%d in a row): %s", feed.id, failed.errors, exc)
             return FeedReport(feed_id=feed.id, error=str(exc), retry_after=exc.retry_after)
+        except RedisError:
+            raise  # not the feed's fault: the poll loop waits for Redis
+        except Exception as exc:  # a feed that trips a bug must not stop the others
+            log.exception("feed %s: unexpected error", feed.id)
+            reason = f"unexpected error: {type(exc).__name__}: {exc}"
+            await self._store.feeds.record_failure(feed.id, self._clock(), reason)
+            return FeedReport(feed_id=feed.id, error=reason)
 
     async def poll_feed(self, feed: Feed, state: FeedState | None = None) -> FeedReport:
         """Fetch one feed, store its new items and queue alerts (not on its first poll)."""

@@ -188,12 +188,19 @@ def _english_forms(word: str) -> Iterator[str]:
         yield word[:-2]  # heroes, tomatoes
 
 
-MIN_FINGERPRINT_WORDS = 5  # shorter texts ("Live updates") recur with different news
+SHORT_TEXT_WORDS = 5  # shorter texts ("Live updates") recur with different news
+SHORT_MARK = "s:"  # a short text's fingerprint: remembered for a day, not the whole retention
 
 
 def fingerprint(title: str, summary: str) -> str | None:
-    """A hash of an item's words, equal for the same text however it is marked up or spaced."""
+    """A hash of an item's words, equal for the same text however it is marked up or spaced.
+
+    A short text ("Explosion at port") may be tomorrow's different story, so its fingerprint
+    is marked short and forgotten sooner; within a day it still stops a feed that changes its
+    GUIDs and links on every fetch from alerting the same headline again.
+    """
     found = words(f"{title} {summary}")
-    if len(found) < MIN_FINGERPRINT_WORDS:
+    if not found:
         return None
-    return hashlib.blake2b(" ".join(found).encode(), digest_size=10).hexdigest()
+    digest = hashlib.blake2b(" ".join(found).encode(), digest_size=10).hexdigest()
+    return SHORT_MARK + digest if len(found) < SHORT_TEXT_WORDS else digest

@@ -8,6 +8,7 @@ addresses the policy allows (see guard.py: checked after DNS and on every redire
 from __future__ import annotations
 
 import asyncio
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -126,19 +127,14 @@ class Fetcher:
             declared = received.get("content-length", "")
             if declared.isdigit() and int(declared) > self._max_bytes:
                 raise FeedError(f"body larger than {self._max_bytes} bytes")
-            chunks: list[bytes] = []
-            size = 0
-            # Counted after decompression, so a gzip bomb stops at the cap too.
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self._max_bytes:
-                    raise FeedError(f"body larger than {self._max_bytes} bytes")
-                chunks.append(chunk)
+            body = Inflater(received.get("content-encoding", ""), self._max_bytes)
+            async for chunk in response.aiter_raw():
+                body.feed(chunk)
             received["content-location"] = final_url
             return FetchResult(
                 status=200,
                 url=final_url,
-                body=b"".join(chunks),
+                body=body.finish(),
                 headers=received,
                 moved_to=moved_to,
             )
@@ -146,6 +142,55 @@ class Fetcher:
     async def aclose(self) -> None:
         """Close the shared client."""
         await self._client.aclose()
+
+
+class Inflater:
+    """Decodes a response body chunk by chunk, never holding more than `limit` bytes of output.
+
+    httpx would inflate a whole network chunk at once: a few kilobytes of gzip bomb can become
+    hundreds of megabytes before any size check sees them. Here every step is bounded.
+    """
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        """Prepare for a body in `encoding` (gzip, deflate or none)."""
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        coding = encoding.strip().lower()
+        if coding in ("", "identity"):
+            self._inflate: zlib._Decompress | None = None
+        elif coding in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self._inflate = zlib.decompressobj()
+        else:
+            raise FeedError(f"unsupported content encoding {coding!r}")
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next raw chunk."""
+        if self._inflate is None:
+            self._keep(chunk)
+            return
+        try:
+            data = chunk
+            while data:
+                out = self._inflate.decompress(data, self._limit - self._size + 1)
+                self._keep(out)
+                data = self._inflate.unconsumed_tail
+        except zlib.error:
+            raise FeedError("the response could not be decoded") from None
+
+    def finish(self) -> bytes:
+        """The whole decoded body."""
+        if self._inflate is not None:
+            self._keep(self._inflate.flush())
+        return b"".join(self._parts)
+
+    def _keep(self, out: bytes) -> None:
+        self._size += len(out)
+        if self._size > self._limit:
+            raise FeedError(f"body larger than {self._limit} bytes")
+        self._parts.append(out)
 
 
 def _moved_to(requested: str, response: httpx.Response) -> str | None:

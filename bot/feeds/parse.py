@@ -57,6 +57,7 @@ _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|yclid|igshid|_ga)$", re.I
 )
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 
 
@@ -145,7 +146,7 @@ def sniff_charset(body: bytes) -> str | None:
     else:
         return "utf-8"
     text = body.decode("cp1256", errors="replace")
-    arabic = len(_ARABIC_LETTER.findall(text))
+    arabic = len(_ARABIC_SCRIPT.findall(text))  # letters, vowel marks, Arabic punctuation
     other = sum(1 for ch in text if ord(ch) > 127) - arabic
     return "windows-1256" if arabic > 3 * max(other, 1) else None
 
@@ -204,12 +205,20 @@ def canonical_link(url: str) -> str | None:
 
 
 def _published(entry: Mapping[str, Any], now: datetime) -> datetime:
-    stamp: time.struct_time | None = entry.get("published_parsed") or entry.get("updated_parsed")
-    if stamp is None:
+    stamp = _own(entry, "published_parsed") or _own(entry, "updated_parsed")
+    if not isinstance(stamp, time.struct_time | tuple):
         return now
-    published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+    try:
+        published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+    except (ValueError, OverflowError, OSError):  # year 0, year 10000 and such
+        return now
     # A date in the future is a feed's mistake; the time we first saw it is closer to the truth.
     return now if published > now + _FUTURE_SLACK else published
+
+
+def _own(entry: Mapping[str, Any], key: str) -> object:
+    """A key's own value (feedparser's .get maps "updated" to "published", with a warning)."""
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -7,6 +7,7 @@ from typing import cast
 
 import redis.asyncio as aioredis
 
+from bot.core.analysis import SHORT_MARK
 from bot.core.models import Item
 from bot.store import keys
 
@@ -73,7 +74,9 @@ class ItemRepo:
             for item in items:
                 pipe.set(keys.seen(item.feed_id, item.id), "1", ex=self._ttl)
                 if item.fingerprint:
-                    pipe.set(keys.fingerprint(item.feed_id, item.fingerprint), "1", ex=self._ttl)
+                    short = item.fingerprint.startswith(SHORT_MARK)
+                    ttl = min(self._ttl, keys.SHORT_FINGERPRINT_TTL) if short else self._ttl
+                    pipe.set(keys.fingerprint(item.feed_id, item.fingerprint), "1", ex=ttl)
             await pipe.execute()
 
     async def get(self, item_id: str) -> Item | None:

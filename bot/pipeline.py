@@ -56,6 +56,8 @@ class FeedReport:
     retry_after: float | None = None
     gone: bool = False
     moved_to: str | None = None
+    # The feed's state after this poll (to reschedule it without reading it again).
+    state: FeedState | None = field(default=None, compare=False, repr=False)
 
     @property
     def outcome(self) -> Outcome:
@@ -185,14 +187,16 @@ class Poller:
     async def _claimed(self, feed_id: str) -> FeedReport | None:
         """Poll one feed if its lease can be had (None when another poller has it)."""
         schedule = self._store.schedule
-        if not await schedule.claim(feed_id, self._owner, self._lease_ms):
-            return None
-        try:
-            async with self._limit:
+        # The lease is taken inside the limit: it starts when the work does, and no more
+        # feeds are in flight (or Redis connections busy) than the concurrency setting.
+        async with self._limit:
+            if not await schedule.claim(feed_id, self._owner, self._lease_ms):
+                return None
+            try:
                 return await self._poll_and_reschedule(feed_id)
-        finally:
-            with contextlib.suppress(RedisError):
-                await schedule.release(feed_id, self._owner)
+            finally:
+                with contextlib.suppress(RedisError):
+                    await schedule.release(feed_id, self._owner)
 
     async def _poll_and_reschedule(self, feed_id: str) -> FeedReport | None:
         store = self._store
@@ -205,7 +209,7 @@ class Poller:
         if report.gone:
             await store.schedule.remove(feed_id)
             return report
-        state = await store.feeds.get(feed_id)
+        state = report.state or await store.feeds.get(feed_id)
         delay = next_delay(
             self._cadence,
             report.outcome,
@@ -232,14 +236,16 @@ class Poller:
             now = self._clock()
             failed = await self._store.feeds.record_failure(feed.id, now, str(exc))
             log.warning("feed %s failed (%d in a row): %s", feed.id, failed.errors, exc)
-            return FeedReport(feed_id=feed.id, error=str(exc), retry_after=exc.retry_after)
+            return FeedReport(
+                feed_id=feed.id, error=str(exc), retry_after=exc.retry_after, state=failed
+            )
         except RedisError:
             raise  # not the feed's fault: the poll loop waits for Redis
         except Exception as exc:  # a feed that trips a bug must not stop the others
             log.exception("feed %s: unexpected error", feed.id)
             reason = f"unexpected error: {type(exc).__name__}: {exc}"
-            await self._store.feeds.record_failure(feed.id, self._clock(), reason)
-            return FeedReport(feed_id=feed.id, error=reason)
+            failed = await self._store.feeds.record_failure(feed.id, self._clock(), reason)
+            return FeedReport(feed_id=feed.id, error=reason, state=failed)
 
     async def poll_feed(self, feed: Feed, state: FeedState | None = None) -> FeedReport:
         """Fetch one feed, store its new items and queue alerts (not on its first poll)."""
@@ -252,8 +258,10 @@ class Poller:
             feed = feed.model_copy(update={"url": result.moved_to})
         now = self._clock()
         if result.not_modified:
-            await store.feeds.record_not_modified(feed.id, now)
-            return FeedReport(feed_id=feed.id, not_modified=True, moved_to=result.moved_to)
+            after = await store.feeds.record_not_modified(feed.id, now)
+            return FeedReport(
+                feed_id=feed.id, not_modified=True, moved_to=result.moved_to, state=after
+            )
         parsed = await asyncio.to_thread(parse_feed, result.body, result.headers, feed, now)
         new, reworded = await store.items.unseen(parsed.items)
         # Oldest first, so alerts go out in the order things happened.
@@ -272,7 +280,7 @@ class Poller:
         # Marked seen only after the alerts are queued: a crash in between re-queues them,
         # and the sender's per-(chat, item) marker stops a second copy.
         await store.items.mark_seen([*new, *reworded])
-        await store.feeds.record_success(
+        after = await store.feeds.record_success(
             feed.id, now, validators=(result.etag, result.last_modified), new_items=len(new)
         )
         return FeedReport(
@@ -281,6 +289,7 @@ class Poller:
             deliveries=len(deliveries),
             primed=not state.primed,
             moved_to=result.moved_to,
+            state=after,
         )
 
     async def probe(self, url: str) -> FeedPreview:

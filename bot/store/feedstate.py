@@ -68,8 +68,9 @@ class FeedStateRepo:
                 pipe.hincrby(key, "new_streak", 1)
             else:
                 pipe.hset(key, "new_streak", "0")
-            await pipe.execute()
-        return await self.get(feed_id)
+            pipe.hgetall(key)
+            *_, raw = await pipe.execute()
+        return FeedState.model_validate(raw)
 
     async def record_not_modified(self, feed_id: str, now: datetime) -> FeedState:
         """A 304: nothing new, the feed is healthy."""
@@ -85,8 +86,9 @@ class FeedStateRepo:
             pipe.hsetnx(key, "failing_since", now.isoformat())
             pipe.hincrby(key, "errors", 1)
             pipe.hset(key, "new_streak", "0")
-            await pipe.execute()
-        return await self.get(feed_id)
+            pipe.hgetall(key)
+            *_, raw = await pipe.execute()
+        return FeedState.model_validate(raw)
 
     async def set_next_poll(self, feed_id: str, when: datetime) -> None:
         """When the feed will be polled next (for /feeds)."""

@@ -173,7 +173,7 @@ class Poller:
         for feed_id in await self._store.schedule.due(now, free * 2):
             if feed_id in running:
                 continue
-            running[feed_id] = asyncio.create_task(self._claimed(feed_id))
+            running[feed_id] = asyncio.create_task(self._claimed(feed_id, when_due=True))
             if len(running) >= self._concurrency:
                 return
 
@@ -184,8 +184,12 @@ class Poller:
             return 1.0
         return min(1.0, max(0.05, next_due - self._clock().timestamp()))
 
-    async def _claimed(self, feed_id: str) -> FeedReport | None:
-        """Poll one feed if its lease can be had (None when another poller has it)."""
+    async def _claimed(self, feed_id: str, *, when_due: bool = False) -> FeedReport | None:
+        """Poll one feed if its lease can be had (None when another poller has it).
+
+        With `when_due`, only if it is still due once the lease is ours: another poller may
+        have polled and rescheduled it since this one saw it due.
+        """
         schedule = self._store.schedule
         # The lease is taken inside the limit: it starts when the work does, and no more
         # feeds are in flight (or Redis connections busy) than the concurrency setting.
@@ -193,6 +197,10 @@ class Poller:
             if not await schedule.claim(feed_id, self._owner, self._lease_ms):
                 return None
             try:
+                if when_due:
+                    due = await schedule.due_at(feed_id)
+                    if due is None or due > self._clock().timestamp():
+                        return None
                 return await self._poll_and_reschedule(feed_id)
             finally:
                 with contextlib.suppress(RedisError):

@@ -43,6 +43,10 @@ class ScheduleRepo:
         found = await self._r.zrangebyscore(keys.DUE, "-inf", now, start=0, num=limit)
         return cast(list[str], found)
 
+    async def due_at(self, feed_id: str) -> float | None:
+        """When a feed is due (None: it is not scheduled)."""
+        return await self._r.zscore(keys.DUE, feed_id)
+
     async def next_due(self) -> float | None:
         """When the next feed is due, if any is scheduled."""
         first = cast(list[tuple[str, float]], await self._r.zrange(keys.DUE, 0, 0, withscores=True))

@@ -79,7 +79,7 @@ async def run(settings: Settings) -> None:
     async with open_redis(settings.redis_url, settings.data_dir) as handle:
         store = Store(handle.client, retention_seconds=settings.retention_seconds)
         feeds = await store.seed_catalog(catalog, time.time())
-        await store.deliveries.ensure_group()
+        await store.deliveries.ensure_groups()
         fetcher = make_fetcher(settings)
         poller = make_poller(settings, store, fetcher, compiler)
         application = build_application(settings, store, compiler, poller.probe)

@@ -50,7 +50,8 @@ EN: Final[dict[str, str]] = {
         "<b>Admin</b>\n"
         "/feeds – every feed with its health\n"
         "/addfeed <i>url</i> [<i>name</i>] – add a feed (fetched once to check it)\n"
-        "/removefeed <i>id</i> – remove a feed"
+        "/removefeed <i>id</i> – remove a feed\n"
+        "/failed – alerts that could not be delivered"
     ),
     "subscribe.all": "Alerts on, from all {count} sources.",
     "subscribe.already_all": "You already follow all sources, including {names}. Alerts are on.",
@@ -97,6 +98,9 @@ EN: Final[dict[str, str]] = {
     "feeds.failing_long": "failing since {since}: {reason}",
     "feeds.disabled": "no longer polled: {reason}",
     "feeds.next": " · next poll {when}",
+    "failed.none": "No failed deliveries.",
+    "failed.header": "<b>Failed deliveries</b> (the newest {count})",
+    "failed.line": "{when} · chat {chat} · {title} · {attempts} attempt(s): {error}",
     "addfeed.usage": "Give the feed's address, and a name if you like: <code>/addfeed https://example.com/rss.xml Example News</code>",
     "addfeed.known": "That feed is already in the catalog as {name} ({id}).",
     "addfeed.failed": "Could not add {url}: {reason}",

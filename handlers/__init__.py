@@ -8,7 +8,7 @@ from telegram import BotCommand
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from config.texts import text
-from handlers import fallback, feeds, latest, rules, sources, start
+from handlers import admin, fallback, feeds, latest, rules, sources, start
 
 # Order matters for Telegram's command menu.
 MENU = (
@@ -40,6 +40,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         "feeds": feeds.feeds,
         "addfeed": feeds.addfeed,
         "removefeed": feeds.removefeed,
+        "failed": admin.failed,
     }
     found: list[BaseHandler[Any, Any, Any]] = [
         CommandHandler(name, callback, filters=new_messages) for name, callback in commands.items()

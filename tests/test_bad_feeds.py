@@ -33,6 +33,7 @@ from bot.feeds.parse import item_id
 from bot.pipeline import MAX_NEW_PER_POLL, FeedReport, Poller, PollReport
 from bot.store import Store
 from tests.support.feeds import BASE_TIME, Entry, rss
+from tests.support.queue import queued
 
 CHAT = 1
 RULE = "drone OR مسيرة"  # every bad feed below carries stories that would match it
@@ -131,9 +132,7 @@ class Bench:
 
     async def deliveries(self) -> list[Delivery]:
         """Everything queued on the delivery stream so far (a group read gives each entry once)."""
-        await self.store.deliveries.ensure_group()
-        entries = await self.store.deliveries.read("test", 10_000, None)
-        self.queued.extend(e.delivery for e in entries)
+        self.queued.extend(await queued(self.store))
         return list(self.queued)
 
     async def alerted(self, feed_id: str) -> list[str]:

@@ -14,6 +14,7 @@ from bot.feeds.guard import AddressPolicy
 from bot.pipeline import Poller
 from bot.store import Store
 from tests.support.feeds import Entry, rss
+from tests.support.queue import queued
 
 OLD = Entry("old-1", "Old news about drones at a US base", minutes=0)
 MATCH = Entry("new-1", "Drones strike US base in Syria", "Officials confirmed.", minutes=60)
@@ -73,9 +74,8 @@ async def test_new_items_alert_matching_chats_once(
     feed_server.set("/wire.xml", rss([OLD, MATCH, OTHER]))
     report = await poller.poll_all()
     assert report.new_items == 2
-    await store.deliveries.ensure_group()
-    entries = await store.deliveries.read("t", 10, None)
-    assert sorted((e.delivery.chat_id, e.delivery.rule) for e in entries) == [
+    entries = await queued(store)
+    assert sorted((d.chat_id, d.rule) for d in entries) == [
         (1, "US base drone"),
         (2, "oil"),
     ]
@@ -135,7 +135,6 @@ async def test_alerts_are_queued_oldest_first(
     await poller.poll_all()
     feed_server.set("/wire.xml", rss([OLD, OTHER, MATCH]))
     await poller.poll_all()
-    await store.deliveries.ensure_group()
-    entries = await store.deliveries.read("t", 10, None)
-    titles = [(await store.items.get(e.delivery.item_id)) for e in entries]
+    entries = await queued(store)
+    titles = [(await store.items.get(d.item_id)) for d in entries]
     assert [t.title for t in titles if t] == [MATCH.title, OTHER.title]

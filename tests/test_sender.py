@@ -17,6 +17,7 @@ from bot.delivery.transport import TelegramTransport
 from bot.store import Store
 from bot.store.connection import make_client
 from bot.store.embedded import EmbeddedRedis
+from bot.store.senders import SenderRegistry
 from tests.support.botapi import ApiError, BotApiEmulator
 
 CHAT = 501
@@ -160,7 +161,7 @@ async def test_sender_survives_a_redis_restart(
         await store.items.save([ITEM])
         await store.chats.start(CHAT)
         sender = Sender(store, TelegramTransport(bot), consumer="resilient")
-        task = asyncio.create_task(sender.run(stop, block_ms=100))
+        task = asyncio.create_task(sender.run(stop))
         await queue(store, CHAT)
         await emu.wait_sent(CHAT, 1)
         server.kill()
@@ -178,3 +179,94 @@ async def test_sender_survives_a_redis_restart(
         stop.set()
         await client.aclose()
         server.stop()
+
+
+async def test_group_migration_moves_the_chat(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """A group upgraded to a supergroup: its rules follow and the alert goes to the new id."""
+    group, supergroup = -100, -1000000000100
+    await store.chats.start(group)
+    await store.chats.add_rule(group, "drone", 50)
+    emu.fail("sendMessage", ApiError.migrated(supergroup), chat_id=group)
+    await queue(store, group)
+    await sender.drain()
+    assert emu.sent(group) == []
+    assert len(emu.sent(supergroup)) == 1
+    moved = await store.chats.get(supergroup)
+    assert (moved.active, moved.rules) == (True, ("drone",))
+    old = await store.chats.get(group)
+    assert (old.active, old.moved_to) == (False, supergroup)
+    await store.items.save([ITEM.model_copy(update={"id": "wire:2"})])
+    await store.deliveries.enqueue([Delivery(chat_id=group, item_id="wire:2", rule="drone")])
+    await sender.drain()
+    assert len(emu.sent(supergroup)) == 2  # later alerts for the old id follow the group
+
+
+async def test_refused_message_is_dead_lettered(
+    store: Store, bot: Bot, emu: BotApiEmulator
+) -> None:
+    """A message Telegram keeps refusing is retried, then dead-lettered with the error."""
+    await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
+    await store.items.save([ITEM])
+    await store.chats.start(CHAT)
+    sender = Sender(store, TelegramTransport(bot), consumer="strict", max_attempts=2)
+    bad = ApiError.telegram(400, "Bad Request: can't parse entities: unsupported tag")
+    emu.fail("sendMessage", bad, chat_id=CHAT, times=2)
+    await queue(store, CHAT)
+    await sender.drain(within=20)
+    assert emu.sent(CHAT) == []
+    (letter,) = await store.deliveries.dead_letters(5)
+    assert letter.attempts == 2
+    assert "can't parse entities" in letter.error.lower()
+    assert await store.deliveries.backlog() == 0
+
+
+async def test_order_per_chat_and_limits(store: Store, bot: Bot, emu: BotApiEmulator) -> None:
+    """Alerts reach each chat in the order queued, at most 1/s per chat and 30/s in all."""
+    await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
+    items = [ITEM.model_copy(update={"id": f"wire:{n}", "title": f"Story {n}"}) for n in range(3)]
+    await store.items.save(items)
+    chats = [600 + n for n in range(40)]
+    for chat in chats:
+        await store.chats.start(chat)
+    await store.deliveries.enqueue(
+        [Delivery(chat_id=chat, item_id=item.id, rule="r") for item in items for chat in chats]
+    )
+    sender = Sender(store, TelegramTransport(bot), consumer="fast", concurrency=16)
+    started = time.monotonic()
+    assert await sender.drain(within=30) == 120
+    assert time.monotonic() - started >= 2.0  # three rounds, a second apart per chat
+    for chat in chats:
+        titles = [m.plain_text.splitlines()[0] for m in emu.sent(chat)]
+        assert titles == ["Story 0", "Story 1", "Story 2"]
+        assert emu.max_rate(chat, 1.0) == 1
+    assert emu.max_rate(None, 1.0) <= 30
+
+
+async def test_two_senders_share_the_shards(store: Store, bot: Bot, emu: BotApiEmulator) -> None:
+    """Two senders split the shards between them and every alert is sent exactly once."""
+    await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
+    await store.items.save([ITEM])
+    chats = [700 + n for n in range(48)]
+    for chat in chats:
+        await store.chats.start(chat)
+    senders = [
+        Sender(store, TelegramTransport(bot), consumer=name, lease_seconds=3) for name in "ab"
+    ]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(s.run(stop)) for s in senders]
+    try:
+        await asyncio.sleep(2.5)  # both join and settle on half the shards each
+        holders = await SenderRegistry(store.redis).holders()
+        assert sorted({h for h in holders.values() if h}) == ["a", "b"]
+        await queue(store, *chats)
+        await queue(store, *chats)  # duplicates, as after a poller crash
+        await emu.wait_for(lambda: len(emu.sent()) >= len(chats), timeout=20, what="all alerts")
+        await asyncio.sleep(1.5)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    assert sorted(m.chat_id for m in emu.sent()) == chats
+    assert sum(s.sent for s in senders) == len(chats)
+    assert min(s.sent for s in senders) > 0

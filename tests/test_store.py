@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from bot.core.models import Delivery, Feed, Item, Subscriber
 from bot.store import Store, keys
 from bot.store.chats import AddOutcome
+from bot.store.deliveries import Claim
 
 
 def make_item(n: int, feed_id: str = "wire", minutes: int = 0) -> Item:
@@ -123,31 +124,58 @@ async def test_latest_is_bounded(store: Store, redis: aioredis.Redis) -> None:
     assert newest[0].id == f"wire:{keys.LATEST_PER_FEED + 19}"
 
 
-async def test_delivery_stream_group(store: Store) -> None:
-    """Deliveries are read once by the group, stay pending until acked, and can be reclaimed."""
+async def test_delivery_shards(store: Store) -> None:
+    """Deliveries go to their chat's shard, stay pending until acked, and can be taken over."""
     queue = store.deliveries
-    await queue.ensure_group()
-    await queue.ensure_group()  # idempotent
-    sent = [Delivery(chat_id=c, item_id="wire:1", rule="r") for c in (1, 2, 3)]
-    await queue.enqueue(sent)
-    first = await queue.read("a", 2, None)
-    assert [e.delivery for e in first] == sent[:2]
-    await queue.ack(first[0].entry_id)
-    assert [e.delivery for e in await queue.pending("a", 10)] == [sent[1]]
-    assert [e.delivery for e in await queue.read("b", 10, None)] == [sent[2]]
+    await queue.ensure_groups()
+    await queue.ensure_groups()  # idempotent
+    shard = keys.shard_of(1)
+    same_shard = [
+        Delivery(chat_id=1 + n * keys.SHARDS, item_id="wire:1", rule="r") for n in range(3)
+    ]
+    await queue.enqueue(same_shard)
+    first = await queue.read([shard], "a", 2, None)
+    assert [e.delivery for e in first] == same_shard[:2]
+    assert {e.shard for e in first} == {shard}
+    await queue.ack(first[0])
+    assert [e.delivery for e in await queue.pending(shard, "a", 10)] == [same_shard[1]]
+    assert [e.delivery for e in await queue.read([shard], "b", 10, None)] == [same_shard[2]]
     assert await queue.backlog() == 2
-    reclaimed = await queue.reclaim("b", 0, 10)
-    assert {e.delivery.chat_id for e in reclaimed} == {2, 3}
-    assert await queue.pending("a", 10) == []
+    taken = await queue.take_over(shard, "c", 1)  # in pages, oldest first
+    assert [e.delivery for e in taken] == same_shard[1:]
+    assert await queue.pending(shard, "a", 10) == []
 
 
-async def test_sent_markers(store: Store) -> None:
-    """A delivery marked sent is recognised as sent, per chat and item."""
+async def test_send_claims(store: Store) -> None:
+    """A send is claimed by one sender at a time; once sent, nobody sends it again."""
+    queue = store.deliveries
     delivery = Delivery(chat_id=1, item_id="wire:1", rule="r")
-    assert not await store.deliveries.was_sent(delivery)
-    await store.deliveries.mark_sent(delivery)
-    assert await store.deliveries.was_sent(delivery)
-    assert not await store.deliveries.was_sent(delivery.model_copy(update={"chat_id": 2}))
+    assert await queue.claim_send(delivery, "a") is Claim.OURS
+    assert await queue.claim_send(delivery, "a") is Claim.OURS  # a retry by the same sender
+    assert await queue.claim_send(delivery, "b") is Claim.BUSY
+    await queue.release_send(delivery, "b")  # not b's to release
+    assert await queue.claim_send(delivery, "b") is Claim.BUSY
+    await queue.release_send(delivery, "a")
+    assert await queue.claim_send(delivery, "b") is Claim.OURS
+    await queue.mark_sent(delivery, 77)
+    await queue.release_send(delivery, "b")  # a sent message's id is never released
+    assert await queue.claim_send(delivery, "a") is Claim.SENT
+    assert await queue.sent_message(1, "wire:1") == 77
+
+
+async def test_dead_letters(store: Store) -> None:
+    """Failed attempts are counted per entry; a dead letter keeps the error and leaves the queue."""
+    queue = store.deliveries
+    await queue.ensure_groups()
+    await queue.enqueue([Delivery(chat_id=5, item_id="wire:9", rule="drone")])
+    (entry,) = await queue.read([keys.shard_of(5)], "a", 10, None)
+    assert [await queue.failed(entry) for _ in range(3)] == [1, 2, 3]
+    await queue.dead_letter(entry, "Telegram refused it: can't parse entities", 3)
+    (letter,) = await queue.dead_letters(10)
+    assert (letter.delivery.chat_id, letter.error, letter.attempts) == (
+        5, "Telegram refused it: can't parse entities", 3,
+    )  # fmt: skip
+    assert await queue.backlog() == 0
 
 
 async def test_catalog_replace(store: Store) -> None:

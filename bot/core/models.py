@@ -123,6 +123,7 @@ class ChatView(BaseModel):
     all_sources: bool = True
     sources: frozenset[str] = frozenset()
     rules: tuple[str, ...] = ()
+    moved_to: int | None = None  # the supergroup this group became
 
     def subscriber(self) -> Subscriber | None:
         """The matcher's view of this chat, or None when it cannot receive alerts."""

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Protocol
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-log = logging.getLogger(__name__)
-
 
 class ChatGone(Exception):
-    """Telegram will not deliver to this chat any more (blocked, kicked, deleted, migrated)."""
+    """Telegram will not deliver to this chat any more (blocked, kicked, deleted)."""
+
+
+class ChatMoved(Exception):
+    """A group became a supergroup: the chat lives on under `new_chat_id`."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        """Keep the new id."""
+        super().__init__(f"group moved to chat {new_chat_id}")
+        self.new_chat_id = new_chat_id
 
 
 class RetryLater(Exception):
-    """Telegram did not take the message now; try again after `delay` seconds."""
+    """Telegram did not take the message now; try again after `delay` seconds.
 
-    def __init__(self, reason: str, delay: float) -> None:
+    `flood` is Telegram's own "too many requests" (429): the delay is what it asked for, and
+    it concerns this chat. Otherwise the network or Telegram failed (timeouts, 5xx).
+    """
+
+    def __init__(self, reason: str, delay: float, *, flood: bool = False) -> None:
         """Keep the reason for logs and the delay for the retry."""
         super().__init__(reason)
         self.delay = delay
+        self.flood = flood
 
 
 class Rejected(Exception):
@@ -30,14 +41,14 @@ class Rejected(Exception):
 
 
 class Transport(Protocol):
-    """Sends one HTML message to one chat, raising ChatGone, RetryLater or Rejected."""
+    """Sends one HTML message to one chat, raising ChatGone, ChatMoved, RetryLater or Rejected."""
 
-    async def send(self, chat_id: int, html: str) -> None:
-        """Send `html` to `chat_id`."""
+    async def send(self, chat_id: int, html: str) -> int:
+        """Send `html` to `chat_id`; return the sent message's id."""
 
 
 class TelegramTransport:
-    """Sends with python-telegram-bot and turns its errors into the three outcomes above."""
+    """Sends with python-telegram-bot and turns its errors into the outcomes above."""
 
     def __init__(self, bot: Bot, *, link_preview: bool = False, network_delay: float = 5.0) -> None:
         """Send through `bot`; after a network error or a 5xx, retry in `network_delay` s."""
@@ -45,24 +56,27 @@ class TelegramTransport:
         self._network_delay = network_delay
         self._preview = LinkPreviewOptions(is_disabled=not link_preview)
 
-    async def send(self, chat_id: int, html: str) -> None:
+    async def send(self, chat_id: int, html: str) -> int:
         """Send one message as HTML."""
         try:
-            await self._bot.send_message(
+            message = await self._bot.send_message(
                 chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=self._preview
             )
         except RetryAfter as exc:
-            raise RetryLater("Telegram flood limit", _seconds(exc.retry_after)) from None
+            raise RetryLater(
+                "Telegram flood limit", _seconds(exc.retry_after), flood=True
+            ) from None
         except Forbidden as exc:
             raise ChatGone(exc.message) from None
         except ChatMigrated as exc:
-            raise ChatGone(f"group moved to chat {exc.new_chat_id}") from None
+            raise ChatMoved(int(exc.new_chat_id)) from None
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
                 raise ChatGone(exc.message) from None
             raise Rejected(exc.message) from None
         except NetworkError as exc:  # includes TimedOut and Telegram's 5xx answers
             raise RetryLater(f"network: {exc.message}", self._network_delay) from None
+        return message.message_id
 
 
 def _seconds(value: object) -> float:

@@ -34,14 +34,15 @@ class ConsoleTransport:
         self._out = out
         self.sent: list[tuple[int, str]] = []
 
-    async def send(self, chat_id: int, html: str) -> None:
-        """Print one message with the call it would be."""
+    async def send(self, chat_id: int, html: str) -> int:
+        """Print one message with the call it would be; its number stands for a message id."""
         self.sent.append((chat_id, html))
         bar = "─" * 8
         print(f"{bar} sendMessage chat_id={chat_id} parse_mode=HTML (alert {len(self.sent)}) {bar}",
               file=self._out)  # fmt: skip
         print(html, file=self._out)
         print(file=self._out)
+        return len(self.sent)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
 from bot.core.models import ChatView, Subscriber
 from bot.store import keys
@@ -148,6 +150,28 @@ class ChatRepo:
         await self._r.hset(keys.chat(chat_id), "active", "0")
         await self._changed()
 
+    async def migrate(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: its settings, sources and rules move to the new id."""
+        view = await self.get(old_id)
+        settings = cast(dict[str, str], await self._r.hgetall(keys.chat(old_id)))
+        # Separate pipelines: the two chats' keys live in different cluster slots.
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.chat(new_id), keys.chat_sources(new_id), keys.chat_rules(new_id))
+            if settings:
+                moved: dict[FieldT, EncodableT] = {k: v for k, v in settings.items()}
+                moved["active"] = "1"
+                pipe.hset(keys.chat(new_id), mapping=moved)
+            if view.sources:
+                pipe.sadd(keys.chat_sources(new_id), *view.sources)
+            if view.rules:
+                pipe.rpush(keys.chat_rules(new_id), *view.rules)
+            await pipe.execute()
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.sadd(keys.CHATS, new_id)
+            pipe.hset(keys.chat(old_id), mapping={"active": "0", "moved_to": str(new_id)})
+            await pipe.execute()
+        await self._changed()
+
     async def _changed(self) -> None:
         """Tell the pollers that some chat's rules or sources changed."""
         await self._r.incr(keys.RULES_VERSION)
@@ -179,4 +203,5 @@ def _view(chat_id: int, settings: dict[str, str], sources: set[str], rules: list
         all_sources=settings.get("all_sources", "1") == "1",
         sources=frozenset(sources),
         rules=tuple(rules),
+        moved_to=int(settings["moved_to"]) if settings.get("moved_to") else None,
     )

@@ -1,10 +1,18 @@
-"""The delivery stream: one entry per (chat, item) alert, read by the senders' consumer group."""
+"""The delivery streams: one entry per (chat, item) alert, sharded by chat, read by senders.
+
+Every shard is a stream with one consumer group. An entry is acknowledged only after Telegram
+took the message (or the chat is gone, or it was dead-lettered). Before sending, a sender
+claims the (chat, item) pair; after sending, the claim becomes the sent message's id. A
+redelivered or duplicated entry finds the id and is not sent again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -12,96 +20,222 @@ from redis.exceptions import ResponseError
 from bot.core.models import Delivery
 from bot.store import keys
 
+PENDING = "pending:"  # a claim's value while a sender is sending
+CLAIM_TTL = 120  # seconds a claim survives a sender that died while sending
+GONE = "gone"  # the value after the chat turned out to be gone
+
+# Claims a send: NX, or ours again after a retry. Returns the value that stands in the way.
+_CLAIM = """
+local current = redis.call('GET', KEYS[1])
+if not current or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return false
+end
+return current
+"""
+# Drops a claim only if it is still ours (pending), never a sent message's id.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 @dataclass(frozen=True)
 class Entry:
-    """A stream entry and the delivery it carries."""
+    """A stream entry: its shard, its id, and the delivery it carries."""
 
+    shard: int
     entry_id: str
     delivery: Delivery
 
 
+class Claim(Enum):
+    """What claiming a send found."""
+
+    OURS = "ours"  # go ahead and send
+    SENT = "sent"  # already sent (or the chat was gone): acknowledge, do not send
+    BUSY = "busy"  # another sender is sending it right now
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A delivery that failed for good, with why and when."""
+
+    delivery: Delivery
+    error: str
+    failed_at: datetime
+    attempts: int
+
+
 class DeliveryQueue:
-    """Append deliveries; read, acknowledge and reclaim them as a consumer group member."""
+    """Append deliveries; read, acknowledge, reclaim and dead-letter them by shard."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
-        """Work through `client`."""
+    def __init__(self, client: aioredis.Redis, *, maxlen: int = 1_000_000) -> None:
+        """Work through `client`; the streams keep about `maxlen` entries in all."""
         self._r = client
+        self._shard_maxlen = max(1000, maxlen // keys.SHARDS)
+        self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
 
-    async def ensure_group(self) -> None:
-        """Create the senders' group (and the stream) once; later calls do nothing."""
-        try:
-            await self._r.xgroup_create(keys.DELIVERIES, keys.SENDER_GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+    @property
+    def capacity(self) -> int:
+        """About how many entries the streams keep before the oldest are trimmed."""
+        return self._shard_maxlen * keys.SHARDS
+
+    async def ensure_groups(self) -> None:
+        """Create every shard's stream and consumer group once; later calls do nothing."""
+        for shard in range(keys.SHARDS):
+            try:
+                await self._r.xgroup_create(
+                    keys.deliveries(shard), keys.SENDER_GROUP, id="0", mkstream=True
+                )
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
 
     async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
-        """Append deliveries in order."""
+        """Append deliveries in order, each to its chat's shard."""
         if not deliveries:
             return
         async with self._r.pipeline(transaction=False) as pipe:
             for d in deliveries:
                 pipe.xadd(
-                    keys.DELIVERIES,
+                    keys.deliveries(keys.shard_of(d.chat_id)),
                     {"chat_id": str(d.chat_id), "item_id": d.item_id, "rule": d.rule},
-                    maxlen=keys.DELIVERIES_MAXLEN,
+                    maxlen=self._shard_maxlen,
                     approximate=True,
                 )
             await pipe.execute()
 
-    async def read(self, consumer: str, count: int, block_ms: int | None) -> list[Entry]:
-        """New entries for this consumer (waiting up to `block_ms` for some)."""
-        return await self._read(consumer, ">", count, block_ms)
-
-    async def pending(self, consumer: str, count: int) -> list[Entry]:
-        """Entries this consumer read earlier and has not acknowledged yet."""
-        return await self._read(consumer, "0", count, None)
-
-    async def reclaim(self, consumer: str, min_idle_ms: int, count: int) -> list[Entry]:
-        """Take over entries another consumer left unacknowledged for `min_idle_ms`."""
-        reply = await self._r.xautoclaim(
-            keys.DELIVERIES, keys.SENDER_GROUP, consumer, min_idle_ms, "0-0", count=count
+    async def read(
+        self, shards: Sequence[int], consumer: str, count: int, block_ms: int | None
+    ) -> list[Entry]:
+        """New entries of these shards for this consumer (waiting up to `block_ms` for some)."""
+        if not shards:
+            return []
+        streams: dict[Any, Any] = {keys.deliveries(s): ">" for s in shards}
+        reply = await self._r.xreadgroup(
+            keys.SENDER_GROUP, consumer, streams, count=count, block=block_ms
         )
-        return [_entry(entry_id, fields) for entry_id, fields in reply[1] if fields]
+        return _entries(reply)
 
-    async def ack(self, entry_id: str) -> None:
-        """The entry is done (sent, or its chat is gone)."""
-        await self._r.xack(keys.DELIVERIES, keys.SENDER_GROUP, entry_id)
+    async def pending(self, shard: int, consumer: str, count: int) -> list[Entry]:
+        """Entries of a shard this consumer read earlier and has not acknowledged, oldest first."""
+        streams: dict[Any, Any] = {keys.deliveries(shard): "0"}
+        reply = await self._r.xreadgroup(keys.SENDER_GROUP, consumer, streams, count=count)
+        return _entries(reply)
+
+    async def take_over(self, shard: int, consumer: str, count: int) -> list[Entry]:
+        """Every unacknowledged entry of a shard whose lease we now hold, oldest first."""
+        entries: list[Entry] = []
+        start = "0-0"
+        while True:
+            reply = await self._r.xautoclaim(
+                keys.deliveries(shard), keys.SENDER_GROUP, consumer, 0, start, count=count
+            )
+            start = reply[0]
+            entries += [_entry(shard, entry_id, fields) for entry_id, fields in reply[1] if fields]
+            if start in ("0-0", b"0-0"):
+                return entries
+
+    async def ack(self, entry: Entry) -> None:
+        """The entry is done (sent, gone, or dead-lettered)."""
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.xack(keys.deliveries(entry.shard), keys.SENDER_GROUP, entry.entry_id)
+            pipe.hdel(keys.attempts(entry.shard), entry.entry_id)
+            await pipe.execute()
+
+    async def failed(self, entry: Entry) -> int:
+        """Count one more failed attempt at an entry; return the count."""
+        return int(await self._r.hincrby(keys.attempts(entry.shard), entry.entry_id, 1))
+
+    async def dead_letter(self, entry: Entry, error: str, attempts: int) -> None:
+        """Move an entry that failed for good to the dead letters (and acknowledge it)."""
+        d = entry.delivery
+        await self._r.xadd(
+            keys.DEAD_LETTERS,
+            {
+                "chat_id": str(d.chat_id),
+                "item_id": d.item_id,
+                "rule": d.rule,
+                "error": error[:500],
+                "failed_at": datetime.now(UTC).isoformat(),
+                "attempts": str(attempts),
+            },
+            maxlen=keys.DEAD_LETTERS_MAXLEN,
+            approximate=True,
+        )
+        await self.ack(entry)
+
+    async def dead_letters(self, count: int) -> list[DeadLetter]:
+        """The newest dead letters, newest first."""
+        raw = cast(
+            list[tuple[str, dict[str, str]]],
+            await self._r.xrevrange(keys.DEAD_LETTERS, count=count),
+        )
+        return [
+            DeadLetter(
+                delivery=Delivery(
+                    chat_id=int(f["chat_id"]), item_id=f["item_id"], rule=f.get("rule", "")
+                ),
+                error=f.get("error", ""),
+                failed_at=datetime.fromisoformat(f["failed_at"]),
+                attempts=int(f.get("attempts", "1")),
+            )
+            for _, f in raw
+        ]
 
     async def backlog(self) -> int:
-        """Entries not yet acknowledged by the group (lag plus pending)."""
-        info = await self._r.xinfo_groups(keys.DELIVERIES)
-        for group in info:
-            if group["name"] == keys.SENDER_GROUP:
-                return int(group.get("lag") or 0) + int(group["pending"])
-        return 0
+        """Entries not yet acknowledged, over all shards (waiting and in flight)."""
+        total = 0
+        for shard in range(keys.SHARDS):
+            try:
+                groups = await self._r.xinfo_groups(keys.deliveries(shard))
+            except ResponseError:  # no stream yet
+                continue
+            for group in groups:
+                if group["name"] == keys.SENDER_GROUP:
+                    total += int(group.get("lag") or 0) + int(group["pending"])
+        return total
+
+    async def claim_send(self, delivery: Delivery, consumer: str) -> Claim:
+        """Claim the right to send this delivery (it expires if this sender dies)."""
+        key = keys.sent(delivery.chat_id, delivery.item_id)
+        standing = await self._claim(keys=[key], args=[PENDING + consumer, CLAIM_TTL])
+        if standing is None:
+            return Claim.OURS
+        return Claim.BUSY if str(standing).startswith(PENDING) else Claim.SENT
+
+    async def mark_sent(self, delivery: Delivery, message_id: int | str) -> None:
+        """The message went out: remember its id (for edits) and never send it again."""
+        key = keys.sent(delivery.chat_id, delivery.item_id)
+        await self._r.set(key, str(message_id), ex=keys.SENT_TTL)
+
+    async def release_send(self, delivery: Delivery, consumer: str) -> None:
+        """Give a claim back after a failed attempt, so the retry can claim it again."""
+        key = keys.sent(delivery.chat_id, delivery.item_id)
+        await self._release(keys=[key], args=[PENDING + consumer])
+
+    async def sent_message(self, chat_id: int, item_id: str) -> int | None:
+        """The id of the message a chat was sent for an item, if it was sent."""
+        raw = cast(str | None, await self._r.get(keys.sent(chat_id, item_id)))
+        return int(raw) if raw and raw.isdigit() else None
 
     async def was_sent(self, delivery: Delivery) -> bool:
-        """Whether this chat already got this item."""
+        """Whether this chat already got this item (or it is being sent)."""
         return bool(await self._r.exists(keys.sent(delivery.chat_id, delivery.item_id)))
 
-    async def mark_sent(self, delivery: Delivery) -> None:
-        """Remember that this chat got this item."""
-        await self._r.set(keys.sent(delivery.chat_id, delivery.item_id), "1", ex=keys.SENT_TTL)
 
-    async def _read(
-        self, consumer: str, start: str, count: int, block_ms: int | None
-    ) -> list[Entry]:
-        reply = cast(
-            list[tuple[str, list[tuple[str, dict[str, str]]]]] | None,
-            await self._r.xreadgroup(
-                keys.SENDER_GROUP, consumer, {keys.DELIVERIES: start}, count=count, block=block_ms
-            ),
-        )
-        entries: list[Entry] = []
-        for _stream, messages in reply or []:
-            entries.extend(_entry(entry_id, fields) for entry_id, fields in messages if fields)
-        return entries
+def _entries(reply: object) -> list[Entry]:
+    entries: list[Entry] = []
+    for stream, messages in cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], reply or []):
+        shard = int(stream.rsplit("{", 1)[1].rstrip("}"))
+        entries.extend(_entry(shard, entry_id, fields) for entry_id, fields in messages if fields)
+    return entries
 
 
-def _entry(entry_id: str, fields: dict[str, str]) -> Entry:
+def _entry(shard: int, entry_id: str, fields: dict[str, str]) -> Entry:
     delivery = Delivery(
-        chat_id=int(fields["chat_id"]), item_id=fields["item_id"], rule=fields["rule"]
+        chat_id=int(fields["chat_id"]), item_id=fields["item_id"], rule=fields.get("rule", "")
     )
-    return Entry(entry_id=entry_id, delivery=delivery)
+    return Entry(shard=shard, entry_id=entry_id, delivery=delivery)

@@ -12,10 +12,18 @@ PREFIX = "ab"
 CATALOG = f"{PREFIX}:catalog"
 # Every chat that ever started the bot: set of chat ids.
 CHATS = f"{PREFIX}:chats"
-# Deliveries waiting for a sender: stream read by one consumer group.
-DELIVERIES = f"{PREFIX}:deliveries"
+# Deliveries waiting for a sender: SHARDS streams, each read by one consumer group. A chat's
+# deliveries always go to the same shard, and one sender at a time holds a shard, so a chat's
+# alerts are sent in the order they were queued.
+SHARDS = 16
 SENDER_GROUP = "senders"
-DELIVERIES_MAXLEN = 1_000_000  # approximate trim; a backlog this deep means senders are down
+# Live senders: sorted set of consumer names, scored by their last heartbeat (epoch ms).
+SENDERS = f"{PREFIX}:senders"
+# Deliveries that failed for good: one stream, with the last error, for admins to see.
+DEAD_LETTERS = f"{PREFIX}:deadletters"
+DEAD_LETTERS_MAXLEN = 10_000
+# Telegram's limits, shared by every sender: GCRA theoretical arrival times.
+RATE_BOT = f"{PREFIX}:rate:bot"
 
 # Feeds by the time they are due to be polled next: sorted set of feed ids, scored by epoch s.
 DUE = f"{PREFIX}:due"
@@ -75,5 +83,30 @@ def item(item_id: str) -> str:
 
 
 def sent(chat_id: int, item_id: str) -> str:
-    """Marker that a chat was sent an item; guards against sending it twice."""
+    """A chat's claim on sending an item, then the sent message's id: nothing is sent twice."""
     return f"{PREFIX}:sent:{{{chat_id}}}:{item_id}"
+
+
+def shard_of(chat_id: int) -> int:
+    """The delivery shard a chat's alerts go to."""
+    return chat_id % SHARDS
+
+
+def deliveries(shard: int) -> str:
+    """One shard's delivery stream."""
+    return f"{PREFIX}:deliveries:{{{shard}}}"
+
+
+def shard_lease(shard: int) -> str:
+    """The lease of the sender that reads a shard (SET NX PX, renewed while it lives)."""
+    return f"{PREFIX}:deliveries:{{{shard}}}:lease"
+
+
+def attempts(shard: int) -> str:
+    """Hash of a shard's failing entries: entry id -> failed attempts so far."""
+    return f"{PREFIX}:deliveries:{{{shard}}}:attempts"
+
+
+def rate_chat(chat_id: int) -> str:
+    """A chat's rate-limit state (GCRA), so no chat gets more than Telegram allows."""
+    return f"{PREFIX}:rate:chat:{{{chat_id}}}"

@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from telegram import LinkPreviewOptions
+import redis.asyncio as aioredis
+from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, Defaults
@@ -19,7 +20,7 @@ from telegram.ext import AIORateLimiter, Application, Defaults
 from bot.core.models import FeedPreview
 from bot.core.rules import RuleCompiler
 from bot.core.schedule import Cadence
-from bot.delivery.sender import Sender
+from bot.delivery.sender import Limits, Sender
 from bot.delivery.transport import TelegramTransport
 from bot.errors import ConfigError, TelegramSetupError
 from bot.feeds.catalog import load_catalog
@@ -71,30 +72,87 @@ def build_application(
     return application
 
 
-async def run(settings: Settings) -> None:
-    """Run every role in this process until SIGINT or SIGTERM."""
+ROLES = ("all", "poller", "sender", "bot")
+
+
+async def run(settings: Settings, role: str = "all") -> None:
+    """Run one role (or all of them) until SIGINT or SIGTERM.
+
+    `poller` polls feeds and queues alerts, `sender` sends them, `bot` answers commands; any
+    number of pollers and senders may run against one Redis, and one bot. Without a Redis URL,
+    a single role joins the embedded server of an `alertbot run` on the same data dir.
+    """
     # A bad catalog or synonyms file fails here, before anything is started.
     catalog = load_catalog(settings.feeds)
     compiler = compiler_for(settings)
-    async with open_redis(settings.redis_url, settings.data_dir) as handle:
-        store = Store(handle.client, retention_seconds=settings.retention_seconds)
-        feeds = await store.seed_catalog(catalog, time.time())
+    async with open_redis(settings.redis_url, settings.data_dir, attach=role != "all") as handle:
+        store = make_store(settings, handle.client)
+        if role in ("all", "poller"):
+            feeds = await store.seed_catalog(catalog, time.time())
+            log.info("%d feeds in the catalog", len(feeds))
         await store.deliveries.ensure_groups()
         fetcher = make_fetcher(settings)
         poller = make_poller(settings, store, fetcher, compiler)
-        application = build_application(settings, store, compiler, poller.probe)
         stop = _stop_on_signals()
+        application: Application[Any, Any, Any, Any, Any, Any] | None = None
+        sender_bot: Bot | None = None
         try:
-            try:
+            jobs: list[Coroutine[Any, Any, None]] = []
+            if role in ("all", "bot"):
+                application = build_application(settings, store, compiler, poller.probe)
                 await start_bot(application)
-                log.info("bot @%s running with %d feeds", application.bot.username, len(feeds))
-                sender = Sender(store, TelegramTransport(application.bot))
-                await _run_until_stopped(stop, poller.run(stop), sender.run(stop))
-            finally:
-                await stop_bot(application)
+                log.info("bot @%s answering commands", application.bot.username)
+            if role in ("all", "poller"):
+                jobs.append(poller.run(stop))
+            if role in ("all", "sender"):
+                if application is None:
+                    sender_bot = telegram_bot(settings)
+                    await _initialize(sender_bot)
+                bot = application.bot if application is not None else sender_bot
+                assert bot is not None
+                jobs.append(make_sender(settings, store, bot).run(stop))
+            log.info("running as %s", role)
+            await _run_until_stopped(stop, *jobs)
         finally:
+            if application is not None:
+                await stop_bot(application)
+            if sender_bot is not None:
+                await sender_bot.shutdown()
             await fetcher.aclose()
     log.info("stopped")
+
+
+def make_store(settings: Settings, client: aioredis.Redis) -> Store:
+    """The repositories the settings describe."""
+    return Store(
+        client,
+        retention_seconds=settings.retention_seconds,
+        stream_maxlen=settings.stream_maxlen,
+    )
+
+
+def telegram_bot(settings: Settings) -> Bot:
+    """A python-telegram-bot Bot for the Bot API server of the settings (sender role)."""
+    if settings.telegram_token is None:
+        raise ConfigError(
+            "ALERTBOT_TELEGRAM_TOKEN is not set (run `alertbot demo` for a local demo)"
+        )
+    return Bot(
+        settings.telegram_token.get_secret_value(),
+        base_url=settings.bot_api_base_url,
+        base_file_url=settings.bot_api_file_url,
+    )
+
+
+def make_sender(settings: Settings, store: Store, bot: Bot) -> Sender:
+    """The sender the settings describe."""
+    return Sender(
+        store,
+        TelegramTransport(bot),
+        concurrency=settings.sender_concurrency,
+        limits=Limits(per_second=settings.send_rate),
+        max_attempts=settings.max_delivery_attempts,
+    )
 
 
 def make_fetcher(settings: Settings, policy: AddressPolicy | None = None) -> Fetcher:
@@ -145,7 +203,7 @@ async def stop_bot(application: Application[Any, Any, Any, Any, Any, Any]) -> No
     await application.shutdown()
 
 
-async def _initialize(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def _initialize(application: Application[Any, Any, Any, Any, Any, Any] | Bot) -> None:
     """Check the token with getMe, retrying while Telegram cannot be reached."""
     delay = 1.0
     for attempt in range(1, START_ATTEMPTS + 1):

@@ -23,8 +23,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"alertbot {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
+    running = commands.add_parser(
         "run", help="run the bot: poll feeds, match rules, send alerts, answer commands"
+    )
+    running.add_argument(
+        "--role",
+        choices=("all", "poller", "sender", "bot"),
+        default="all",
+        help="run one role only (any number of pollers and senders may share one Redis)",
     )
     commands.add_parser(
         "demo", help="local demo: sample feeds, a throwaway embedded Redis, alerts printed"
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "run":
             from bot.app import run
 
-            asyncio.run(run(settings))
+            asyncio.run(run(settings, getattr(args, "role", "all")))
         elif command == "feeds":
             _feeds(args, settings)
         else:

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     min_poll_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
     max_backoff: float = Field(default=6 * 3600.0, ge=1.0, le=7 * 86_400.0)
     allow_private_feeds: bool = False  # development and tests: feeds on private addresses
+    sender_concurrency: int = Field(default=8, ge=1, le=100)  # messages in flight per sender
+    send_rate: float = Field(default=29.0, gt=0, le=30.0)  # messages per second, all senders
+    stream_maxlen: int = Field(default=1_000_000, ge=10_000)  # deliveries kept when senders lag
+    max_delivery_attempts: int = Field(default=5, ge=1, le=100)
 
     @field_validator("telegram_token", mode="before")
     @classmethod

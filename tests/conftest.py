@@ -68,6 +68,17 @@ def emu() -> Iterator[BotApiEmulator]:
 
 
 @pytest.fixture
+def strict_emu() -> Iterator[BotApiEmulator]:
+    """A Bot API emulator that enforces Telegram's limits and records every breach."""
+    emulator = BotApiEmulator(enforce_limits=True)
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
 def fixtures_dir() -> Path:
     """The folder of test feed files."""
     return Path(__file__).parent / "fixtures"

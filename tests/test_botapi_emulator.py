@@ -473,3 +473,14 @@ async def test_wait_sent_explains_a_timeout(emu: BotApiEmulator, bot: Bot) -> No
     assert f"to chat {CHAT}" in str(caught.value)
     with pytest.raises(AssertionError, match="waiting for the impossible"):
         await emu.wait_for(lambda: False, timeout=0.1, what="the impossible")
+
+
+async def test_enforced_limits_answer_429(bot: Bot) -> None:
+    """With limits enforced, a second message to a private chat within a second gets 429."""
+    with BotApiEmulator(enforce_limits=True) as strict:
+        async with make_bot(strict) as limited:
+            await limited.send_message(CHAT, "one")
+            with pytest.raises(RetryAfter):
+                await limited.send_message(CHAT, "two")
+            await limited.send_message(CHAT + 1, "another chat is fine")
+    assert strict.breaches == [f"chat {CHAT}: 2 messages within 1 s"]

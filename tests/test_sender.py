@@ -222,7 +222,7 @@ async def test_refused_message_is_dead_lettered(
     assert await store.deliveries.backlog() == 0
 
 
-async def test_order_per_chat_and_limits(store: Store, bot: Bot, emu: BotApiEmulator) -> None:
+async def test_order_per_chat_and_limits(store: Store, strict_emu: BotApiEmulator) -> None:
     """Alerts reach each chat in the order queued, at most 1/s per chat and 30/s in all."""
     await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
     items = [ITEM.model_copy(update={"id": f"wire:{n}", "title": f"Story {n}"}) for n in range(3)]
@@ -233,26 +233,34 @@ async def test_order_per_chat_and_limits(store: Store, bot: Bot, emu: BotApiEmul
     await store.deliveries.enqueue(
         [Delivery(chat_id=chat, item_id=item.id, rule="r") for item in items for chat in chats]
     )
-    sender = Sender(store, TelegramTransport(bot), consumer="fast", concurrency=16)
-    started = time.monotonic()
-    assert await sender.drain(within=30) == 120
+    emu = strict_emu
+    async with Bot(emu.token, base_url=emu.api_base_url) as bot:
+        sender = Sender(store, TelegramTransport(bot), consumer="fast", concurrency=16)
+        started = time.monotonic()
+        assert await sender.drain(within=30) == 120
     assert time.monotonic() - started >= 2.0  # three rounds, a second apart per chat
     for chat in chats:
         titles = [m.plain_text.splitlines()[0] for m in emu.sent(chat)]
         assert titles == ["Story 0", "Story 1", "Story 2"]
         assert emu.max_rate(chat, 1.0) == 1
     assert emu.max_rate(None, 1.0) <= 30
+    assert emu.breaches == []
 
 
-async def test_two_senders_share_the_shards(store: Store, bot: Bot, emu: BotApiEmulator) -> None:
+async def test_two_senders_share_the_shards(store: Store, strict_emu: BotApiEmulator) -> None:
     """Two senders split the shards between them and every alert is sent exactly once."""
     await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
     await store.items.save([ITEM])
     chats = [700 + n for n in range(48)]
     for chat in chats:
         await store.chats.start(chat)
+    emu = strict_emu
+    bots = [Bot(emu.token, base_url=emu.api_base_url) for _ in "ab"]
+    for bot in bots:
+        await bot.initialize()
     senders = [
-        Sender(store, TelegramTransport(bot), consumer=name, lease_seconds=3) for name in "ab"
+        Sender(store, TelegramTransport(bot), consumer=name, lease_seconds=3)
+        for bot, name in zip(bots, "ab", strict=True)
     ]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(s.run(stop)) for s in senders]
@@ -267,6 +275,9 @@ async def test_two_senders_share_the_shards(store: Store, bot: Bot, emu: BotApiE
     finally:
         stop.set()
         await asyncio.gather(*tasks)
+        for bot in bots:
+            await bot.shutdown()
     assert sorted(m.chat_id for m in emu.sent()) == chats
+    assert emu.breaches == []
     assert sum(s.sent for s in senders) == len(chats)
     assert min(s.sent for s in senders) > 0

@@ -16,14 +16,16 @@ from bot.store.schedule import ScheduleRepo
 class Store:
     """Repositories for the catalog, chats, feed state, items, schedule and delivery stream."""
 
-    def __init__(self, client: aioredis.Redis, *, retention_seconds: int) -> None:
+    def __init__(
+        self, client: aioredis.Redis, *, retention_seconds: int, stream_maxlen: int = 1_000_000
+    ) -> None:
         """Build every repository on `client`."""
         self.redis = client
         self.catalog = CatalogRepo(client)
         self.chats = ChatRepo(client)
         self.feeds = FeedStateRepo(client)
         self.items = ItemRepo(client, retention_seconds)
-        self.deliveries = DeliveryQueue(client)
+        self.deliveries = DeliveryQueue(client, maxlen=stream_maxlen)
         self.schedule = ScheduleRepo(client)
 
     async def seed_catalog(self, from_file: list[Feed], now: float) -> list[Feed]:

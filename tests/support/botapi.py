@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -754,10 +755,17 @@ class BotApiEmulator:
         bot_id: int = 123456,
         username: str = "alertbot_test_bot",
         strict_html: bool = True,
+        enforce_limits: bool = False,
     ) -> None:
-        """Prepare an emulator; nothing listens until `start`."""
+        """Prepare an emulator; nothing listens until `start`.
+
+        With `enforce_limits`, a message over Telegram's limits (30 a second for the bot, 1 a
+        second per private chat, 20 a minute per group) is answered 429 and recorded as a breach.
+        """
         self.token = token
         self.bot_id = bot_id
+        self.enforce_limits = enforce_limits
+        self._breaches: list[str] = []
         self.username = username
         self.strict_html = strict_html
         self._lock = threading.Lock()
@@ -779,6 +787,7 @@ class BotApiEmulator:
         self._call_order: list[int] = []  # arrival sequence numbers, parallel to _calls
         self._next_call = 0
         self._send_times: list[tuple[int, float]] = []
+        self._recent: deque[tuple[int, float]] = deque()  # sends of the last minute
         self._chats: dict[int, JSONDict] = {}
         self._users: dict[int, JSONDict] = {}
         self._admins: dict[int, dict[int, str]] = {}
@@ -1204,7 +1213,34 @@ class BotApiEmulator:
             self._updates = self._updates[offset:]
 
     def _record_send(self, chat_id: int) -> None:
-        self._send_times.append((chat_id, time.monotonic()))
+        now = time.monotonic()
+        self._send_times.append((chat_id, now))
+        self._recent.append((chat_id, now))
+
+    def _check_limits(self, chat_id: int) -> None:
+        """Answer 429 (and record a breach) when this message would pass Telegram's limits."""
+        if not self.enforce_limits:
+            return
+        now = time.monotonic()
+        while self._recent and now - self._recent[0][1] >= 60.0:  # the longest window
+            self._recent.popleft()
+        window, allowed = (60.0, 20) if chat_id < 0 else (1.0, 1)
+        to_chat = sum(1 for c, t in self._recent if c == chat_id and now - t < window)
+        to_all = sum(1 for _, t in self._recent if now - t < 1.0)
+        if to_chat >= allowed:
+            breach = f"chat {chat_id}: {to_chat + 1} messages within {window:g} s"
+        elif to_all >= 30:
+            breach = f"bot: {to_all + 1} messages within 1 s"
+        else:
+            return
+        self._breaches.append(breach)
+        raise _Failure(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+
+    @property
+    def breaches(self) -> list[str]:
+        """Messages that would have passed Telegram's limits (only with enforce_limits)."""
+        with self._cond:
+            return list(self._breaches)
 
     # -- text validation ----------------------------------------------------------------------
 
@@ -1357,6 +1393,7 @@ class BotApiEmulator:
     def _send_message_method(self, params: JSONDict) -> JSONDict:
         chat_id = self._chat_id(params)
         text, parse_mode, plain, entities = self._formatted_text(params)
+        self._check_limits(chat_id)
         markup = self._reply_markup(params)
         stored = _StoredMessage(
             chat_id=chat_id,
@@ -1389,6 +1426,7 @@ class BotApiEmulator:
     def _edit_message_text(self, params: JSONDict) -> JSONDict:
         stored = self._stored_for_edit(params, "edit")
         text, parse_mode, plain, entities = self._formatted_text(params)
+        self._check_limits(stored.chat_id)
         # Telegram drops the inline keyboard when an edit does not repeat it.
         markup = self._reply_markup(params)
         if (plain, entities, markup) == (stored.plain_text, stored.entities, stored.reply_markup):

@@ -89,6 +89,8 @@ class Sender:
         self._busy: set[int] = set()  # chats with a send in flight
         self._tasks: set[asyncio.Task[None]] = set()
         self._failures: dict[int, int] = {}  # chat -> transient failures in a row
+        # Entries Telegram took while Redis could not record it: recorded, never resent.
+        self._unrecorded: dict[str, int] = {}
         self._queued = 0
         self._next_backlog_check = 0.0
         self.sent = 0
@@ -263,6 +265,11 @@ class Sender:
     async def _deliver(self, entry: Entry) -> float | None:
         """Send one entry. None: it is done (sent, gone or dead-lettered); else seconds to wait."""
         store, queue, delivery = self._store, self._queue, entry.delivery
+        if entry.entry_id in self._unrecorded:
+            await queue.mark_sent(delivery, self._unrecorded[entry.entry_id])
+            await queue.ack(entry)
+            del self._unrecorded[entry.entry_id]
+            return None
         target = await self._target(delivery.chat_id)
         if target is None:  # the chat is gone: nothing more to send it
             await queue.ack(entry)
@@ -312,9 +319,11 @@ class Sender:
         except Rejected as exc:
             await queue.release_send(delivery, self.consumer)
             return await self._count_failure(entry, f"Telegram refused it: {exc}")
+        self.sent += 1
+        self._unrecorded[entry.entry_id] = message_id  # until Redis has it
         await queue.mark_sent(delivery, message_id)
         await queue.ack(entry)
-        self.sent += 1
+        del self._unrecorded[entry.entry_id]
         return None
 
     async def _bot_slot(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ import pytest
 from telegram import Bot
 
 from bot.core.models import Delivery, Feed, Item
+from bot.delivery.render import render_alert
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
 from bot.store import Store
@@ -281,3 +283,28 @@ async def test_two_senders_share_the_shards(store: Store, strict_emu: BotApiEmul
     assert emu.breaches == []
     assert sum(s.sent for s in senders) == len(chats)
     assert min(s.sent for s in senders) > 0
+
+
+def test_huge_item_fits_one_message() -> None:
+    """An enormous item renders as one message under Telegram's limit, cut at a sentence."""
+    sentence = "Officials described a long sequence of events in great detail. "
+    huge = ITEM.model_copy(update={"title": "T" * 10_000, "summary": sentence * 500})
+    html = render_alert(huge, "S" * 500, "rule " * 1000)
+    visible = re.sub(r"<[^>]+>", "", html)
+    assert len(visible) <= 4096
+    lines = visible.splitlines()
+    assert lines[2].endswith("in great detail.")
+
+
+async def test_backlog_warning(store: Store, bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    """When the delivery streams fill up (senders down), the sender says so in the logs."""
+    small = Store(store.redis, retention_seconds=3600, stream_maxlen=16_000)
+    await small.deliveries.ensure_groups()
+    await small.deliveries.enqueue(
+        [Delivery(chat_id=n, item_id="wire:1", rule="r") for n in range(13_000)]
+    )
+    assert await small.deliveries.backlog() == 13_000
+    sender = Sender(small, TelegramTransport(bot), consumer="watcher")
+    with caplog.at_level("WARNING"):
+        await sender._check_backlog()
+    assert "delivery backlog 13000 of 16000" in caplog.text

@@ -11,20 +11,25 @@ from bot.core.summary import lead
 from config.texts import text
 
 MAX_TITLE_CHARS = 300
+MAX_RULE_SHOWN = 200
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, markup not counted
 
 
 def render_alert(item: Item, source: str, rule: str) -> str:
-    """The message a chat receives for an item that matched one of its rules."""
-    lines = [f"<b>{_text(_clip(item.title, MAX_TITLE_CHARS))}</b>"]
+    """The message a chat receives for an item that matched one of its rules.
+
+    Every part is bounded (the lead is cut at a sentence), so the message always fits in one
+    Telegram message: an alert is never split into several.
+    """
+    head = [f"<b>{_text(_clip(item.title, MAX_TITLE_CHARS))}</b>"]
     summary = lead(item.summary) if item.summary else ""
-    if summary:
-        lines += ["", _text(summary)]
-    lines += ["", f"{_text(source)} · {format_time(item.published)}"]
+    body = ["", _text(summary)] if summary else []
+    tail = ["", f"{_text(_clip(source, 64))} · {format_time(item.published)}"]
     link = safe_link(item.link)
     if link:
-        lines.append(f'<a href="{escape(link, quote=True)}">{text("alert.read_more")}</a>')
-    lines.append(text("alert.rule", rule=rule))
-    return "\n".join(lines)
+        tail.append(f'<a href="{escape(link, quote=True)}">{text("alert.read_more")}</a>')
+    tail.append(text("alert.rule", rule=_clip(rule, MAX_RULE_SHOWN)))
+    return "\n".join([*head, *body, *tail])
 
 
 def render_item_line(item: Item, source: str) -> str:

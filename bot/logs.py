@@ -38,3 +38,6 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # python-telegram-bot logs a traceback for every 5xx page it cannot parse; the sender
+    # already reports each failed send in one line.
+    logging.getLogger("telegram.request").setLevel(logging.CRITICAL)

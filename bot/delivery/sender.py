@@ -90,7 +90,8 @@ class Sender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._failures: dict[int, int] = {}  # chat -> transient failures in a row
         # Entries Telegram took while Redis could not record it: recorded, never resent.
-        self._unrecorded: dict[str, int] = {}
+        # Keyed by shard too: entry ids are unique only within one stream.
+        self._unrecorded: dict[tuple[int, str], int] = {}
         self._queued = 0
         self._next_backlog_check = 0.0
         self.sent = 0
@@ -139,7 +140,8 @@ class Sender:
         """Heartbeat, keep our shards, give back extras, take free ones (and their leftovers)."""
         registry = self._registry
         now_ms = int(time.time() * 1000)
-        live = await registry.heartbeat(self.consumer, now_ms, stale_ms=3 * self._lease_ms)
+        # A sender not heard for a lease's length is dead: its shards are free by then too.
+        live = await registry.heartbeat(self.consumer, now_ms, stale_ms=self._lease_ms)
         share = keys.SHARDS if everything else fair_share(live)
         for shard in sorted(self._owned):
             if not await registry.renew(shard, self.consumer, self._lease_ms):
@@ -265,24 +267,24 @@ class Sender:
     async def _deliver(self, entry: Entry) -> float | None:
         """Send one entry. None: it is done (sent, gone or dead-lettered); else seconds to wait."""
         store, queue, delivery = self._store, self._queue, entry.delivery
-        if entry.entry_id in self._unrecorded:
-            await queue.mark_sent(delivery, self._unrecorded[entry.entry_id])
+        where = (entry.shard, entry.entry_id)
+        if where in self._unrecorded:
+            await queue.mark_sent(delivery, self._unrecorded[where])
             await queue.ack(entry)
-            del self._unrecorded[entry.entry_id]
+            del self._unrecorded[where]
             return None
         target = await self._target(delivery.chat_id)
         if target is None:  # the chat is gone: nothing more to send it
             await queue.ack(entry)
             return None
-        claim = await queue.claim_send(delivery, self.consumer)
-        if claim is Claim.SENT:  # a duplicate, or a retry of what went out already
+        state = await queue.send_state(delivery, self.consumer)
+        if state is Claim.SENT:  # a duplicate, or a retry of what went out already
             await queue.ack(entry)
             return None
-        if claim is Claim.BUSY:
+        if state is Claim.BUSY:
             return 5.0  # another sender is sending it (or died doing so; the claim expires)
         html = await self._render(delivery)
         if html is None:
-            await queue.release_send(delivery, self.consumer)
             await queue.ack(entry)
             return None
         # The bot-wide slot first (shared with other senders: wait for it), then the chat's,
@@ -290,8 +292,14 @@ class Sender:
         await self._bot_slot()
         wait = await self._limiter.acquire(chat_bucket(target), self._limits.chat_interval(target))
         if wait:
-            await queue.release_send(delivery, self.consumer)
             return wait
+        # Claimed only now: a sender killed while waiting for a slot blocks nobody.
+        claim = await queue.claim_send(delivery, self.consumer)
+        if claim is Claim.SENT:
+            await queue.ack(entry)
+            return None
+        if claim is Claim.BUSY:
+            return 5.0  # another sender is sending it (or died doing so; the claim expires)
         try:
             message_id = await self._transport.send(target, html)
         except RetryLater as exc:
@@ -320,10 +328,10 @@ class Sender:
             await queue.release_send(delivery, self.consumer)
             return await self._count_failure(entry, f"Telegram refused it: {exc}")
         self.sent += 1
-        self._unrecorded[entry.entry_id] = message_id  # until Redis has it
+        self._unrecorded[where] = message_id  # until Redis has it
         await queue.mark_sent(delivery, message_id)
         await queue.ack(entry)
-        del self._unrecorded[entry.entry_id]
+        del self._unrecorded[where]
         return None
 
     async def _bot_slot(self) -> None:

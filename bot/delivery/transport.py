@@ -75,7 +75,9 @@ class TelegramTransport:
                 raise ChatGone(exc.message) from None
             raise Rejected(exc.message) from None
         except NetworkError as exc:  # includes TimedOut and Telegram's 5xx answers
-            raise RetryLater(f"network: {exc.message}", self._network_delay) from None
+            # A 5xx message carries the whole HTML error page: its first line says enough.
+            reason = " ".join(exc.message.split())[:120]
+            raise RetryLater(f"network: {reason}", self._network_delay) from None
         return message.message_id
 
 

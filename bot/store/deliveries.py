@@ -21,7 +21,7 @@ from bot.core.models import Delivery
 from bot.store import keys
 
 PENDING = "pending:"  # a claim's value while a sender is sending
-CLAIM_TTL = 120  # seconds a claim survives a sender that died while sending
+CLAIM_TTL = 30  # seconds a claim outlives a sender that died while sending (a send's timeouts)
 GONE = "gone"  # the value after the chat turned out to be gone
 
 # Claims a send: NX, or ours again after a retry. Returns the value that stands in the way.
@@ -220,6 +220,13 @@ class DeliveryQueue:
         """The id of the message a chat was sent for an item, if it was sent."""
         raw = cast(str | None, await self._r.get(keys.sent(chat_id, item_id)))
         return int(raw) if raw and raw.isdigit() else None
+
+    async def send_state(self, delivery: Delivery, consumer: str) -> Claim:
+        """What a claim would find, without claiming: free (or ours), sent, or busy."""
+        value = cast(str | None, await self._r.get(keys.sent(delivery.chat_id, delivery.item_id)))
+        if value is None or value == PENDING + consumer:
+            return Claim.OURS
+        return Claim.BUSY if value.startswith(PENDING) else Claim.SENT
 
     async def was_sent(self, delivery: Delivery) -> bool:
         """Whether this chat already got this item (or it is being sent)."""

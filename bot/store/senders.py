@@ -9,6 +9,14 @@ import redis.asyncio as aioredis
 
 from bot.store import keys
 
+# Takes a free shard, or keeps one this sender already holds (after Redis came back, say).
+_CLAIM = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 # Extends a lease only if this sender still holds it.
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -26,6 +34,7 @@ class SenderRegistry:
     def __init__(self, client: aioredis.Redis) -> None:
         """Work through `client`."""
         self._r = client
+        self._claim = client.register_script(_CLAIM)
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
 
@@ -43,8 +52,8 @@ class SenderRegistry:
         await self._r.zrem(keys.SENDERS, consumer)
 
     async def claim(self, shard: int, consumer: str, ttl_ms: int) -> bool:
-        """Take a free shard."""
-        return bool(await self._r.set(keys.shard_lease(shard), consumer, nx=True, px=ttl_ms))
+        """Take a free shard (or one this sender holds already)."""
+        return bool(await self._claim(keys=[keys.shard_lease(shard)], args=[consumer, ttl_ms]))
 
     async def renew(self, shard: int, consumer: str, ttl_ms: int) -> bool:
         """Keep a shard; False when it was lost (the lease expired and moved on)."""

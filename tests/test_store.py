@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import redis.asyncio as aioredis
 
@@ -10,6 +11,7 @@ from bot.core.models import Delivery, Feed, Item, Subscriber
 from bot.store import Store, keys
 from bot.store.chats import AddOutcome
 from bot.store.deliveries import Claim
+from bot.store.ratelimit import RateLimiter
 
 
 def make_item(n: int, feed_id: str = "wire", minutes: int = 0) -> Item:
@@ -198,3 +200,27 @@ async def test_content_seen_under_a_new_guid(store: Store) -> None:
     await store.items.mark_seen([first])
     new, reworded = await store.items.unseen([renamed, twin, twin_again])
     assert (new, reworded) == ([twin], [renamed, twin_again])
+
+
+async def test_reserve_books_slots_one_interval_apart(store: Store) -> None:
+    """Reservations on a bucket are spaced one interval apart, each caller told its own wait."""
+    limiter = RateLimiter(store.redis)
+    waits = [await limiter.reserve("test:bucket", 0.5) for _ in range(4)]
+    assert waits[0] == 0.0
+    gaps = [later - earlier for earlier, later in pairwise(waits)]
+    assert all(0.45 < gap <= 0.5 for gap in gaps), gaps
+    assert 0 < await store.redis.pttl("test:bucket") <= 62_000
+
+
+async def test_acquire_allows_burst_then_spaces(store: Store) -> None:
+    """A bucket lets `burst` calls through at once and asks the next one to wait an interval."""
+    limiter = RateLimiter(store.redis)
+    assert [await limiter.acquire("test:chat", 1.0, burst=2) for _ in range(2)] == [0.0, 0.0]
+    assert 0.5 < await limiter.acquire("test:chat", 1.0, burst=2) <= 1.0
+
+
+async def test_hold_closes_a_bucket(store: Store) -> None:
+    """After a hold (Telegram's retry-after) the bucket makes callers wait out the hold."""
+    limiter = RateLimiter(store.redis)
+    await limiter.hold("test:held", 3.0)
+    assert 2.5 < await limiter.acquire("test:held", 0.1) <= 3.0

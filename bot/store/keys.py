@@ -33,7 +33,7 @@ REMOVED = f"{PREFIX}:removed"
 RULES_VERSION = f"{PREFIX}:rules:version"
 
 LATEST_PER_FEED = 200  # newest items kept per feed for /latest
-SENT_TTL = 7 * 86_400  # how long a sent (chat, item) pair is remembered to refuse resends
+SENT_TTL = 3 * 86_400  # how long a sent (chat, item) pair is remembered (resends, edits)
 SHORT_FINGERPRINT_TTL = 86_400  # a short headline's content marker (it may recur as new news)
 
 

@@ -21,6 +21,21 @@ if now < allowed_from then return allowed_from - now end
 redis.call('SET', KEYS[1], tat + interval, 'PX', interval * burst + 60000)
 return 0
 """
+# The bot-wide bucket reserves: it books the next free slot (microseconds on the server's
+# clock) and says how long until it, so a waiting sender sleeps once, sends on time, and late
+# wake-ups do not pile up into a lower rate. Every waiting sender task holds one booking, so
+# the queue ahead is at most (tasks of all senders) / rate long. ARGV: interval us. Returns
+# the wait in us.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local wait = tat - now
+redis.call('SET', KEYS[1], tat + interval, 'PX', math.floor((wait + interval) / 1000) + 60000)
+return wait
+"""
 # After Telegram said "retry after": nothing goes to that chat before then.
 _HOLD = """
 local t = redis.call('TIME')
@@ -38,12 +53,18 @@ class RateLimiter:
     def __init__(self, client: aioredis.Redis) -> None:
         """Work through `client`."""
         self._acquire = client.register_script(_ACQUIRE)
+        self._reserve = client.register_script(_RESERVE)
         self._hold = client.register_script(_HOLD)
 
     async def acquire(self, key: str, interval: float, burst: int = 1) -> float:
         """Take a slot of bucket `key` (one per `interval` seconds); 0.0, or seconds to wait."""
         wait_ms = await self._acquire(keys=[key], args=[max(1, int(interval * 1000)), burst])
         return int(wait_ms) / 1000
+
+    async def reserve(self, key: str, interval: float) -> float:
+        """Book the next slot of bucket `key`, one `interval` after the last; seconds until it."""
+        wait_us = await self._reserve(keys=[key], args=[int(interval * 1_000_000)])
+        return int(wait_us) / 1_000_000
 
     async def hold(self, key: str, seconds: float) -> None:
         """Keep bucket `key` closed for `seconds` (Telegram answered 429 with retry_after)."""

@@ -182,10 +182,10 @@ def sender_env(emulator: EmulatorProcess, redis_url: str, data_dir: Path) -> dic
 
 
 def start_senders(count: int, env: dict[str, str], workdir: Path) -> list[subprocess.Popen[bytes]]:
-    """`count` sender processes, run from `workdir` (so no .env of the checkout is read)."""
+    """`count` sender processes with fresh logs, run from `workdir` (no .env of the checkout)."""
     processes = []
     for number in range(count):
-        with (workdir / f"sender-{number}.log").open("ab") as log:
+        with (workdir / f"sender-{number}.log").open("wb") as log:
             processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "bot", "run", "--role", "sender"],

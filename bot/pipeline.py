@@ -29,6 +29,7 @@ from bot.errors import FeedError, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
 from bot.store import Store, keys
+from bot.store.counters import Event
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,8 @@ class Poller:
             await store.schedule.remove(feed_id)  # removed from the catalog, or gone
             return None
         report = await self._guarded(feed, state)
+        await store.counters.add(Event.POLL_ERRORS, 1 if report.error else 0)
+        await store.counters.add(Event.ITEMS, report.new_items)
         if report.gone:
             await store.schedule.remove(feed_id)
             return report

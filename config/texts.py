@@ -51,7 +51,8 @@ EN: Final[dict[str, str]] = {
         "/feeds – every feed with its health\n"
         "/addfeed <i>url</i> [<i>name</i>] – add a feed (fetched once to check it)\n"
         "/removefeed <i>id</i> – remove a feed\n"
-        "/failed – alerts that could not be delivered"
+        "/failed – alerts that could not be delivered\n"
+        "/stats – chats, feeds, the last hour and the delivery backlog at a glance"
     ),
     "subscribe.all": "Alerts on, from all {count} sources.",
     "subscribe.already_all": "You already follow all sources, including {names}. Alerts are on.",
@@ -98,6 +99,14 @@ EN: Final[dict[str, str]] = {
     "feeds.failing_long": "failing since {since}: {reason}",
     "feeds.disabled": "no longer polled: {reason}",
     "feeds.next": " · next poll {when}",
+    "stats.header": "<b>Status</b>",
+    "stats.chats": "<b>Chats</b>: {started} started · {active} reachable · {alerted} getting alerts · {rules} rules",
+    "stats.feeds": "<b>Feeds</b>: {feeds} in the catalog · {ok} fine · {failing} failing ({failing_long} for a day) · {never} not polled yet · {off} off",
+    "stats.hour": "<b>Last hour</b>: {items} new items · {poll_errors} failed polls · {sent} alerts sent · {retries} retries · {floods} slow-down answers (429) · {dead} given up",
+    "stats.delivery": "<b>Delivery</b>: {backlog} waiting (room for {capacity}) · oldest queued {oldest} · {senders} sender(s) running",
+    "stats.nothing_waits": "– (nothing waits)",
+    "stats.near_full": "⚠️ The delivery backlog is near its limit: senders are falling behind (Telegram slow or down?), and past the limit the oldest alerts are dropped.",
+    "stats.failed": "<b>Failed deliveries</b> kept: {count} (/failed lists them)",
     "failed.none": "No failed deliveries.",
     "failed.header": "<b>Failed deliveries</b> (the newest {count})",
     "failed.line": "{when} · chat {chat} · {title} · {attempts} attempt(s): {error}",

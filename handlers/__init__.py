@@ -41,6 +41,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         "addfeed": feeds.addfeed,
         "removefeed": feeds.removefeed,
         "failed": admin.failed,
+        "stats": admin.stats,
     }
     found: list[BaseHandler[Any, Any, Any]] = [
         CommandHandler(name, callback, filters=new_messages) for name, callback in commands.items()

@@ -1,13 +1,17 @@
-"""Admin views of delivery: /failed lists the alerts that could not be delivered."""
+"""Admin views: /stats (the bot at a glance) and /failed (alerts that could not be delivered)."""
 
 from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.store.counters import Event
 from config.texts import text
-from handlers.common import reply, services
-from handlers.feeds import is_admin
+from handlers.common import ago, reply, services
+from handlers.feeds import Health, health, is_admin
 
 FAILED_SHOWN = 10
 
@@ -35,4 +39,63 @@ async def failed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 error=letter.error,
             )
         )
+    await reply(update, "\n".join(lines))
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot at a glance: chats and rules, feed health, the last hour, the delivery backlog."""
+    if not is_admin(update, context):
+        await reply(update, text("admin.only"))
+        return
+    svc = services(context)
+    store = svc.store
+    now = datetime.now(UTC)
+    chats = await store.chats.counts()
+    catalog = await store.catalog.all()
+    states = await store.feeds.many([feed.id for feed in catalog])
+    health_counts = Counter(health(state, now) for state in states.values())
+    hour = await store.counters.last_hour(now=now.timestamp())
+    backlog = await store.deliveries.backlog()
+    oldest = await store.deliveries.oldest_waiting()
+    senders = await store.senders.live(
+        int(now.timestamp() * 1000), int(svc.settings.http_timeout * 1000)
+    )
+    lines = [
+        text("stats.header"),
+        text(
+            "stats.chats",
+            started=chats.started,
+            active=chats.active,
+            alerted=chats.alerted,
+            rules=chats.rules,
+        ),
+        text(
+            "stats.feeds",
+            feeds=len(catalog),
+            ok=health_counts[Health.OK],
+            failing=health_counts[Health.FAILING] + health_counts[Health.FAILING_LONG],
+            failing_long=health_counts[Health.FAILING_LONG],
+            never=health_counts[Health.NEVER],
+            off=health_counts[Health.OFF],
+        ),
+        text(
+            "stats.hour",
+            items=hour[Event.ITEMS],
+            poll_errors=hour[Event.POLL_ERRORS],
+            sent=hour[Event.SENT],
+            retries=hour[Event.SEND_RETRIES],
+            floods=hour[Event.FLOODS],
+            dead=hour[Event.DEAD],
+        ),
+        text(
+            "stats.delivery",
+            backlog=backlog,
+            capacity=store.deliveries.capacity,
+            oldest=ago(oldest, now) if oldest else text("stats.nothing_waits"),
+            senders=senders,
+        ),
+    ]
+    if store.deliveries.near_full(backlog):
+        lines.append(text("stats.near_full"))
+    lines.append(text("stats.failed", count=await store.deliveries.dead_letter_count()))
     await reply(update, "\n".join(lines))

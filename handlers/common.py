@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.constants import MessageLimit
@@ -102,3 +103,22 @@ def resolve_sources(feeds: list[Feed], raw: str) -> tuple[list[Feed], list[str]]
 def followed_ids(chat: ChatView, feeds: list[Feed]) -> list[str]:
     """Ids of the catalog feeds this chat follows."""
     return [f.id for f in feeds if chat.all_sources or f.id in chat.sources]
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """How long before `now` a moment was, roughly ("5 min ago")."""
+    return span(now - moment) + " ago"
+
+
+def until(moment: datetime, now: datetime) -> str:
+    """How long after `now` a moment is, roughly ("in 5 min", or "now")."""
+    return "now" if moment <= now else "in " + span(moment - now)
+
+
+def span(delta: timedelta) -> str:
+    """A duration in its largest whole unit: "3 d", "2 h", "5 min", "40 s"."""
+    seconds = max(0, int(delta.total_seconds()))
+    for unit, size in (("d", 86_400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

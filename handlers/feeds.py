@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -10,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.core.models import Feed, FeedState, feed_slug, find_feed
 from bot.errors import FeedError
 from config.texts import text
-from handlers.common import argument, reply, services
+from handlers.common import ago, argument, reply, services, until
 
 FAILING_FOR = timedelta(days=1)  # a feed failing this long is flagged in /feeds
 
@@ -38,27 +39,50 @@ async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, "\n".join(lines))
 
 
+class Health(Enum):
+    """A feed's health, as /feeds marks it and /stats counts it."""
+
+    OK = "🟢"
+    FAILING = "🟠"
+    FAILING_LONG = "🔴"
+    NEVER = "⚪"
+    OFF = "⛔"
+
+
+def health(state: FeedState, now: datetime) -> Health:
+    """How a feed is doing, from its polling state."""
+    if state.disabled:
+        return Health.OFF
+    if state.errors and state.failing_since and now - state.failing_since >= FAILING_FOR:
+        return Health.FAILING_LONG
+    if state.errors:
+        return Health.FAILING
+    return Health.NEVER if state.last_ok is None else Health.OK
+
+
 def health_line(feed: Feed, state: FeedState, now: datetime) -> str:
     """One feed's line in /feeds: a status mark, its name, and what is known of its polls."""
-    if state.disabled:
-        mark, detail = "⛔", text("feeds.disabled", reason=state.disabled)
-    elif state.errors and state.failing_since and now - state.failing_since >= FAILING_FOR:
-        mark = "🔴"
+    status = health(state, now)
+    if status is Health.OFF:
+        detail = text("feeds.disabled", reason=state.disabled)
+    elif status is Health.FAILING_LONG and state.failing_since:
         detail = text(
-            "feeds.failing_long", since=_ago(state.failing_since, now), reason=state.last_error
+            "feeds.failing_long", since=ago(state.failing_since, now), reason=state.last_error
         )
-    elif state.errors:
-        mark, detail = "🟠", text("feeds.failing", count=state.errors, reason=state.last_error)
-    elif state.last_ok is None:
-        mark, detail = "⚪", text("feeds.never")
+    elif status in (Health.FAILING, Health.FAILING_LONG):
+        detail = text("feeds.failing", count=state.errors, reason=state.last_error)
+    elif status is Health.NEVER or state.last_ok is None:
+        detail = text("feeds.never")
     else:
-        mark, detail = "🟢", text("feeds.ok", ago=_ago(state.last_ok, now), items=state.items_seen)
+        detail = text("feeds.ok", ago=ago(state.last_ok, now), items=state.items_seen)
     upcoming = (
-        text("feeds.next", when=_until(state.next_poll, now))
-        if state.next_poll and not state.disabled
+        text("feeds.next", when=until(state.next_poll, now))
+        if state.next_poll and status is not Health.OFF
         else ""
     )
-    return text("feeds.line", mark=mark, name=feed.name, id=feed.id, detail=detail) + upcoming
+    return (
+        text("feeds.line", mark=status.value, name=feed.name, id=feed.id, detail=detail) + upcoming
+    )
 
 
 async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -126,19 +150,3 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await store.schedule.remove(feed.id)
     await store.feeds.forget(feed.id)
     await reply(update, text("removefeed.removed", name=feed.name, id=feed.id))
-
-
-def _ago(moment: datetime, now: datetime) -> str:
-    return _span(now - moment) + " ago"
-
-
-def _until(moment: datetime, now: datetime) -> str:
-    return "now" if moment <= now else "in " + _span(moment - now)
-
-
-def _span(delta: timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    for unit, size in (("d", 86_400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"

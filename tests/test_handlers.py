@@ -10,10 +10,11 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, make_fetcher, make_poller, start_bot, stop_bot
-from bot.core.models import Feed, Item
+from bot.core.models import Delivery, Feed, Item
 from bot.demo.feedserver import FeedServer
 from bot.rulebook import compiler_for
 from bot.store import Store
+from bot.store.counters import Event
 from config.settings import Settings
 from handlers import MENU
 from handlers.common import split_message
@@ -277,8 +278,10 @@ def as_admin() -> dict[str, object]:
 
 
 async def test_admin_commands_refused_to_others(bot: object, emu: BotApiEmulator) -> None:
-    """/feeds, /addfeed and /removefeed answer non-admins with a refusal and change nothing."""
-    for command in ("/feeds", "/addfeed http://127.0.0.1/x", "/removefeed wire"):
+    """Admin commands answer non-admins with a refusal and change nothing."""
+    for command in (
+        "/feeds", "/addfeed http://127.0.0.1/x", "/removefeed wire", "/stats", "/failed"
+    ):  # fmt: skip
         assert "Only the bot's admins" in (await ask(emu, CHAT, command)).plain_text
 
 
@@ -357,3 +360,27 @@ async def test_feeds_health(bot: object, emu: BotApiEmulator, store: Store) -> N
         "🔴 BBC World (bbc-world): failing since 2 d ago: HTTP 500 Internal Server Error" in answer
     )
     assert "⛔ عربي بوست (arabi): no longer polled: HTTP 410 Gone" in answer
+
+
+async def test_stats(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """/stats sums up chats, feed health, the last hour's events and the delivery backlog."""
+    now = datetime.now(UTC)
+    await ask(emu, CHAT, "/start")
+    await ask(emu, CHAT, "/watch drone")
+    await ask(emu, CHAT, "/watch قاعدة")
+    await ask(emu, 43, "/start")
+    await store.feeds.record_success("wire", now, validators=None, new_items=2)
+    await store.feeds.record_failure("bbc-world", now, "HTTP 500")
+    await store.counters.add(Event.ITEMS, 12)
+    await store.counters.add(Event.SENT, 7)
+    await store.counters.add(Event.FLOODS)
+    await store.deliveries.ensure_groups()
+    await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:1", rule="drone")])
+    answer = (await ask(emu, ADMIN, "/stats")).plain_text
+    assert "Chats: 2 started · 2 reachable · 1 getting alerts · 2 rules" in answer
+    assert "Feeds: 3 in the catalog · 1 fine · 1 failing (0 for a day) · 1 not polled yet" in answer
+    assert "Last hour: 12 new items · 0 failed polls · 7 alerts sent · 0 retries" in answer
+    assert "1 slow-down answers (429) · 0 given up" in answer
+    assert "Delivery: 1 waiting (room for 1000000) · oldest queued 0 s ago" in answer
+    assert "near its limit" not in answer
+    assert "Failed deliveries kept: 0" in answer

@@ -13,6 +13,7 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
 from bot.pipeline import Poller
 from bot.store import Store
+from bot.store.counters import Event
 from tests.support.feeds import Entry, rss
 from tests.support.queue import queued
 
@@ -100,7 +101,7 @@ async def test_unchanged_feed_is_not_parsed(
 async def test_failing_feed_does_not_stop_others(
     store: Store, feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    """A 404, a non-feed and an unreachable host are recorded on their feeds; others still alert."""
+    """A 404, a non-feed and an unreachable host are recorded and counted; others still alert."""
     feeds = await setup(store, feed_server, "good")
     feed_server.set("/html.xml", "<html><body>Hello</body></html>", content_type="text/html")
     broken = [
@@ -123,6 +124,8 @@ async def test_failing_feed_does_not_stop_others(
     assert "not a feed" in str((await store.feeds.get("html")).last_error)
     assert (await store.feeds.get("down")).last_error is not None
     assert (await store.feeds.get("good")).errors == 0
+    hour = await store.counters.last_hour()
+    assert (hour[Event.POLL_ERRORS], hour[Event.ITEMS]) == (6, 2)  # /stats: 3 feeds x 2 polls
 
 
 async def test_alerts_are_queued_oldest_first(

@@ -18,6 +18,7 @@ from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
 from bot.store import Store
 from bot.store.connection import make_client
+from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
 from bot.store.senders import SenderRegistry
 from tests.support.botapi import ApiError, BotApiEmulator
@@ -108,7 +109,7 @@ async def test_gone_chat_is_deactivated(
 async def test_flood_limit_waits_and_retries(
     sender: Sender, store: Store, emu: BotApiEmulator
 ) -> None:
-    """A 429 with retry_after is waited out, then the alert is sent exactly once."""
+    """A 429 with retry_after is waited out and counted, then the alert is sent exactly once."""
     emu.fail("sendMessage", ApiError.retry_after(1), chat_id=CHAT)
     await queue(store, CHAT)
     started = time.monotonic()
@@ -116,6 +117,8 @@ async def test_flood_limit_waits_and_retries(
     assert time.monotonic() - started >= 1.0
     assert len(emu.sent(CHAT)) == 1
     assert await store.deliveries.backlog() == 0
+    hour = await store.counters.last_hour()
+    assert (hour[Event.FLOODS], hour[Event.SENT]) == (1, 1)  # what /stats shows
 
 
 async def test_telegram_down_retries(sender: Sender, store: Store, emu: BotApiEmulator) -> None:
@@ -222,6 +225,8 @@ async def test_refused_message_is_dead_lettered(
     assert letter.attempts == 2
     assert "can't parse entities" in letter.error.lower()
     assert await store.deliveries.backlog() == 0
+    hour = await store.counters.last_hour()
+    assert (hour[Event.SEND_RETRIES], hour[Event.DEAD], hour[Event.SENT]) == (1, 1, 0)
 
 
 async def test_order_per_chat_and_limits(store: Store, strict_emu: BotApiEmulator) -> None:

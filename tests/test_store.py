@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from bot.core.models import Delivery, Feed, Item, Subscriber
 from bot.store import Store, keys
 from bot.store.chats import AddOutcome
+from bot.store.counters import Event
 from bot.store.deliveries import Claim
 from bot.store.ratelimit import RateLimiter
 
@@ -224,3 +225,64 @@ async def test_hold_closes_a_bucket(store: Store) -> None:
     limiter = RateLimiter(store.redis)
     await limiter.hold("test:held", 3.0)
     assert 2.5 < await limiter.acquire("test:held", 0.1) <= 3.0
+
+
+async def test_counters_sum_the_last_hour(store: Store) -> None:
+    """Counts land in their minute; the last hour sums 60 minutes and leaves older ones out."""
+    now = 1_800_000_000.0  # a minute boundary
+    await store.counters.add(Event.SENT, 3, now=now)
+    await store.counters.add(Event.SENT, now=now - 59 * 60)
+    await store.counters.add(Event.SENT, 100, now=now - 60 * 60)  # an hour ago: out
+    await store.counters.add(Event.FLOODS, 0, now=now)  # nothing to count: no key
+    hour = await store.counters.last_hour(now=now + 30)
+    assert (hour[Event.SENT], hour[Event.FLOODS], hour[Event.ITEMS]) == (4, 0, 0)
+    ttl = await store.redis.ttl(keys.counter(Event.SENT, int(now // 60)))
+    assert 0 < ttl <= keys.COUNTER_TTL
+
+
+async def test_oldest_waiting_covers_unread_and_in_flight(store: Store) -> None:
+    """The oldest waiting delivery is found whether it is unread or read and not acknowledged."""
+    queue = store.deliveries
+    await queue.ensure_groups()
+    assert await queue.oldest_waiting() is None
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    await queue.enqueue([Delivery(chat_id=5, item_id="wire:1", rule="a")])
+    await queue.enqueue([Delivery(chat_id=6, item_id="wire:1", rule="a")])
+    unread = await queue.oldest_waiting()
+    assert unread is not None
+    assert before <= unread <= datetime.now(UTC)
+    (first,) = await queue.read([keys.shard_of(5)], "a", 10, None)
+    assert await queue.oldest_waiting() == unread  # now in flight, still the oldest
+    await queue.ack(first)
+    remaining = await queue.oldest_waiting()
+    assert remaining is not None
+    assert remaining >= unread
+    (second,) = await queue.read([keys.shard_of(6)], "a", 10, None)
+    await queue.ack(second)
+    assert await queue.oldest_waiting() is None
+
+
+async def test_backlog_near_full_at_eighty_percent() -> None:
+    """The backlog is reported near full from 80% of the streams' capacity."""
+    client = aioredis.Redis()  # never connects: capacity is arithmetic
+    store = Store(client, retention_seconds=60, stream_maxlen=32_000)
+    assert store.deliveries.capacity == 32_000
+    assert not store.deliveries.near_full(25_599)
+    assert store.deliveries.near_full(25_600)
+    await client.aclose()
+
+
+async def test_chat_counts(store: Store) -> None:
+    """Chats are counted as started, reachable and alerted; a migrated group counts once."""
+    for chat_id in (1, 2, 3, 4, -5):
+        await store.chats.start(chat_id)
+    await store.chats.add_rule(1, "drone", 50)
+    await store.chats.add_rule(1, "base", 50)
+    await store.chats.add_rule(2, "drone", 50)
+    await store.chats.unsubscribe_all(2)  # alerts off: reachable, not alerted
+    await store.chats.add_rule(3, "drone", 50)
+    await store.chats.deactivate(3)  # blocked the bot
+    await store.chats.add_rule(-5, "قاعدة", 50)
+    await store.chats.migrate(-5, -1005)  # the group became a supergroup
+    counts = await store.chats.counts()
+    assert (counts.started, counts.active, counts.alerted, counts.rules) == (5, 4, 2, 5)

@@ -26,9 +26,10 @@ from bot.core.models import Delivery
 from bot.delivery.render import render_alert
 from bot.delivery.transport import ChatGone, ChatMoved, Rejected, RetryLater, Transport
 from bot.store import Store, keys
+from bot.store.counters import Event
 from bot.store.deliveries import GONE, Claim, Entry
 from bot.store.ratelimit import RateLimiter, bot_bucket, chat_bucket
-from bot.store.senders import SenderRegistry, fair_share
+from bot.store.senders import fair_share
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ IDLE_READ_MS = 1000  # an idle sender waits this long in one blocking read (unde
 QUEUE_HIGH_WATER = 300  # entries read ahead and waiting in memory, at most
 MAINTAIN_EVERY = 2.0  # seconds between heartbeats, lease renewals and rebalancing
 BACKLOG_EVERY = 30.0  # seconds between backlog checks
-BACKLOG_WARNING = 0.8  # warn when the streams are this full
 MAX_BACKOFF = 60.0
 LATE_SLOT = (
     0.05  # seconds past its bot-wide slot a message may still go (Telegram counts per second)
@@ -80,7 +80,7 @@ class Sender:
         self._store = store
         self._queue = store.deliveries
         self._transport = transport
-        self._registry = SenderRegistry(store.redis)
+        self._registry = store.senders
         self._limiter = RateLimiter(store.redis)
         self.consumer = consumer or consumer_name()
         self._concurrency = concurrency
@@ -181,7 +181,7 @@ class Sender:
 
     async def _check_backlog(self) -> None:
         backlog = await self._queue.backlog()
-        if backlog >= BACKLOG_WARNING * self._queue.capacity:
+        if self._queue.near_full(backlog):
             log.warning(
                 "delivery backlog %d of %d: senders are falling behind (Telegram slow or down?)",
                 backlog, self._queue.capacity,
@@ -281,6 +281,7 @@ class Sender:
             await queue.mark_sent(delivery, self._unrecorded[where])
             await queue.ack(entry)
             del self._unrecorded[where]
+            await self._store.counters.add(Event.SENT)
             return None
         target = await self._target(delivery.chat_id)
         if target is None:  # the chat is gone: nothing more to send it
@@ -327,12 +328,14 @@ class Sender:
             await queue.release_send(delivery, self.consumer)
             if exc.flood:
                 log.warning("Telegram asks to wait %.0f s for chat %s", exc.delay, target)
+                await store.counters.add(Event.FLOODS)
                 await self._limiter.hold(chat_bucket(target), exc.delay)
                 return exc.delay
             failures = self._failures[delivery.chat_id] = (
                 self._failures.get(delivery.chat_id, 0) + 1
             )
             log.warning("delivery to chat %s postponed: %s", target, exc)
+            await store.counters.add(Event.SEND_RETRIES)
             return min(MAX_BACKOFF, exc.delay * 2.0 ** (failures - 1))
         except ChatGone as exc:
             log.info("chat %s is gone (%s): its alerts stop", target, exc)
@@ -354,6 +357,7 @@ class Sender:
         await queue.mark_sent(delivery, message_id)
         await queue.ack(entry)
         del self._unrecorded[where]
+        await store.counters.add(Event.SENT)
         return None
 
     async def _bot_slot(self) -> float:
@@ -373,7 +377,9 @@ class Sender:
                 entry.delivery.item_id, entry.delivery.chat_id, attempts, reason,
             )  # fmt: skip
             await self._queue.dead_letter(entry, reason, attempts)
+            await self._store.counters.add(Event.DEAD)
             return None
+        await self._store.counters.add(Event.SEND_RETRIES)
         return min(MAX_BACKOFF, 2.0**attempts)
 
     async def _target(self, chat_id: int) -> int | None:

@@ -53,6 +53,16 @@ class AddResult:
     number: int
 
 
+@dataclass(frozen=True)
+class ChatCounts:
+    """Chats by state, and their rules, for /stats."""
+
+    started: int  # ever sent /start
+    active: int  # still reachable (not blocked, not gone)
+    alerted: int  # would get an alert now: reachable, alerts on, at least one rule
+    rules: int
+
+
 class ChatRepo:
     """Every chat's settings: alerts on/off, followed sources, rules, still reachable or not."""
 
@@ -178,20 +188,29 @@ class ChatRepo:
 
     async def subscribers(self) -> list[Subscriber]:
         """Every chat that can receive alerts now, with its sources and rules."""
+        return [sub for view in await self.views() if (sub := view.subscriber()) is not None]
+
+    async def views(self) -> list[ChatView]:
+        """Every chat that ever started the bot, by id."""
         chat_ids = sorted(int(c) for c in await self._r.smembers(keys.CHATS))
-        found: list[Subscriber] = []
         async with self._r.pipeline(transaction=False) as pipe:
             for chat_id in chat_ids:
                 pipe.hgetall(keys.chat(chat_id))
                 pipe.smembers(keys.chat_sources(chat_id))
                 pipe.lrange(keys.chat_rules(chat_id), 0, -1)
             replies = await pipe.execute()
-        for i, chat_id in enumerate(chat_ids):
-            settings, sources, rules = replies[3 * i : 3 * i + 3]
-            subscriber = _view(chat_id, settings, sources, rules).subscriber()
-            if subscriber is not None:
-                found.append(subscriber)
-        return found
+        return [_view(chat_id, *replies[3 * i : 3 * i + 3]) for i, chat_id in enumerate(chat_ids)]
+
+    async def counts(self) -> ChatCounts:
+        """How many chats started, are still reachable, get alerts; how many rules they have."""
+        # A group that became a supergroup is one chat under its new id.
+        views = [view for view in await self.views() if view.moved_to is None]
+        return ChatCounts(
+            started=len(views),
+            active=sum(1 for view in views if view.active),
+            alerted=sum(1 for view in views if view.subscriber() is not None),
+            rules=sum(len(view.rules) for view in views),
+        )
 
 
 def _view(chat_id: int, settings: dict[str, str], sources: set[str], rules: list[str]) -> ChatView:

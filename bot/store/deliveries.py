@@ -23,6 +23,7 @@ from bot.store import keys
 PENDING = "pending:"  # a claim's value while a sender is sending
 CLAIM_TTL = 30  # seconds a claim outlives a sender that died while sending (a send's timeouts)
 GONE = "gone"  # the value after the chat turned out to be gone
+NEAR_FULL = 0.8  # a backlog this share of the capacity is reported (logs, /stats)
 
 # Claims a send: NX, or ours again after a retry. Returns the value that stands in the way.
 _CLAIM = """
@@ -185,6 +186,14 @@ class DeliveryQueue:
             for _, f in raw
         ]
 
+    async def dead_letter_count(self) -> int:
+        """How many dead letters are kept."""
+        return int(await self._r.xlen(keys.DEAD_LETTERS))
+
+    def near_full(self, backlog: int) -> bool:
+        """Whether a backlog this long is close to where the oldest entries get trimmed."""
+        return backlog >= NEAR_FULL * self.capacity
+
     async def backlog(self) -> int:
         """Entries not yet acknowledged, over all shards (waiting and in flight)."""
         total = 0
@@ -197,6 +206,30 @@ class DeliveryQueue:
                 if group["name"] == keys.SENDER_GROUP:
                     total += int(group.get("lag") or 0) + int(group["pending"])
         return total
+
+    async def oldest_waiting(self) -> datetime | None:
+        """When the oldest entry not yet acknowledged was queued (None: nothing waits)."""
+        oldest: int | None = None
+        for shard in range(keys.SHARDS):
+            stream = keys.deliveries(shard)
+            try:
+                groups = await self._r.xinfo_groups(stream)
+            except ResponseError:  # no stream yet
+                continue
+            group = next((g for g in groups if g["name"] == keys.SENDER_GROUP), None)
+            if group is None:
+                continue
+            candidates: list[str] = []
+            if int(group["pending"]):  # read but not acknowledged: the oldest is the first
+                summary = await self._r.xpending(stream, keys.SENDER_GROUP)
+                candidates.append(str(summary["min"]))
+            unread = await self._r.xrange(stream, f"({group['last-delivered-id']}", "+", count=1)
+            if unread:
+                candidates.append(str(unread[0][0]))
+            for entry_id in candidates:
+                millis = int(entry_id.split("-")[0])
+                oldest = millis if oldest is None else min(oldest, millis)
+        return None if oldest is None else datetime.fromtimestamp(oldest / 1000, UTC)
 
     async def claim_send(self, delivery: Delivery, consumer: str) -> Claim:
         """Claim the right to send this delivery (it expires if this sender dies)."""

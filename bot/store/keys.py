@@ -35,6 +35,7 @@ RULES_VERSION = f"{PREFIX}:rules:version"
 LATEST_PER_FEED = 200  # newest items kept per feed for /latest
 SENT_TTL = 3 * 86_400  # how long a sent (chat, item) pair is remembered (resends, edits)
 SHORT_FINGERPRINT_TTL = 86_400  # a short headline's content marker (it may recur as new news)
+COUNTER_TTL = 2 * 3600  # a per-minute counter outlives the hour /stats sums
 
 
 def chat(chat_id: int) -> str:
@@ -110,3 +111,8 @@ def attempts(shard: int) -> str:
 def rate_chat(chat_id: int) -> str:
     """A chat's rate-limit state (GCRA), so no chat gets more than Telegram allows."""
     return f"{PREFIX}:rate:chat:{{{chat_id}}}"
+
+
+def counter(name: str, minute: int) -> str:
+    """How often `name` happened (messages sent, items found ...) in one minute (epoch // 60)."""
+    return f"{PREFIX}:count:{name}:{minute}"

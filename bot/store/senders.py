@@ -47,6 +47,10 @@ class SenderRegistry:
             *_, live = await pipe.execute()
         return max(1, int(live))
 
+    async def live(self, now_ms: int, stale_ms: int) -> int:
+        """How many senders were heard from within `stale_ms` (without saying anything)."""
+        return int(await self._r.zcount(keys.SENDERS, now_ms - stale_ms, "+inf"))
+
     async def leave(self, consumer: str) -> None:
         """Say that this sender stops."""
         await self._r.zrem(keys.SENDERS, consumer)

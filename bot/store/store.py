@@ -7,14 +7,16 @@ import redis.asyncio as aioredis
 from bot.core.models import Feed
 from bot.store.catalog import CatalogRepo
 from bot.store.chats import ChatRepo
+from bot.store.counters import Counters
 from bot.store.deliveries import DeliveryQueue
 from bot.store.feedstate import FeedStateRepo
 from bot.store.items import ItemRepo
 from bot.store.schedule import ScheduleRepo
+from bot.store.senders import SenderRegistry
 
 
 class Store:
-    """Repositories for the catalog, chats, feed state, items, schedule and delivery stream."""
+    """Repositories for the catalog, chats, feed state, items, schedule, deliveries, counters."""
 
     def __init__(
         self, client: aioredis.Redis, *, retention_seconds: int, stream_maxlen: int = 1_000_000
@@ -27,6 +29,8 @@ class Store:
         self.items = ItemRepo(client, retention_seconds)
         self.deliveries = DeliveryQueue(client, maxlen=stream_maxlen)
         self.schedule = ScheduleRepo(client)
+        self.counters = Counters(client)
+        self.senders = SenderRegistry(client)
 
     async def seed_catalog(self, from_file: list[Feed], now: float) -> list[Feed]:
         """Bring the catalog file in and put every enabled feed on the poll schedule."""

@@ -26,6 +26,9 @@ from bot.errors import ConfigError, TelegramSetupError
 from bot.feeds.catalog import load_catalog
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
+from bot.health import Limits as HealthLimits
+from bot.health import check as check_health
+from bot.health import serve as serve_health
 from bot.pipeline import Poller
 from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
@@ -111,6 +114,16 @@ async def run(settings: Settings, role: str = "all") -> None:
                 bot = application.bot if application is not None else sender_bot
                 assert bot is not None
                 jobs.append(make_sender(settings, store, bot).run(stop))
+            if settings.metrics_port is not None:
+                limits = HealthLimits(settings.health_max_poll_age, settings.health_max_sender_lag)
+                jobs.append(
+                    serve_health(
+                        settings.metrics_host,
+                        settings.metrics_port,
+                        lambda: check_health(store, role, limits),
+                        stop,
+                    )
+                )
             log.info("running as %s", role)
             await _run_until_stopped(stop, *jobs)
         finally:
@@ -148,7 +161,7 @@ def make_sender(settings: Settings, store: Store, bot: Bot) -> Sender:
     """The sender the settings describe."""
     return Sender(
         store,
-        TelegramTransport(bot),
+        TelegramTransport(bot, link_preview=settings.link_preview),
         concurrency=settings.sender_concurrency,
         limits=Limits(per_second=settings.send_rate),
         max_attempts=settings.max_delivery_attempts,

@@ -70,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
         command = args.command or ("run" if token else "demo")
         quiet = command in ("demo", "feeds")  # tools print their own output
-        configure_logging("WARNING" if quiet else settings.log_level, [token])
+        configure_logging(
+            "WARNING" if quiet else settings.log_level,
+            [token],
+            json_lines=settings.log_format == "json",
+        )
         if command == "run":
             from bot.app import run
 

@@ -18,16 +18,28 @@ class StoreError(AlertbotError):
 
 
 class FeedError(AlertbotError):
-    """A feed could not be fetched or parsed; recorded on the feed and retried later."""
+    """A feed could not be fetched or parsed; recorded on the feed and retried later.
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        """Keep the server's Retry-After (seconds), when it sent one."""
+    `kind` names the failure for metrics: timeout, network, http, too_large, decoding,
+    redirects, refused (an unsafe address), gone, parse, or other.
+    """
+
+    kind = "other"
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, kind: str | None = None
+    ) -> None:
+        """Keep the server's Retry-After (seconds), when it sent one, and the kind."""
         super().__init__(message)
         self.retry_after = retry_after
+        if kind is not None:
+            self.kind = kind
 
 
 class FeedGone(FeedError):
     """The server says the feed is gone for good (410): the feed is disabled."""
+
+    kind = "gone"
 
 
 class RuleError(AlertbotError):

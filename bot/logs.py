@@ -1,10 +1,15 @@
-"""Logging setup: one line per record on stderr, secrets redacted, chatty libraries quieted."""
+"""Logging: one line (text or JSON) per record on stderr, secrets redacted, libraries quieted."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+
+# Ids a log call may pass as `extra` so JSON logs can be filtered by them.
+CONTEXT_FIELDS = ("feed_id", "chat_id")
 
 
 class RedactSecrets(logging.Filter):
@@ -16,22 +21,54 @@ class RedactSecrets(logging.Filter):
         self._secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message without the secrets; never drops a record."""
+        """Rewrite the record's message and traceback without the secrets; never drops one."""
         if not self._secrets:
             return True
         message = record.getMessage()
-        redacted = message
-        for secret in self._secrets:
-            redacted = redacted.replace(secret, "[redacted]")
+        redacted = self._redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # An exception's text can hold a URL with the token: formatted once, redacted.
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
         return True
 
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, and the ids it concerns."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line (feed_id and chat_id when the call gave them as extra)."""
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["error"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, secrets: Iterable[str] = (), *, json_lines: bool = False) -> None:
     """Log to stderr at `level`; HTTP client request lines (which carry the token) stay quiet."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonLines()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

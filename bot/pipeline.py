@@ -1,4 +1,4 @@
-"""The flow of an item: schedule, fetch, parse, seen?, match, deliveries on the stream.
+"""The flow of an item: schedule, fetch, parse, seen?, story, match, deliveries on the stream.
 
 This is the poller role. It joins the feeds, store and core modules; each stage stays in its own
 module and this one only calls them in order. Any number of pollers can run against one Redis:
@@ -20,16 +20,19 @@ from typing import Any, cast
 
 from redis.exceptions import RedisError
 
+from bot import metrics
 from bot.core.document import source_text
 from bot.core.matching import RuleIndex, TermStats
 from bot.core.models import Delivery, Feed, FeedPreview, FeedState, Item
 from bot.core.rules import RuleCompiler
 from bot.core.schedule import Cadence, Outcome, next_delay
+from bot.core.stories import report as story_report
 from bot.errors import FeedError, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
 from bot.store import Store, keys
 from bot.store.counters import Event
+from bot.store.stories import Joined, Told
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +57,21 @@ class FeedReport:
     not_modified: bool = False
     primed: bool = False  # this was the feed's first poll: items recorded, no alerts
     error: str | None = None
+    error_kind: str | None = None  # FeedError.kind, for metrics
     retry_after: float | None = None
     gone: bool = False
     moved_to: str | None = None
     # The feed's state after this poll (to reschedule it without reading it again).
     state: FeedState | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def outcome_name(self) -> str:
+        """The poll's outcome as metrics name it: new, quiet, not_modified or failed."""
+        if self.error:
+            return "failed"
+        if self.not_modified:
+            return "not_modified"
+        return "new" if self.new_items else "quiet"
 
     @property
     def outcome(self) -> Outcome:
@@ -217,6 +230,11 @@ class Poller:
         report = await self._guarded(feed, state)
         await store.counters.add(Event.POLL_ERRORS, 1 if report.error else 0)
         await store.counters.add(Event.ITEMS, report.new_items)
+        await store.schedule.polled(self._clock().timestamp())
+        metrics.FEEDS_POLLED.labels(report.outcome_name).inc()
+        metrics.ITEMS_NEW.inc(report.new_items)
+        if report.error_kind:
+            metrics.FETCH_ERRORS.labels(report.error_kind).inc()
         if report.gone:
             await store.schedule.remove(feed_id)
             return report
@@ -242,13 +260,17 @@ class Poller:
             await self._store.feeds.record_failure(feed.id, self._clock(), str(exc))
             await self._store.feeds.disable(feed.id, str(exc))
             log.warning("feed %s is gone and is no longer polled: %s", feed.id, exc)
-            return FeedReport(feed_id=feed.id, error=str(exc), gone=True)
+            return FeedReport(feed_id=feed.id, error=str(exc), error_kind=exc.kind, gone=True)
         except FeedError as exc:
             now = self._clock()
             failed = await self._store.feeds.record_failure(feed.id, now, str(exc))
             log.warning("feed %s failed (%d in a row): %s", feed.id, failed.errors, exc)
             return FeedReport(
-                feed_id=feed.id, error=str(exc), retry_after=exc.retry_after, state=failed
+                feed_id=feed.id,
+                error=str(exc),
+                error_kind=exc.kind,
+                retry_after=exc.retry_after,
+                state=failed,
             )
         except RedisError:
             raise  # not the feed's fault: the poll loop waits for Redis
@@ -256,7 +278,7 @@ class Poller:
             log.exception("feed %s: unexpected error", feed.id)
             reason = f"unexpected error: {type(exc).__name__}: {exc}"
             failed = await self._store.feeds.record_failure(feed.id, self._clock(), reason)
-            return FeedReport(feed_id=feed.id, error=reason, state=failed)
+            return FeedReport(feed_id=feed.id, error=reason, error_kind="other", state=failed)
 
     async def poll_feed(self, feed: Feed, state: FeedState | None = None) -> FeedReport:
         """Fetch one feed, store its new items and queue alerts (not on its first poll)."""
@@ -277,16 +299,21 @@ class Poller:
         new, reworded = await store.items.unseen(parsed.items)
         # Oldest first, so alerts go out in the order things happened.
         new.sort(key=lambda item: item.published)
-        await store.items.save(new)
         deliveries: list[Delivery] = []
         if not state.primed:
+            await store.items.save(new)
             log.info("feed %s: first poll, %d items recorded without alerts", feed.id, len(new))
         elif len(new) > MAX_NEW_PER_POLL:
+            await store.items.save(new)
             log.warning(
                 "feed %s published %d new items at once; recorded without alerts", feed.id, len(new)
             )
         else:
-            deliveries = self._deliveries(feed, self._recent(new, now), await self.rule_index())
+            # Stories are for news: only items young enough to alert are grouped.
+            new, joined = await self._group(new, self._recent(new, now))
+            await store.items.save(new)
+            index = await self.rule_index()
+            deliveries = await self._deliveries(feed, self._recent(new, now), index, joined)
         await store.deliveries.enqueue(deliveries)
         # Marked seen only after the alerts are queued: a crash in between re-queues them,
         # and the sender's per-(chat, item) marker stops a second copy.
@@ -323,10 +350,66 @@ class Poller:
         oldest = now - self._max_age
         return [item for item in items if item.published >= oldest]
 
-    @staticmethod
-    def _deliveries(feed: Feed, items: list[Item], index: RuleIndex) -> list[Delivery]:
-        return [
-            Delivery(chat_id=hit.chat_id, item_id=item.id, rule=hit.text)
+    async def _group(
+        self, items: list[Item], young: list[Item]
+    ) -> tuple[list[Item], dict[str, Joined]]:
+        """Put the `young` items in their stories; all `items` come back, those with story ids."""
+        if not young:
+            return items, {}
+        reports = await asyncio.to_thread(lambda: [story_report(item) for item in young])
+        joined: dict[str, Joined] = {}
+        for item, features in zip(young, reports, strict=True):
+            joined[item.id] = await self._store.stories.assign(item, features)
+        grouped = [
+            item.model_copy(update={"story_id": joined[item.id].story_id})
+            if item.id in joined
+            else item
             for item in items
-            for hit in index.match(item, source_text(feed.name, feed.url, item.link))
         ]
+        return grouped, joined
+
+    async def _deliveries(
+        self, feed: Feed, items: list[Item], index: RuleIndex, joined: dict[str, Joined]
+    ) -> list[Delivery]:
+        """A first alert for each chat the story is new to; an edit for chats told of it before.
+
+        A chat gets one message per story: a later report that matches its rules adds nothing
+        new for it, and a report from another outlet edits the messages already sent ("Also:").
+        """
+        stories = self._store.stories
+        deliveries: list[Delivery] = []
+        for item in items:
+            hits = index.match(item, source_text(feed.name, feed.url, item.link))
+            join = joined.get(item.id)
+            story_id = item.story_id or item.id
+            told = await stories.told(story_id) if join is not None and not join.new else {}
+            newly: dict[int, Told] = {}
+            for hit in hits:
+                if hit.chat_id in told or hit.chat_id in newly:
+                    continue
+                newly[hit.chat_id] = Told(item.id, hit.text, hit.words)
+                deliveries.append(
+                    Delivery(
+                        chat_id=hit.chat_id,
+                        item_id=item.id,
+                        rule=hit.text,
+                        story_id=story_id,
+                        words=hit.words,
+                    )
+                )
+            if join is not None and join.new_outlet and not join.new:
+                deliveries += [
+                    Delivery(
+                        chat_id=chat_id,
+                        item_id=seen.item_id,
+                        rule=seen.rule,
+                        story_id=story_id,
+                        update=True,
+                        words=seen.words,
+                    )
+                    for chat_id, seen in told.items()
+                ]
+            await stories.tell(story_id, newly)
+        metrics.MATCHES.inc(sum(1 for d in deliveries if not d.update))
+        metrics.UPDATES.inc(sum(1 for d in deliveries if d.update))
+        return deliveries

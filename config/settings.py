@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[int], NoDecode] = frozenset()
     data_dir: Path = Field(default_factory=default_data_dir)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for log shippers
+    # /metrics (Prometheus) and /healthz on this port; unset: no HTTP endpoint.
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    metrics_host: str = "0.0.0.0"
+    health_max_poll_age: float = Field(default=900.0, gt=0)  # seconds without any poll
+    health_max_sender_lag: float = Field(default=900.0, gt=0)  # oldest waiting alert, seconds
     retention_days: float = Field(default=14.0, gt=0, le=365)
     max_rules: int = Field(default=50, ge=1, le=10_000)
     max_rule_chars: int = Field(default=300, ge=20, le=5_000)
@@ -57,6 +63,7 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=28.5, gt=0, le=30.0)  # messages per second, all senders
     stream_maxlen: int = Field(default=1_000_000, ge=10_000)  # deliveries kept when senders lag
     max_delivery_attempts: int = Field(default=5, ge=1, le=100)
+    link_preview: bool = False  # alerts show Telegram's link preview under the text
 
     @field_validator("telegram_token", mode="before")
     @classmethod

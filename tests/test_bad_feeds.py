@@ -163,7 +163,9 @@ class Bench:
         assert state.items_seen == 2
         news_id = item_id(HEALTHY, NEWS.guid)
         alerts = [d for d in await self.deliveries() if d.item_id.startswith(f"{HEALTHY}:")]
-        assert alerts == [Delivery(chat_id=CHAT, item_id=news_id, rule=RULE)]
+        assert [(d.chat_id, d.item_id, d.rule, d.update) for d in alerts] == [
+            (CHAT, news_id, RULE, False)
+        ]
 
 
 async def settle() -> None:

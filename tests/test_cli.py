@@ -30,6 +30,17 @@ async def test_demo_alerts_in_both_languages() -> None:
     for _, html in result.alerts:
         assert html in printed
     assert "a new feed's backlog never alerts" in printed
+    # One story, three Arabic outlets: one alert, edited twice to name the others; the attack
+    # on another base is an alert of its own; the English report is its own story (language).
+    titles = [html.splitlines()[0] for _, html in result.alerts]
+    assert len(titles) == 3, titles
+    assert sum("عين الأسد" in title for title in titles) == 1
+    story = next(n for n, title in enumerate(titles, start=1) if "دير الزور" in title)
+    assert [message_id for _, message_id, _ in result.edits] == [story, story]
+    assert "المرصد السوري" in result.edits[0][2]
+    assert "الميادين" not in result.edits[0][2]
+    assert "المرصد السوري" in result.edits[1][2]
+    assert "الميادين" in result.edits[1][2]
 
 
 def test_demo_command(tmp_path: Path) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import signal
 import subprocess
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from bot.demo.feedserver import FeedServer
+from bot.demo.run import demo_dir
 from bot.store import Store
 from tests.support import process
 from tests.support.botapi import BotApiEmulator
@@ -74,7 +78,7 @@ async def test_watch_alert_latest_restart(
         assert alert.plain_text.splitlines()[0] == MATCH.title
         assert "Levant Wire" in alert.plain_text
         assert 'href="https://wire.example/drones-us-base"' in alert.text
-        assert "Rule: US base drone" in alert.plain_text
+        assert "Rule: \u2068US base drone\u2069" in alert.plain_text
         await polls(feed_server, emu, 2, feed_server.requests["/wire.xml"])
         assert len(emu.sent(CHAT)) == 3  # the other item did not alert, nothing twice
         latest = (await ask(emu, CHAT, "/latest")).plain_text
@@ -93,3 +97,78 @@ async def test_watch_alert_latest_restart(
             bot.wait()
     assert "Traceback" not in log.read_text()
     assert emu.token not in log.read_text()
+
+
+def demo_entries(name: str, minutes: int) -> list[Entry]:
+    """A bundled demo snapshot's items as test entries, re-dated to be recent, in feed order."""
+    parsed = feedparser.parse((demo_dir() / name).read_bytes())
+    return [
+        Entry(
+            e.id,
+            e.title,
+            re.sub(r"<[^>]+>", " ", e.summary),
+            minutes=minutes - n,
+            link=e.link,
+        )
+        for n, e in enumerate(parsed.entries)
+    ]
+
+
+@pytest.mark.timeout(120)
+async def test_one_story_three_outlets_one_alert_edited_twice(
+    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
+) -> None:
+    """Three outlets report one attack: one alert, edited twice; another base gets its own alert."""
+    outlets = {"arabicpost": "عربي بوست", "sohr": "المرصد السوري", "almayadeen": "الميادين"}
+    for feed_id in outlets:
+        feed_server.set(f"/{feed_id}.xml", rss(demo_entries(f"{feed_id}-1.xml", 0)))
+    catalog = tmp_path / "feeds.toml"
+    lines = [
+        f'[[feeds]]\nid = "{feed}"\nname = "{name}"\nurl = "{feed_server.url(f"/{feed}.xml")}"\n'
+        for feed, name in outlets.items()
+    ]
+    catalog.write_text("".join(lines), encoding="utf-8")
+    log = tmp_path / "bot.log"
+    bot = process.start(["run"], process.bot_env(emu, redis_url, catalog), tmp_path, log)
+    try:
+        await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
+        await ask(emu, CHAT, "/start")
+        assert "Rule 1 added" in (await ask(emu, CHAT, '/watch "قاعدة أمريكية" مسيرة')).plain_text
+        # The attack on another base does not hold the phrase; this rule catches it too.
+        assert "Rule 2 added" in (await ask(emu, CHAT, "/watch قاعدة الأسد مسيرة")).plain_text
+
+        await wait_primed(store, list(outlets))  # every feed's first poll recorded its backlog
+        feed_server.set("/arabicpost.xml", rss(demo_entries("arabicpost-2.xml", 60)))
+        alert = (await emu.wait_sent(CHAT, 4, timeout=20))[3]
+        assert "دير الزور" in alert.plain_text.splitlines()[0]
+        assert "Also" not in alert.plain_text
+        feed_server.set("/sohr.xml", rss(demo_entries("sohr-3.xml", 70)))
+        await emu.wait_for(lambda: len(emu.edits(CHAT)) == 1, timeout=20, what="the first edit")
+        feed_server.set("/almayadeen.xml", rss(demo_entries("almayadeen-4.xml", 90)))
+        await emu.wait_for(lambda: len(emu.edits(CHAT)) == 2, timeout=20, what="the second edit")
+        other = (await emu.wait_sent(CHAT, 5, timeout=20))[4]
+        assert "عين الأسد" in other.plain_text.splitlines()[0]
+        before = feed_server.requests["/sohr.xml"]
+        await emu.wait_for(  # a few more poll rounds change nothing
+            lambda: feed_server.requests["/sohr.xml"] >= before + 3, timeout=20, what="3 polls"
+        )
+        assert len(emu.sent(CHAT)) == 5
+        assert len(emu.edits(CHAT)) == 2
+        assert {e.message_id for e in emu.edits(CHAT)} == {alert.message_id}
+        final = emu.message(CHAT, alert.message_id).plain_text
+        assert "Also: \u2068المرصد السوري\u2069, \u2068الميادين\u2069" in final
+        assert final.splitlines()[0] == alert.plain_text.splitlines()[0]
+        stop(bot, log)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert "Traceback" not in log.read_text()
+
+
+async def wait_primed(store: Store, feed_ids: list[str], timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    """Wait until each feed's first poll has recorded its backlog."""
+    async with asyncio.timeout(timeout):
+        for feed_id in feed_ids:
+            while not (await store.feeds.get(feed_id)).primed:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)

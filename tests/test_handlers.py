@@ -193,7 +193,7 @@ async def test_latest(bot: object, emu: BotApiEmulator, store: Store) -> None:
     assert headlines == [f"Story {n} <&>" for n in (6, 5, 4, 3, 2)]
     assert "BBC story" not in answer.plain_text
     assert '<a href="https://wire.example/6">' in answer.text
-    assert "Levant Wire · 23 Oct 2023 20:06 UTC" in answer.plain_text
+    assert "\u2068Levant Wire\u2069 · 23 Oct 2023 20:06 UTC" in answer.plain_text
 
 
 async def test_unknown_command_and_plain_text(

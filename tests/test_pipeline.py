@@ -141,3 +141,34 @@ async def test_alerts_are_queued_oldest_first(
     entries = await queued(store)
     titles = [(await store.items.get(d.item_id)) for d in entries]
     assert [t.title for t in titles if t] == [MATCH.title, OTHER.title]
+
+
+async def test_a_story_alerts_each_chat_once_and_updates_on_new_outlets(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """A second outlet's report of a story edits the chats told of it, and alerts only new chats."""
+    await setup(store, feed_server, "wire", "other")
+    await watcher(store, 1, "US base drone")
+    await watcher(store, 2, "Syria")
+    await watcher(store, 3, "confirmed", sources=["other"])
+    poller = Poller(store, fetcher, RuleCompiler())
+    await poller.poll_all()
+    feed_server.set("/wire.xml", rss([OLD, MATCH]))
+    await poller.poll_all()
+    first = await queued(store)
+    assert sorted((d.chat_id, d.update) for d in first) == [(1, False), (2, False)]
+    (story,) = {d.story for d in first}
+    copy = Entry(
+        "other-7", MATCH.title, MATCH.summary, minutes=70, link="https://news.example/new-1"
+    )
+    feed_server.set("/other.xml", rss([OLD, copy]))
+    await poller.poll_all()
+    later = await queued(store)  # what was queued since
+    assert sorted((d.chat_id, d.update, d.item_id.startswith("wire")) for d in later) == [
+        (1, True, True),  # edit the message chat 1 got, which shows wire's report
+        (2, True, True),
+        (3, False, False),  # chat 3 follows only "other": its first message about the story
+    ]
+    assert {d.story for d in later} == {story}
+    assert await store.stories.outlets(story) == ["wire", "other"]
+    assert (await store.items.get(later[-1].item_id)) is not None

@@ -6,17 +6,18 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from telegram import Bot
 
 from bot.core.models import Delivery, Feed, Item
+from bot.core.stories import report as story_report
 from bot.delivery.render import render_alert
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
-from bot.store import Store
+from bot.store import Store, keys
 from bot.store.connection import make_client
 from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
@@ -70,8 +71,8 @@ async def test_alert_is_sent_as_valid_html_and_acked(
     assert lines[0] == "Drones <hit> US base & more"
     assert 'Two "drones" hit the base. Officials said more.' in message.plain_text
     assert "A third sentence" not in message.plain_text
-    assert "Levant Wire · 23 Oct 2023 21:58 UTC" in message.plain_text
-    assert "Rule: US base drone" in message.plain_text
+    assert "\u2068Levant Wire\u2069 · 23 Oct 2023 21:58 UTC (" in message.plain_text
+    assert "Rule: \u2068US base drone\u2069" in message.plain_text
     assert 'href="https://wire.example/a?x=1&amp;y=&lt;2&gt;"' in message.text
     assert await store.deliveries.backlog() == 0
 
@@ -313,3 +314,116 @@ async def test_backlog_warning(store: Store, bot: Bot, caplog: pytest.LogCapture
     with caplog.at_level("WARNING"):
         await sender._check_backlog()
     assert "delivery backlog 13000 of 16000" in caplog.text
+
+
+async def tell_story(store: Store, *items: Item) -> str:
+    """Group items into one story as the poller does; return the story id."""
+    joined = [await store.stories.assign(item, story_report(item)) for item in items]
+    assert len({j.story_id for j in joined}) == 1
+    return joined[0].story_id
+
+
+async def test_more_outlets_edit_the_alert_boundedly(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """A story's alert is edited to name each new outlet, never re-sent, at most MAX_EDITS times."""
+    await store.catalog.replace(
+        [
+            Feed(id=f, name=f.upper(), url=f"https://{f}.example/")
+            for f in ("wire", "b", "c", "d", "e")
+        ]
+    )
+    copies = [ITEM.model_copy(update={"id": f"{feed}:1", "feed_id": feed}) for feed in "bcde"]
+    await store.items.save(copies)
+    story = await tell_story(store, ITEM)
+    first = Delivery(chat_id=CHAT, item_id=ITEM.id, rule="drone", story_id=story)
+    update = first.model_copy(update={"update": True})
+    await store.deliveries.enqueue([first])
+    await sender.drain()
+    (message,) = emu.sent(CHAT)
+    assert "Also" not in message.plain_text
+    for copy in copies:  # each copy comes from another outlet (the same link)
+        assert (await store.stories.assign(copy, story_report(copy))).story_id == story
+        await store.deliveries.enqueue([update, update])  # a duplicate update changes nothing
+        await sender.drain()
+    edits = emu.edits(CHAT)
+    assert len(edits) == keys.MAX_EDITS
+    assert [e.message_id for e in edits] == [message.message_id] * keys.MAX_EDITS
+    assert "Also: \u2068B\u2069, \u2068C\u2069, \u2068D\u2069" in edits[-1].plain_text
+    assert len(emu.sent(CHAT)) == 1
+    assert await store.deliveries.backlog() == 0
+    assert (await store.counters.last_hour())[Event.EDITS] == keys.MAX_EDITS
+
+
+async def test_update_for_a_story_never_sent_is_dropped(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """An edit of a message the chat never got (held, or gone) does nothing and is acked."""
+    story = await tell_story(store, ITEM)
+    await store.deliveries.enqueue(
+        [Delivery(chat_id=CHAT, item_id=ITEM.id, rule="r", story_id=story, update=True)]
+    )
+    await sender.drain()
+    assert emu.sent(CHAT) == []
+    assert emu.edits(CHAT) == []
+    assert await store.deliveries.backlog() == 0
+
+
+async def test_paused_chat_gets_nothing(sender: Sender, store: Store, emu: BotApiEmulator) -> None:
+    """While a chat is paused its alerts are dropped, not kept for later."""
+    await store.chats.pause(CHAT, None)
+    await queue(store, CHAT)
+    await sender.drain()
+    assert emu.sent(CHAT) == []
+    assert await store.held.count() == 0
+    assert await store.deliveries.backlog() == 0
+
+
+async def test_digest_collects_alerts_into_one_message(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """In hourly-digest mode alerts wait; when due they go as one message, once, and are told."""
+    await store.chats.set_mode(CHAT, "hourly")
+    others = [
+        ITEM.model_copy(update={"id": f"wire:{n}", "title": f"Story {n}", "link": None})
+        for n in range(2, 5)
+    ]
+    await store.items.save(others)
+    await store.deliveries.enqueue(
+        [Delivery(chat_id=CHAT, item_id=i.id, rule="r", story_id=i.id) for i in [ITEM, *others]]
+    )
+    await sender.drain()
+    assert emu.sent(CHAT) == []
+    held = await store.held.held(CHAT)
+    assert len(held) == 4
+    await store.held.reschedule(CHAT, datetime.now(UTC))  # the hour has come
+    await sender.drain(within=5)
+    (digest,) = emu.sent(CHAT)
+    assert "4 new stories" in digest.plain_text
+    assert all(f"Story {n}" in digest.plain_text for n in range(2, 5))
+    assert await store.held.held(CHAT) == []
+    assert await store.held.count() == 0
+    # The stories count as told: a late duplicate alert is not sent.
+    await store.chats.set_mode(CHAT, "instant")
+    await queue(store, CHAT)
+    await sender.drain()
+    assert len(emu.sent(CHAT)) == 1
+
+
+async def test_quiet_hours_hold_alerts_until_they_end(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """An alert in quiet hours waits, due when they end; then it is sent (as a digest)."""
+    hour = datetime.now(UTC).hour
+    await store.chats.set_quiet(CHAT, hour, (hour + 2) % 24)
+    await queue(store, CHAT)
+    await sender.drain()
+    assert emu.sent(CHAT) == []
+    ((chat_id, due),) = await store.held.due(datetime.now(UTC) + timedelta(hours=2), 10)
+    assert chat_id == CHAT
+    assert 0 < due - datetime.now(UTC).timestamp() <= 2 * 3600
+    await store.chats.clear_quiet(CHAT)
+    await store.held.reschedule(CHAT, datetime.now(UTC))
+    await sender.drain(within=5)
+    (message,) = emu.sent(CHAT)
+    assert "Drones <hit> US base" in message.plain_text

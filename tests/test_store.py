@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
+import pytest
 import redis.asyncio as aioredis
 
 from bot.core.models import Delivery, Feed, Item, Subscriber
@@ -286,3 +287,35 @@ async def test_chat_counts(store: Store) -> None:
     await store.chats.migrate(-5, -1005)  # the group became a supergroup
     counts = await store.chats.counts()
     assert (counts.started, counts.active, counts.alerted, counts.rules) == (5, 4, 2, 5)
+
+
+async def test_chat_settings_round_trip(store: Store) -> None:
+    """Language, time zone, delivery mode, quiet hours and pauses are kept per chat."""
+    chat = 4242
+    await store.chats.start(chat)
+    view = await store.chats.get(chat)
+    assert (view.lang, view.tz, view.mode, view.quiet, view.paused) == (
+        None, "UTC", "instant", None, False
+    )  # fmt: skip
+    await store.chats.set_lang(chat, "ar")
+    assert await store.chats.set_tz(chat, "Asia/Baghdad")
+    assert not await store.chats.set_tz(chat, "Mars/Olympus")
+    await store.chats.set_mode(chat, "daily", digest_hour=7)
+    await store.chats.set_quiet(chat, 23, 7)
+    until = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    await store.chats.pause(chat, until)
+    view = await store.chats.get(chat)
+    assert (view.lang, view.tz, view.mode, view.digest_hour, view.quiet) == (
+        "ar", "Asia/Baghdad", "daily", 7, (23, 7)
+    )  # fmt: skip
+    assert view.paused
+    assert view.paused_until == until
+    await store.chats.pause(chat, None)
+    assert (await store.chats.get(chat)).paused_until is None
+    await store.chats.resume(chat)
+    await store.chats.clear_quiet(chat)
+    view = await store.chats.get(chat)
+    assert not view.paused
+    assert view.quiet is None
+    with pytest.raises(ValueError, match="0 to 23"):
+        await store.chats.set_quiet(chat, 25, 7)

@@ -336,6 +336,7 @@ class Hit:
     text: str  # the rule as this chat wrote it
     rule: Rule
     evidence: tuple[Evidence, ...]
+    words: tuple[str, ...] = ()  # the item's words that satisfied it, for highlighting
 
 
 class RuleIndex:
@@ -389,7 +390,27 @@ class RuleIndex:
                 known = best.get(subscriber.chat_id)
                 if known is None or order < known[0]:
                     best[subscriber.chat_id] = (order, subscriber.rules[order], entry.rule)
-        return [
-            Hit(chat_id, text, rule, tuple(rule.expr.evidence(doc)))
-            for chat_id, (_, text, rule) in sorted(best.items())
-        ]
+        # Many chats share a rule: its evidence is worked out once per item.
+        found: dict[int, tuple[tuple[Evidence, ...], tuple[str, ...]]] = {}
+        hits: list[Hit] = []
+        for chat_id, (_, text, rule) in sorted(best.items()):
+            if id(rule) not in found:
+                evidence = tuple(rule.expr.evidence(doc))
+                found[id(rule)] = (evidence, matched_words(doc, evidence))
+            evidence, words = found[id(rule)]
+            hits.append(Hit(chat_id, text, rule, evidence, words))
+        return hits
+
+
+def matched_words(doc: Document, evidence: tuple[Evidence, ...]) -> tuple[str, ...]:
+    """The item's words (headline and summary, case-folded) that satisfied a rule, sorted."""
+    return tuple(
+        sorted(
+            {
+                doc.word(position).text.casefold()
+                for part in evidence
+                if not part.in_source
+                for position in part.positions
+            }
+        )
+    )

@@ -56,6 +56,7 @@ class Item(BaseModel):
     published: datetime
     lang: Lang | None = None
     fingerprint: str | None = None  # the content's hash: the same story under a new GUID
+    story_id: str | None = None  # the story this report belongs to (set when it is grouped)
 
 
 class Subscriber(BaseModel):
@@ -73,13 +74,24 @@ class Subscriber(BaseModel):
 
 
 class Delivery(BaseModel):
-    """One alert to send: which item, to which chat, because of which rule."""
+    """One message to a chat about a story: its first alert, or an edit when more outlets report it.
+
+    `item_id` is the report the message shows (for an update: the one the chat was first sent).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     chat_id: int
     item_id: str
     rule: str
+    story_id: str = ""  # empty: the item is its own story
+    update: bool = False  # edit the chat's message for the story rather than send a new one
+    words: tuple[str, ...] = ()  # the item's words that satisfied the rule (shown in bold)
+
+    @property
+    def story(self) -> str:
+        """The story this delivery is about."""
+        return self.story_id or self.item_id
 
 
 class FeedState(BaseModel):
@@ -113,6 +125,9 @@ class FeedPreview(BaseModel):
         return max(self.items, key=lambda item: item.published, default=None)
 
 
+Mode = Literal["instant", "hourly", "daily"]
+
+
 class ChatView(BaseModel):
     """A chat's settings as the commands show them."""
 
@@ -124,6 +139,18 @@ class ChatView(BaseModel):
     sources: frozenset[str] = frozenset()
     rules: tuple[str, ...] = ()
     moved_to: int | None = None  # the supergroup this group became
+    lang: Lang | None = None  # None: not chosen, the user's Telegram language decides
+    tz: str = "UTC"  # IANA time zone name, for times in alerts, quiet hours and digests
+    mode: Mode = "instant"  # an alert per story, or an hourly or daily digest
+    digest_hour: int = Field(default=8, ge=0, le=23)  # local hour of the daily digest
+    quiet: tuple[int, int] | None = None  # local hours [start, end): alerts wait until the end
+    paused: bool = False  # no alerts until resumed (or until paused_until)
+    paused_until: datetime | None = None
+    owner: int | None = None  # a channel: the chat that subscribed it; its rules and sources apply
+
+    def is_paused(self, now: datetime) -> bool:
+        """Whether alerts are paused at `now`."""
+        return self.paused and (self.paused_until is None or now < self.paused_until)
 
     def subscriber(self) -> Subscriber | None:
         """The matcher's view of this chat, or None when it cannot receive alerts."""

@@ -1,48 +1,181 @@
-"""Alerts as Telegram HTML: everything that came from a feed is escaped."""
+"""Alerts and digests as Telegram HTML: everything from a feed is escaped, every part bounded.
+
+Words that came from feeds or users and sit inside a line of the other direction (an English
+source in an Arabic alert, an Arabic rule in an English one) are wrapped in Unicode isolates,
+so right-to-left and left-to-right parts keep their own order.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from html import escape
 from urllib.parse import urlsplit
 
+from bot.core.analysis import normalize
 from bot.core.models import Item
 from bot.core.summary import lead
-from config.texts import text
+from bot.core.timing import zone
+from config.texts import DEFAULT_LANG, Html, text
 
 MAX_TITLE_CHARS = 300
 MAX_RULE_SHOWN = 200
+MAX_SOURCE_CHARS = 64
+ALSO_SHOWN = 3  # outlets named in "Also: ..."; the rest are counted
+DIGEST_SHOWN = 20  # stories listed in one digest; the rest are counted
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, markup not counted
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate and its end
+# A word as written: letters and digits with the marks and joiners that belong to them.
+_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d]+")
 
 
-def render_alert(item: Item, source: str, rule: str) -> str:
-    """The message a chat receives for an item that matched one of its rules.
+@dataclass(frozen=True)
+class Alert:
+    """What an alert shows: the report, where it is from, why it was sent, who else reported it."""
+
+    item: Item
+    source: str
+    rule: str
+    words: Collection[str] = ()  # case-folded normalized words that satisfied the rule
+    also: Sequence[str] = ()  # other outlets that reported the story, first reporter first
+
+
+def render_alert(
+    alert: Alert | Item,
+    source: str = "",
+    rule: str = "",
+    *,
+    lang: str = DEFAULT_LANG,
+    tz: str = "UTC",
+    now: datetime | None = None,
+) -> str:
+    """The message a chat receives for a story: headline, lead, source and time, link, rule.
 
     Every part is bounded (the lead is cut at a sentence), so the message always fits in one
     Telegram message: an alert is never split into several.
     """
-    head = [f"<b>{_text(_clip(item.title, MAX_TITLE_CHARS))}</b>"]
+    if isinstance(alert, Item):
+        alert = Alert(item=alert, source=source, rule=rule)
+    item, words = alert.item, alert.words
+    # The headline is bold already: its matching words are underlined as well.
+    head = [f"<b>{highlight(_clip(item.title, MAX_TITLE_CHARS), words, tag='u')}</b>"]
     summary = lead(item.summary) if item.summary else ""
-    body = ["", _text(summary)] if summary else []
-    tail = ["", f"{_text(_clip(source, 64))} · {format_time(item.published)}"]
+    body = ["", highlight(summary, words)] if summary else []
+    source_line = f"{isolate(_clip(alert.source, MAX_SOURCE_CHARS))} · "
+    tail = ["", source_line + format_time(item.published, lang=lang, tz=tz, now=now)]
     link = safe_link(item.link)
     if link:
-        tail.append(f'<a href="{escape(link, quote=True)}">{text("alert.read_more")}</a>')
-    tail.append(text("alert.rule", rule=_clip(rule, MAX_RULE_SHOWN)))
+        tail.append(f'<a href="{escape(link, quote=True)}">{text("alert.read_more", lang)}</a>')
+    if alert.also:
+        tail.append(also_line(alert.also, lang))
+    tail.append(text("alert.rule", lang, rule=Html(isolate(_clip(alert.rule, MAX_RULE_SHOWN)))))
     return "\n".join([*head, *body, *tail])
 
 
-def render_item_line(item: Item, source: str) -> str:
+def also_line(outlets: Sequence[str], lang: str = DEFAULT_LANG) -> str:
+    """The story's other outlets, a few by name: "Also: Outlet B, Outlet C (+N)"."""
+    named = ", ".join(isolate(_clip(name, MAX_SOURCE_CHARS)) for name in outlets[:ALSO_SHOWN])
+    more = len(outlets) - ALSO_SHOWN
+    if more > 0:
+        named += f" (+{more})"
+    return text("alert.also", lang, outlets=Html(named))
+
+
+def render_digest(
+    entries: Sequence[tuple[Item, str, int]],
+    *,
+    lang: str = DEFAULT_LANG,
+    tz: str = "UTC",
+    now: datetime | None = None,
+) -> str:
+    """One message listing held stories: (item, source, other outlets) each, oldest first."""
+    shown = entries[:DIGEST_SHOWN]
+    lines = [text("digest.header", lang, count=len(entries))]
+    for item, source, others in shown:
+        line = render_item_line(item, source, lang=lang, tz=tz, now=now)
+        if others:
+            line += " · " + text("digest.also", lang, count=others)
+        lines += ["", line]
+    if len(entries) > len(shown):
+        lines += ["", text("digest.more", lang, count=len(entries) - len(shown))]
+    return "\n".join(lines)
+
+
+def render_item_line(
+    item: Item,
+    source: str,
+    *,
+    lang: str = DEFAULT_LANG,
+    tz: str = "UTC",
+    now: datetime | None = None,
+) -> str:
     """One compact entry of a list such as /latest: headline, source, time, link."""
     title = _text(_clip(item.title, 160))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link, quote=True)}">{title}</a>' if link else f"<b>{title}</b>"
-    return f"{headline}\n{_text(source)} · {format_time(item.published)}"
+    when = format_time(item.published, lang=lang, tz=tz, now=now)
+    return f"{headline}\n{isolate(_clip(source, MAX_SOURCE_CHARS))} · {when}"
 
 
-def format_time(moment: datetime) -> str:
-    """A publish time as readers expect it: 23 Oct 2023 21:31 UTC."""
-    return moment.strftime("%d %b %Y %H:%M UTC")
+def format_time(
+    moment: datetime, *, lang: str = DEFAULT_LANG, tz: str = "UTC", now: datetime | None = None
+) -> str:
+    """A publish time in the chat's zone, with how long ago when `now` is given.
+
+    "23 Oct 2023 21:31 UTC" or "24 Oct 2023 00:31 +03 (5 min ago)"; month names in `lang`.
+    """
+    local = moment.astimezone(zone(tz))
+    month = text("time.months", lang).split()[local.month - 1]
+    absolute = f"{local.day} {month} {local.year} {local:%H:%M} {local.tzname() or tz}"
+    if now is None:
+        return absolute
+    return f"{absolute} ({ago(now - moment, lang)})"
+
+
+def ago(delta: timedelta, lang: str = DEFAULT_LANG) -> str:
+    """How long ago, in the largest whole unit ("5 min ago"); "just now" under a minute."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            span = text(f"time.{unit}.{_plural(count, lang)}", lang, n=count)
+            return text("time.ago", lang, span=Html(span))
+    return text("time.just_now", lang)
+
+
+def _plural(count: int, lang: str) -> str:
+    """The catalog's plural form for a count: one, two (Arabic dual), few (3-10), many."""
+    if count == 1:
+        return "one"
+    if lang == "ar":
+        if count == 2:
+            return "two"
+        if 3 <= count % 100 <= 10:
+            return "few"
+    return "many"
+
+
+def highlight(value: str, words: Collection[str], tag: str = "b") -> str:
+    """`value` escaped for HTML, with the words that satisfied the rule in bold (or `tag`)."""
+    if not words:
+        return _text(value)
+    wanted = set(words)
+    out: list[str] = []
+    last = 0
+    for match in _WORD.finditer(value):
+        if normalize(match.group()).casefold() in wanted:
+            out.append(_text(value[last : match.start()]))
+            out.append(f"<{tag}>{_text(match.group())}</{tag}>")
+            last = match.end()
+    out.append(_text(value[last:]))
+    return "".join(out)
+
+
+def isolate(value: str) -> str:
+    """Escaped text kept in its own direction inside a line (Unicode first-strong isolate)."""
+    return f"{FSI}{_text(value)}{PDI}"
 
 
 def safe_link(link: str | None) -> str | None:

@@ -17,21 +17,37 @@ import secrets
 import socket
 import time
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
-from bot.core.models import Delivery
-from bot.delivery.render import render_alert
+from bot import metrics
+from bot.core.models import ChatView, Delivery, Item
+from bot.core.timing import hold_until, quiet_end
+from bot.delivery.render import Alert, render_alert, render_digest
 from bot.delivery.transport import ChatGone, ChatMoved, Rejected, RetryLater, Transport
 from bot.store import Store, keys
 from bot.store.counters import Event
-from bot.store.deliveries import GONE, Claim, Entry
+from bot.store.deliveries import DIGESTED, GONE, Claim, Entry
+from bot.store.held import Held, digest_id
 from bot.store.ratelimit import RateLimiter, bot_bucket, chat_bucket
 from bot.store.senders import fair_share
+from config.texts import DEFAULT_LANG
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How the shared counters' events are named in the Prometheus metric's outcome label.
+OUTCOMES = {
+    Event.SENT: "sent",
+    Event.EDITS: "edited",
+    Event.FLOODS: "flood",
+    Event.SEND_RETRIES: "retried",
+    Event.DEAD: "dead",
+}
 
 READ_BATCH = 100
 IDLE_READ_MS = 1000  # an idle sender waits this long in one blocking read (under MAINTAIN_EVERY)
@@ -97,6 +113,7 @@ class Sender:
         # Keyed by shard too: entry ids are unique only within one stream.
         self._unrecorded: dict[tuple[int, str], int] = {}
         self._queued = 0
+        self._digesting: set[int] = set()  # chats whose digest this sender is building
         self._next_backlog_check = 0.0
         self.sent = 0
         self.late = 0  # messages that missed their bot-wide slot and went back to wait
@@ -175,9 +192,114 @@ class Sender:
                 self._enqueue(leftovers)
                 if leftovers:
                     log.info("shard %d: took over %d pending deliveries", shard, len(leftovers))
+        await self._start_digests()
         if time.monotonic() >= self._next_backlog_check:
             self._next_backlog_check = time.monotonic() + BACKLOG_EVERY
             await self._check_backlog()
+
+    async def _start_digests(self) -> None:
+        """Start building the digests that are due (each chat's by one sender, under a lease)."""
+        free = self._concurrency - len(self._tasks)
+        if free <= 0:
+            return
+        for chat_id, due in await self._store.held.due(datetime.now(UTC), free):
+            if chat_id in self._digesting or not await self._store.held.lease(
+                chat_id, self.consumer
+            ):
+                continue
+            self._digesting.add(chat_id)
+            task = asyncio.create_task(self._digest(chat_id, due))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _digest(self, chat_id: int, due: float) -> None:
+        """Send a chat's held alerts as one message (or put them off, or drop them if paused)."""
+        held = self._store.held
+        try:
+            await self._send_digest(chat_id, due)
+        except RedisError:
+            pass  # the main loop notices Redis is away; the digest stays due
+        except Exception:
+            log.exception("digest for chat %s failed unexpectedly", chat_id)
+            with contextlib.suppress(RedisError):
+                await held.reschedule(chat_id, datetime.now(UTC) + timedelta(seconds=MAX_BACKOFF))
+        finally:
+            self._digesting.discard(chat_id)
+            with contextlib.suppress(RedisError):
+                await held.release(chat_id)
+
+    async def _send_digest(self, chat_id: int, due: float) -> None:
+        store, queue, held = self._store, self._queue, self._store.held
+        entries = await held.held(chat_id)
+        members = [entry.member for entry in entries]
+        chat = await self._target(chat_id)
+        now = datetime.now(UTC)
+        if chat is None or chat.is_paused(now) or not entries:
+            await held.done(chat_id, members)  # gone, or paused: held alerts are not kept
+            return
+        later = quiet_end(chat, now)
+        if later is not None:  # quiet hours began (or were set) since: wait for their end
+            await held.reschedule(chat_id, later)
+            return
+        marker = Delivery(chat_id=chat_id, item_id=digest_id(due), rule="")
+        if await queue.send_state(marker, self.consumer) is Claim.SENT:
+            await self._digest_done(chat, members, entries)  # sent before a crash: finish up
+            return
+        stories: dict[str, tuple[Item, str, int]] = {}
+        items = await store.items.many([entry.delivery.item_id for entry in entries])
+        for entry in entries:
+            item = items.get(entry.delivery.item_id)
+            if item is not None and entry.delivery.story not in stories:
+                outlets = await store.stories.outlets(entry.delivery.story)
+                stories[entry.delivery.story] = (item, item.feed_id, max(0, len(outlets) - 1))
+        if not stories:
+            await held.done(chat_id, members)  # every item expired
+            return
+        names = await store.catalog.names(item.feed_id for item, _, _ in stories.values())
+        lines = [(item, names.get(feed, feed), others) for item, feed, others in stories.values()]
+        html = render_digest(lines, lang=chat.lang or DEFAULT_LANG, tz=chat.tz, now=now)
+        wait = await self._limiter.acquire(
+            chat_bucket(chat.chat_id), self._limits.chat_interval(chat.chat_id)
+        )
+        if wait:  # the chat's turn has not come: the digest stays due for the next round
+            return
+        await self._bot_slot()
+        if await queue.claim_send(marker, self.consumer) is not Claim.OURS:
+            return  # another sender has it
+        try:
+            message_id = await self._timed(self._transport.send(chat.chat_id, html))
+        except RetryLater as exc:
+            await queue.release_send(marker, self.consumer)
+            if exc.flood:
+                await self._limiter.hold(chat_bucket(chat.chat_id), exc.delay)
+            await held.reschedule(chat_id, now + timedelta(seconds=max(exc.delay, 1.0)))
+            return
+        except ChatGone:
+            await store.chats.deactivate(chat.chat_id)
+            await held.done(chat_id, members)
+            return
+        except ChatMoved as moved:
+            await queue.release_send(marker, self.consumer)
+            await store.chats.migrate(chat.chat_id, moved.new_chat_id)
+            return  # still due: the next round sends it to the new chat
+        except Rejected as exc:
+            log.error("digest for chat %s refused by Telegram, dropped: %s", chat_id, exc)
+            await held.done(chat_id, members)
+            return
+        self.sent += 1
+        await queue.mark_sent(marker, message_id)
+        await self._digest_done(chat, members, entries)
+        await self._count(Event.SENT)
+
+    async def _digest_done(self, chat: ChatView, members: list[str], entries: list[Held]) -> None:
+        """Mark the digest's stories told (no later alert or edit for them) and let them go."""
+        queue, held = self._queue, self._store.held
+        for entry in entries:
+            await queue.mark_sent(entry.delivery, DIGESTED)
+        if await held.done(entry.delivery.chat_id, members):
+            # Alerts held while the digest went out wait for the chat's next one.
+            now = datetime.now(UTC)
+            await held.reschedule(entry.delivery.chat_id, hold_until(chat, now) or now)
 
     async def _check_backlog(self) -> None:
         backlog = await self._queue.backlog()
@@ -281,22 +403,37 @@ class Sender:
             await queue.mark_sent(delivery, self._unrecorded[where])
             await queue.ack(entry)
             del self._unrecorded[where]
-            await self._store.counters.add(Event.SENT)
+            await self._count(Event.SENT)
             return None
-        target = await self._target(delivery.chat_id)
-        if target is None:  # the chat is gone: nothing more to send it
+        chat = await self._target(delivery.chat_id)
+        if chat is None:  # the chat is gone: nothing more to send it
             await queue.ack(entry)
             return None
+        target = chat.chat_id
+        if delivery.update:
+            return await self._edit(entry, chat)
         state = await queue.send_state(delivery, self.consumer)
         if state is Claim.SENT:  # a duplicate, or a retry of what went out already
             await queue.ack(entry)
             return None
         if state is Claim.BUSY:
             return 5.0  # another sender is sending it (or died doing so; the claim expires)
-        html = await self._render(delivery)
-        if html is None:
+        now = datetime.now(UTC)
+        if chat.is_paused(now):  # paused: alerts are not kept for later (/latest catches up)
+            await queue.ack(entry)
+            metrics.DELIVERIES.labels("dropped").inc()
+            return None
+        due = hold_until(chat, now)
+        if due is not None:  # quiet hours or a digest: it waits with the chat's other alerts
+            await self._store.held.hold(delivery.model_copy(update={"chat_id": target}), due, now)
+            await queue.ack(entry)
+            metrics.DELIVERIES.labels("held").inc()
+            return None
+        rendered = await self._render(delivery, chat)
+        if rendered is None:
             await queue.ack(entry)
             return None
+        html, shown = rendered
         # The bot-wide slot first (shared with other senders: wait for it), then the chat's,
         # right before sending, so the chat's spacing is the spacing Telegram sees.
         slot = await self._bot_slot()
@@ -317,37 +454,85 @@ class Sender:
             self.late += 1
             await queue.release_send(delivery, self.consumer)
             return interval
-        return await self._send(entry, target, html)
+        return await self._send(entry, target, html, shown)
 
-    async def _send(self, entry: Entry, target: int, html: str) -> float | None:
-        """Send a claimed entry to chat `target` and record the outcome, as `_deliver` answers."""
+    async def _edit(self, entry: Entry, chat: ChatView) -> float | None:
+        """Edit the chat's message about a story to name the outlets that reported it since.
+
+        Edits are bounded (keys.MAX_EDITS per message) and skipped when nothing new would show:
+        several updates queued for one message become one edit, rendered when it is sent.
+        """
         store, queue, delivery = self._store, self._queue, entry.delivery
-        try:
-            message_id = await self._transport.send(target, html)
-        except RetryLater as exc:
-            await queue.release_send(delivery, self.consumer)
-            if exc.flood:
-                log.warning("Telegram asks to wait %.0f s for chat %s", exc.delay, target)
-                await store.counters.add(Event.FLOODS)
-                await self._limiter.hold(chat_bucket(target), exc.delay)
-                return exc.delay
-            failures = self._failures[delivery.chat_id] = (
-                self._failures.get(delivery.chat_id, 0) + 1
-            )
-            log.warning("delivery to chat %s postponed: %s", target, exc)
-            await store.counters.add(Event.SEND_RETRIES)
-            return min(MAX_BACKOFF, exc.delay * 2.0 ** (failures - 1))
-        except ChatGone as exc:
-            log.info("chat %s is gone (%s): its alerts stop", target, exc)
-            await store.chats.deactivate(target)
-            await queue.mark_sent(delivery, GONE)
+        message_id = await queue.sent_message(delivery.chat_id, delivery.story)
+        outlets = await store.stories.outlets(delivery.story)
+        edits = await queue.edits(delivery.chat_id, delivery.story)
+        if message_id is None or edits.count >= keys.MAX_EDITS or len(outlets) <= edits.shown:
+            await queue.ack(entry)  # never sent (held, gone), edited enough, or up to date
+            return None
+        rendered = await self._render(delivery, chat)
+        if rendered is None:
             await queue.ack(entry)
             return None
-        except ChatMoved as moved:
-            log.info("chat %s moved to %s: its subscription follows", target, moved.new_chat_id)
-            await store.chats.migrate(target, moved.new_chat_id)
-            await queue.release_send(delivery, self.consumer)
+        html, _ = rendered
+        slot = await self._bot_slot()
+        interval = self._limits.chat_interval(chat.chat_id)
+        wait = await self._limiter.acquire(chat_bucket(chat.chat_id), interval)
+        if wait:
+            return wait
+        if time.monotonic() - slot > LATE_SLOT:
+            self.late += 1
+            return interval
+        try:
+            await self._timed(self._transport.edit(chat.chat_id, message_id, html))
+        except (RetryLater, ChatGone, ChatMoved) as exc:
+            return await self._failed_attempt(entry, chat.chat_id, exc)
+        except Rejected as exc:  # the message was deleted, or is too old to edit
+            log.info("cannot edit message %s in chat %s: %s", message_id, chat.chat_id, exc)
+            await queue.ack(entry)
+            return None
+        await queue.edited(delivery.chat_id, delivery.story, edits.count + 1, len(outlets))
+        await queue.ack(entry)
+        await self._count(Event.EDITS)
+        return None
+
+    async def _failed_attempt(
+        self, entry: Entry, target: int, exc: RetryLater | ChatGone | ChatMoved
+    ) -> float | None:
+        """What a send or edit that Telegram did not take leads to, as `_deliver` answers."""
+        store, queue, delivery = self._store, self._queue, entry.delivery
+        await queue.release_send(delivery, self.consumer)
+        if isinstance(exc, ChatGone):
+            log.info("chat %s is gone (%s): its alerts stop", target, exc)
+            metrics.DELIVERIES.labels("gone").inc()
+            await store.chats.deactivate(target)
+            if not delivery.update:
+                await queue.mark_sent(delivery, GONE)
+            await queue.ack(entry)
+            return None
+        if isinstance(exc, ChatMoved):
+            log.info("chat %s moved to %s: its subscription follows", target, exc.new_chat_id)
+            await store.chats.migrate(target, exc.new_chat_id)
+            if delivery.update:  # the message stayed with the old group: nothing to edit
+                await queue.ack(entry)
+                return None
             return 0.0  # the retry goes to the new chat
+        if exc.flood:
+            log.warning("Telegram asks to wait %.0f s for chat %s", exc.delay, target)
+            await self._count(Event.FLOODS)
+            await self._limiter.hold(chat_bucket(target), exc.delay)
+            return exc.delay
+        failures = self._failures[delivery.chat_id] = self._failures.get(delivery.chat_id, 0) + 1
+        log.warning("delivery to chat %s postponed: %s", target, exc)
+        await self._count(Event.SEND_RETRIES)
+        return min(MAX_BACKOFF, exc.delay * 2.0 ** (failures - 1))
+
+    async def _send(self, entry: Entry, target: int, html: str, shown: int) -> float | None:
+        """Send a claimed entry to chat `target` and record the outcome, as `_deliver` answers."""
+        queue, delivery = self._queue, entry.delivery
+        try:
+            message_id = await self._timed(self._transport.send(target, html))
+        except (RetryLater, ChatGone, ChatMoved) as exc:
+            return await self._failed_attempt(entry, target, exc)
         except Rejected as exc:
             await queue.release_send(delivery, self.consumer)
             return await self._count_failure(entry, f"Telegram refused it: {exc}")
@@ -355,10 +540,27 @@ class Sender:
         where = (entry.shard, entry.entry_id)
         self._unrecorded[where] = message_id  # until Redis has it
         await queue.mark_sent(delivery, message_id)
+        if shown > 1:  # an edit is due only when more outlets than these report the story
+            await queue.edited(delivery.chat_id, delivery.story, 0, shown)
         await queue.ack(entry)
         del self._unrecorded[where]
-        await store.counters.add(Event.SENT)
+        await self._count(Event.SENT)
+        queued_ms = int(entry.entry_id.split("-", 1)[0])
+        metrics.DELIVERY_DELAY.observe(max(0.0, time.time() - queued_ms / 1000))
         return None
+
+    async def _timed(self, call: Awaitable[T]) -> T:
+        """Await a Telegram call, timing it for the send-latency metric."""
+        started = time.monotonic()
+        try:
+            return await call
+        finally:
+            metrics.SEND_LATENCY.observe(time.monotonic() - started)
+
+    async def _count(self, event: Event) -> None:
+        """Count an outcome for /stats (shared, in Redis) and for Prometheus (this process)."""
+        await self._store.counters.add(event)
+        metrics.DELIVERIES.labels(OUTCOMES[event]).inc()
 
     async def _bot_slot(self) -> float:
         """Book a slot of the bot-wide limit and sleep until it; its time on the monotonic clock."""
@@ -377,28 +579,41 @@ class Sender:
                 entry.delivery.item_id, entry.delivery.chat_id, attempts, reason,
             )  # fmt: skip
             await self._queue.dead_letter(entry, reason, attempts)
-            await self._store.counters.add(Event.DEAD)
+            await self._count(Event.DEAD)
             return None
-        await self._store.counters.add(Event.SEND_RETRIES)
+        await self._count(Event.SEND_RETRIES)
         return min(MAX_BACKOFF, 2.0**attempts)
 
-    async def _target(self, chat_id: int) -> int | None:
+    async def _target(self, chat_id: int) -> ChatView | None:
         """Where a chat's alerts go now: itself, the supergroup it became, or nowhere."""
         for _ in range(3):  # a group upgraded twice is still followed
             chat = await self._store.chats.get(chat_id)
             if chat.moved_to is not None:
                 chat_id = chat.moved_to
                 continue
-            return chat_id if chat.active else None
+            return chat if chat.active else None
         return None
 
-    async def _render(self, delivery: Delivery) -> str | None:
-        item = await self._store.items.get(delivery.item_id)
+    async def _render(self, delivery: Delivery, chat: ChatView) -> tuple[str, int] | None:
+        """The alert as the chat reads it (its language and time zone), and how many outlets."""
+        store = self._store
+        item = await store.items.get(delivery.item_id)
         if item is None:
             log.warning("item %s expired before it was sent", delivery.item_id)
             return None
-        feed = await self._store.catalog.get(item.feed_id)
-        return render_alert(item, feed.name if feed else item.feed_id, delivery.rule)
+        outlets = await store.stories.outlets(delivery.story)
+        names = await store.catalog.names([item.feed_id, *outlets])
+        also = [names.get(feed_id, feed_id) for feed_id in outlets if feed_id != item.feed_id]
+        alert = Alert(
+            item=item,
+            source=names.get(item.feed_id, item.feed_id),
+            rule=delivery.rule,
+            words=delivery.words,
+            also=also,
+        )
+        lang = chat.lang or DEFAULT_LANG
+        html = render_alert(alert, lang=lang, tz=chat.tz, now=datetime.now(UTC))
+        return html, max(1, len(outlets))
 
     async def _shutdown(self) -> None:
         """Let sends in flight finish (briefly), then give the shards back."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from telegram import Bot, LinkPreviewOptions
@@ -41,10 +43,13 @@ class Rejected(Exception):
 
 
 class Transport(Protocol):
-    """Sends one HTML message to one chat, raising ChatGone, ChatMoved, RetryLater or Rejected."""
+    """Sends or edits one HTML message, raising ChatGone, ChatMoved, RetryLater or Rejected."""
 
     async def send(self, chat_id: int, html: str) -> int:
         """Send `html` to `chat_id`; return the sent message's id."""
+
+    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+        """Replace the text of a message sent earlier (no change is not an error)."""
 
 
 class TelegramTransport:
@@ -58,10 +63,32 @@ class TelegramTransport:
 
     async def send(self, chat_id: int, html: str) -> int:
         """Send one message as HTML."""
-        try:
+        with self._outcomes():
             message = await self._bot.send_message(
                 chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=self._preview
             )
+        return message.message_id
+
+    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+        """Edit one message's HTML text."""
+        try:
+            with self._outcomes():
+                await self._bot.edit_message_text(
+                    html,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=self._preview,
+                )
+        except Rejected as exc:
+            if "not modified" not in str(exc).lower():  # the text already reads so: done
+                raise
+
+    @contextmanager
+    def _outcomes(self) -> Iterator[None]:
+        """Turn python-telegram-bot's errors into the outcomes the sender acts on."""
+        try:
+            yield
         except RetryAfter as exc:
             raise RetryLater(
                 "Telegram flood limit", _seconds(exc.retry_after), flood=True
@@ -78,7 +105,6 @@ class TelegramTransport:
             # A 5xx message carries the whole HTML error page: its first line says enough.
             reason = " ".join(exc.message.split())[:120]
             raise RetryLater(f"network: {reason}", self._network_delay) from None
-        return message.message_id
 
 
 def _seconds(value: object) -> float:

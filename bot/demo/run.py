@@ -20,6 +20,12 @@ from config.settings import Settings
 DEMO_CHAT = 1001
 SAMPLES_AGE_HOURS = 24 * 365 * 100.0
 DEMO_RULES = ('"US base" drone', "قاعدة أمريكية مسيرة")
+# The rounds after the first poll: which snapshot the outlets serve, and what happens.
+ROUNDS = (
+    (2, "21:31 UTC, Arabic Post and Levant Wire report drones hitting a US base"),
+    (3, "21:48 UTC, the Syrian Observatory reports the same attack"),
+    (4, "22:20 UTC, Al Mayadeen reports it too, and a drone attack on another US base in Iraq"),
+)
 _CONTENT_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "feed": "application/atom+xml; charset=utf-8",
@@ -33,6 +39,7 @@ class ConsoleTransport:
         """Print to `out`."""
         self._out = out
         self.sent: list[tuple[int, str]] = []
+        self.edits: list[tuple[int, int, str]] = []
 
     async def send(self, chat_id: int, html: str) -> int:
         """Print one message with the call it would be; its number stands for a message id."""
@@ -44,6 +51,15 @@ class ConsoleTransport:
         print(file=self._out)
         return len(self.sent)
 
+    async def edit(self, chat_id: int, message_id: int, html: str) -> None:
+        """Print an edit of an earlier message, as the call it would be."""
+        self.edits.append((chat_id, message_id, html))
+        bar = "─" * 8
+        print(f"{bar} editMessageText chat_id={chat_id} message_id={message_id} {bar}",
+              file=self._out)  # fmt: skip
+        print(html, file=self._out)
+        print(file=self._out)
+
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -52,6 +68,7 @@ class DemoResult:
     recorded: int
     new_items: int
     alerts: list[tuple[int, str]]
+    edits: list[tuple[int, int, str]]
 
 
 def demo_dir() -> Path:
@@ -88,20 +105,28 @@ async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> DemoResult:
                 first = await poller.poll_all()
                 print(f"First poll: {first.new_items} items already in the feeds recorded as seen "
                       "(a new feed's backlog never alerts).", file=out)  # fmt: skip
-                _publish(server, folder, snapshot=2, feed_ids=[f.id for f in feeds])
-                second = await poller.poll_all()
-                print(f"The outlets publish: {second.new_items} new items, {second.deliveries} "
-                      f"match the demo chat's rules. The sender sends:\n", file=out)  # fmt: skip
-                await Sender(store, console, consumer="demo").drain()
+                new_items = 0
+                for snapshot, what in ROUNDS:
+                    _publish(server, folder, snapshot=snapshot, feed_ids=[f.id for f in feeds])
+                    report = await poller.poll_all()
+                    new_items += report.new_items
+                    print(f"{what}: {report.new_items} new item(s), {report.deliveries} message(s) "
+                          "for the demo chat. The sender sends:\n", file=out)  # fmt: skip
+                    await Sender(store, console, consumer="demo").drain()
             finally:
                 await fetcher.aclose()
-    print(f"Done: {len(console.sent)} alert(s). Set ALERTBOT_TELEGRAM_TOKEN to run the real bot.",
-          file=out)  # fmt: skip
-    return DemoResult(recorded=first.new_items, new_items=second.new_items, alerts=console.sent)
+    print(f"Done: {len(console.sent)} alert(s), {len(console.edits)} edit(s): one story told by "
+          "three outlets is one alert, edited as each outlet reports it. Set "
+          "ALERTBOT_TELEGRAM_TOKEN to run the real bot.", file=out)  # fmt: skip
+    return DemoResult(
+        recorded=first.new_items, new_items=new_items, alerts=console.sent, edits=console.edits
+    )
 
 
 def _publish(server: FeedServer, folder: Path, snapshot: int, feed_ids: list[str]) -> None:
+    """Serve each feed as its newest snapshot up to `snapshot`."""
     for feed_id in feed_ids:
-        body = (folder / f"{feed_id}-{snapshot}.xml").read_bytes()
+        number = max(n for n in range(1, snapshot + 1) if (folder / f"{feed_id}-{n}.xml").is_file())
+        body = (folder / f"{feed_id}-{number}.xml").read_bytes()
         kind = "feed" if b"<feed" in body[:500] else "rss"
         server.set(f"/{feed_id}.xml", body, content_type=_CONTENT_TYPES[kind])

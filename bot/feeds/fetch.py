@@ -100,14 +100,14 @@ class Fetcher:
             async with asyncio.timeout(self._timeout):
                 return await self._get(url, headers)
         except TimeoutError:
-            raise FeedError(f"timed out after {self._timeout:g} s") from None
+            raise FeedError(f"timed out after {self._timeout:g} s", kind="timeout") from None
         except httpx.TooManyRedirects:
-            raise FeedError(f"more than {MAX_REDIRECTS} redirects") from None
+            raise FeedError(f"more than {MAX_REDIRECTS} redirects", kind="redirects") from None
         except httpx.HTTPError as exc:
             refused = unsafe_cause(exc)
             if refused is not None:
                 raise refused from None
-            raise FeedError(_describe(exc)) from None
+            raise FeedError(_describe(exc), kind=_kind(exc)) from None
 
     async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
         async with self._client.stream("GET", url, headers=headers) as response:
@@ -123,10 +123,10 @@ class Fetcher:
                 retry_after = None
                 if response.status_code in RETRY_LATER:
                     retry_after = parse_retry_after(received.get("retry-after"))
-                raise FeedError(reason, retry_after=retry_after)
+                raise FeedError(reason, retry_after=retry_after, kind="http")
             declared = received.get("content-length", "")
             if declared.isdigit() and int(declared) > self._max_bytes:
-                raise FeedError(f"body larger than {self._max_bytes} bytes")
+                raise FeedError(f"body larger than {self._max_bytes} bytes", kind="too_large")
             body = Inflater(received.get("content-encoding", ""), self._max_bytes)
             async for chunk in response.aiter_raw():
                 body.feed(chunk)
@@ -164,7 +164,7 @@ class Inflater:
         elif coding == "deflate":
             self._inflate = zlib.decompressobj()
         else:
-            raise FeedError(f"unsupported content encoding {coding!r}")
+            raise FeedError(f"unsupported content encoding {coding!r}", kind="decoding")
 
     def feed(self, chunk: bytes) -> None:
         """Take the next raw chunk."""
@@ -178,7 +178,7 @@ class Inflater:
                 self._keep(out)
                 data = self._inflate.unconsumed_tail
         except zlib.error:
-            raise FeedError("the response could not be decoded") from None
+            raise FeedError("the response could not be decoded", kind="decoding") from None
 
     def finish(self) -> bytes:
         """The whole decoded body."""
@@ -189,7 +189,7 @@ class Inflater:
     def _keep(self, out: bytes) -> None:
         self._size += len(out)
         if self._size > self._limit:
-            raise FeedError(f"body larger than {self._limit} bytes")
+            raise FeedError(f"body larger than {self._limit} bytes", kind="too_large")
         self._parts.append(out)
 
 
@@ -219,6 +219,15 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _kind(exc: httpx.HTTPError) -> str:
+    """The metrics kind of a transport failure."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.DecodingError):
+        return "decoding"
+    return "network"
 
 
 def _describe(exc: httpx.HTTPError) -> str:

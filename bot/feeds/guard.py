@@ -99,6 +99,8 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 class UnsafeURL(FeedError):
     """A feed URL is refused: bad syntax, or it leads to a non-public address."""
 
+    kind = "refused"
+
 
 def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     # These forms make the kernel or a translator reach the embedded IPv4 address.

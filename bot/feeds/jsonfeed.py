@@ -20,14 +20,14 @@ def parse_json_feed(body: bytes) -> tuple[str, str | None, list[dict[str, Any]]]
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FeedError(f"not a feed: invalid JSON ({exc})") from None
+        raise FeedError(f"not a feed: invalid JSON ({exc})", kind="parse") from None
     if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):
-        raise FeedError("not a feed: JSON without a JSON Feed version")
+        raise FeedError("not a feed: JSON without a JSON Feed version", kind="parse")
     raw_items = document.get("items")
     if not isinstance(raw_items, list):
-        raise FeedError("not a feed: JSON Feed without items")
+        raise FeedError("not a feed: JSON Feed without items", kind="parse")
     entries = [_entry(item) for item in raw_items if isinstance(item, dict)]
     language = document.get("language")
     return (

@@ -72,7 +72,7 @@ class ParsedFeed:
 def parse_feed(body: bytes, headers: Mapping[str, str], feed: Feed, now: datetime) -> ParsedFeed:
     """Parse a fetched body (RSS, Atom, RDF or JSON Feed); raise FeedError if it is no feed."""
     if not body.strip():
-        raise FeedError("empty response")
+        raise FeedError("empty response", kind="parse")
     passed = {k.lower(): v for k, v in headers.items() if k.lower() in _PASSED_HEADERS}
     passed.setdefault("content-location", feed.url)
     base = passed["content-location"]
@@ -94,7 +94,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], feed: Feed, now: datetim
         )
         if not parsed.entries and (parsed.bozo or not parsed.get("version")):
             reason = parsed.get("bozo_exception") or "no feed entries"
-            raise FeedError(f"not a feed: {_short(str(reason))}")
+            raise FeedError(f"not a feed: {_short(str(reason))}", kind="parse")
         title = _text(parsed.feed.get("title"), parsed.feed.get("title_detail"))
         language, entries = parsed.feed.get("language"), parsed.entries
     declared = _declared_lang(language)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import cast
 
 import redis.asyncio as aioredis
@@ -78,3 +79,15 @@ class CatalogRepo:
         """One feed by id."""
         raw = cast(str | None, await self._r.hget(keys.CATALOG, feed_id))
         return Feed.model_validate_json(raw) if raw else None
+
+    async def names(self, feed_ids: Iterable[str]) -> dict[str, str]:
+        """Display names of these feeds (a feed no longer in the catalog is left out)."""
+        wanted = list(dict.fromkeys(feed_ids))
+        if not wanted:
+            return {}
+        raw = cast(list[str | None], await self._r.hmget(keys.CATALOG, wanted))
+        return {
+            feed_id: Feed.model_validate_json(value).name
+            for feed_id, value in zip(wanted, raw, strict=True)
+            if value
+        }

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
-from bot.core.models import ChatView, Subscriber
+from bot.core.models import ChatView, Lang, Mode, Subscriber
 from bot.store import keys
 
 # Adds a rule unless the chat is at its limit or already has the same rule.
@@ -182,6 +184,53 @@ class ChatRepo:
             await pipe.execute()
         await self._changed()
 
+    async def set_lang(self, chat_id: int, lang: Lang) -> None:
+        """The language the bot writes in for this chat."""
+        await self._r.hset(keys.chat(chat_id), "lang", lang)
+
+    async def set_tz(self, chat_id: int, tz: str) -> bool:
+        """The chat's time zone (an IANA name); False, and nothing changed, if it is unknown."""
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            return False
+        await self._r.hset(keys.chat(chat_id), "tz", tz)
+        return True
+
+    async def set_mode(self, chat_id: int, mode: Mode, digest_hour: int | None = None) -> None:
+        """An alert per story, or an hourly or daily digest (at `digest_hour`, local time)."""
+        mapping: dict[FieldT, EncodableT] = {"mode": mode}
+        if digest_hour is not None:
+            if not 0 <= digest_hour <= 23:
+                raise ValueError("the digest hour is 0 to 23")
+            mapping["digest_hour"] = str(digest_hour)
+        await self._r.hset(keys.chat(chat_id), mapping=mapping)
+
+    async def set_quiet(self, chat_id: int, start: int, end: int) -> None:
+        """Quiet hours from `start` to `end` (local hours; alerts in them wait for the end)."""
+        if not (0 <= start <= 23 and 0 <= end <= 23):
+            raise ValueError("quiet hours are 0 to 23")
+        await self._r.hset(keys.chat(chat_id), "quiet", f"{start}-{end}")
+
+    async def clear_quiet(self, chat_id: int) -> None:
+        """No quiet hours."""
+        await self._r.hdel(keys.chat(chat_id), "quiet")
+
+    async def pause(self, chat_id: int, until: datetime | None) -> None:
+        """No alerts until `until` (None: until resumed); alerts meanwhile are not kept."""
+        mapping: dict[FieldT, EncodableT] = {"paused": "1"}
+        async with self._r.pipeline(transaction=True) as pipe:
+            if until is None:
+                pipe.hdel(keys.chat(chat_id), "paused_until")
+            else:
+                mapping["paused_until"] = until.isoformat()
+            pipe.hset(keys.chat(chat_id), mapping=mapping)
+            await pipe.execute()
+
+    async def resume(self, chat_id: int) -> None:
+        """Alerts again after a pause."""
+        await self._r.hdel(keys.chat(chat_id), "paused", "paused_until")
+
     async def _changed(self) -> None:
         """Tell the pollers that some chat's rules or sources changed."""
         await self._r.incr(keys.RULES_VERSION)
@@ -214,6 +263,9 @@ class ChatRepo:
 
 
 def _view(chat_id: int, settings: dict[str, str], sources: set[str], rules: list[str]) -> ChatView:
+    quiet = settings.get("quiet", "")
+    start, _, end = quiet.partition("-")
+    until = settings.get("paused_until")
     return ChatView(
         chat_id=chat_id,
         known=bool(settings),
@@ -223,4 +275,12 @@ def _view(chat_id: int, settings: dict[str, str], sources: set[str], rules: list
         sources=frozenset(sources),
         rules=tuple(rules),
         moved_to=int(settings["moved_to"]) if settings.get("moved_to") else None,
+        lang=settings["lang"] if settings.get("lang") in ("en", "ar") else None,
+        tz=settings.get("tz") or "UTC",
+        mode=settings["mode"] if settings.get("mode") in ("hourly", "daily") else "instant",
+        digest_hour=int(settings.get("digest_hour") or 8),
+        quiet=(int(start), int(end)) if start.isdigit() and end.isdigit() else None,
+        paused=settings.get("paused") == "1",
+        paused_until=datetime.fromisoformat(until) if until else None,
+        owner=int(settings["owner"]) if settings.get("owner") else None,
     )

@@ -17,6 +17,7 @@ class Event(StrEnum):
     ITEMS = "items"  # new items the pollers found
     POLL_ERRORS = "poll_errors"  # polls that failed (network, HTTP, parse)
     SENT = "sent"  # alerts Telegram accepted
+    EDITS = "edits"  # alerts edited to name more outlets of their story
     SEND_RETRIES = "send_retries"  # attempts that failed and will be retried
     FLOODS = "floods"  # Telegram's 429 answers
     DEAD = "dead"  # deliveries given up on (dead-lettered)

@@ -1,8 +1,8 @@
-"""The delivery streams: one entry per (chat, item) alert, sharded by chat, read by senders.
+"""The delivery streams: one entry per (chat, story) message, sharded by chat, read by senders.
 
 Every shard is a stream with one consumer group. An entry is acknowledged only after Telegram
 took the message (or the chat is gone, or it was dead-lettered). Before sending, a sender
-claims the (chat, item) pair; after sending, the claim becomes the sent message's id. A
+claims the (chat, story) pair; after sending, the claim becomes the sent message's id. A
 redelivered or duplicated entry finds the id and is not sent again.
 """
 
@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+from redis.typing import EncodableT, FieldT
 
 from bot.core.models import Delivery
 from bot.store import keys
@@ -23,6 +24,7 @@ from bot.store import keys
 PENDING = "pending:"  # a claim's value while a sender is sending
 CLAIM_TTL = 30  # seconds a claim outlives a sender that died while sending (a send's timeouts)
 GONE = "gone"  # the value after the chat turned out to be gone
+DIGESTED = "digest"  # the value for a story the chat was told of in a digest
 NEAR_FULL = 0.8  # a backlog this share of the capacity is reported (logs, /stats)
 
 # Claims a send: NX, or ours again after a retry. Returns the value that stands in the way.
@@ -56,6 +58,14 @@ class Claim(Enum):
     OURS = "ours"  # go ahead and send
     SENT = "sent"  # already sent (or the chat was gone): acknowledge, do not send
     BUSY = "busy"  # another sender is sending it right now
+
+
+@dataclass(frozen=True)
+class EditState:
+    """A sent message's edits so far, and how many outlets of its story it names."""
+
+    count: int
+    shown: int  # 1: the first report's outlet only
 
 
 @dataclass(frozen=True)
@@ -102,7 +112,7 @@ class DeliveryQueue:
             for d in deliveries:
                 pipe.xadd(
                     keys.deliveries(keys.shard_of(d.chat_id)),
-                    {"chat_id": str(d.chat_id), "item_id": d.item_id, "rule": d.rule},
+                    _fields(d),
                     maxlen=self._shard_maxlen,
                     approximate=True,
                 )
@@ -156,9 +166,7 @@ class DeliveryQueue:
         await self._r.xadd(
             keys.DEAD_LETTERS,
             {
-                "chat_id": str(d.chat_id),
-                "item_id": d.item_id,
-                "rule": d.rule,
+                **_fields(d),
                 "error": error[:500],
                 "failed_at": datetime.now(UTC).isoformat(),
                 "attempts": str(attempts),
@@ -176,9 +184,7 @@ class DeliveryQueue:
         )
         return [
             DeadLetter(
-                delivery=Delivery(
-                    chat_id=int(f["chat_id"]), item_id=f["item_id"], rule=f.get("rule", "")
-                ),
+                delivery=_delivery(f),
                 error=f.get("error", ""),
                 failed_at=datetime.fromisoformat(f["failed_at"]),
                 attempts=int(f.get("attempts", "1")),
@@ -233,7 +239,7 @@ class DeliveryQueue:
 
     async def claim_send(self, delivery: Delivery, consumer: str) -> Claim:
         """Claim the right to send this delivery (it expires if this sender dies)."""
-        key = keys.sent(delivery.chat_id, delivery.item_id)
+        key = keys.sent(delivery.chat_id, delivery.story)
         standing = await self._claim(keys=[key], args=[PENDING + consumer, CLAIM_TTL])
         if standing is None:
             return Claim.OURS
@@ -241,29 +247,42 @@ class DeliveryQueue:
 
     async def mark_sent(self, delivery: Delivery, message_id: int | str) -> None:
         """The message went out: remember its id (for edits) and never send it again."""
-        key = keys.sent(delivery.chat_id, delivery.item_id)
+        key = keys.sent(delivery.chat_id, delivery.story)
         await self._r.set(key, str(message_id), ex=keys.SENT_TTL)
 
     async def release_send(self, delivery: Delivery, consumer: str) -> None:
         """Give a claim back after a failed attempt, so the retry can claim it again."""
-        key = keys.sent(delivery.chat_id, delivery.item_id)
+        key = keys.sent(delivery.chat_id, delivery.story)
         await self._release(keys=[key], args=[PENDING + consumer])
 
-    async def sent_message(self, chat_id: int, item_id: str) -> int | None:
-        """The id of the message a chat was sent for an item, if it was sent."""
-        raw = cast(str | None, await self._r.get(keys.sent(chat_id, item_id)))
+    async def sent_message(self, chat_id: int, story_id: str) -> int | None:
+        """The id of the message a chat was sent about a story, if it was sent."""
+        raw = cast(str | None, await self._r.get(keys.sent(chat_id, story_id)))
         return int(raw) if raw and raw.isdigit() else None
+
+    async def edits(self, chat_id: int, story_id: str) -> EditState:
+        """How often a chat's message about a story was edited, and how many outlets it shows."""
+        raw = cast(dict[str, str], await self._r.hgetall(keys.edits(chat_id, story_id)))
+        return EditState(count=int(raw.get("count", 0)), shown=int(raw.get("shown", 1)))
+
+    async def edited(self, chat_id: int, story_id: str, count: int, shown: int) -> None:
+        """Record an edit of a chat's message about a story."""
+        key = keys.edits(chat_id, story_id)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"count": count, "shown": shown})
+            pipe.expire(key, keys.SENT_TTL)
+            await pipe.execute()
 
     async def send_state(self, delivery: Delivery, consumer: str) -> Claim:
         """What a claim would find, without claiming: free (or ours), sent, or busy."""
-        value = cast(str | None, await self._r.get(keys.sent(delivery.chat_id, delivery.item_id)))
+        value = cast(str | None, await self._r.get(keys.sent(delivery.chat_id, delivery.story)))
         if value is None or value == PENDING + consumer:
             return Claim.OURS
         return Claim.BUSY if value.startswith(PENDING) else Claim.SENT
 
     async def was_sent(self, delivery: Delivery) -> bool:
         """Whether this chat already got this item (or it is being sent)."""
-        return bool(await self._r.exists(keys.sent(delivery.chat_id, delivery.item_id)))
+        return bool(await self._r.exists(keys.sent(delivery.chat_id, delivery.story)))
 
 
 def _entries(reply: object) -> list[Entry]:
@@ -275,7 +294,31 @@ def _entries(reply: object) -> list[Entry]:
 
 
 def _entry(shard: int, entry_id: str, fields: dict[str, str]) -> Entry:
-    delivery = Delivery(
-        chat_id=int(fields["chat_id"]), item_id=fields["item_id"], rule=fields.get("rule", "")
+    return Entry(shard=shard, entry_id=entry_id, delivery=_delivery(fields))
+
+
+def _fields(d: Delivery) -> dict[FieldT, EncodableT]:
+    """A delivery as stream fields (optional ones only when set, to keep entries small)."""
+    fields: dict[FieldT, EncodableT] = {
+        "chat_id": str(d.chat_id),
+        "item_id": d.item_id,
+        "rule": d.rule,
+    }
+    if d.story_id and d.story_id != d.item_id:
+        fields["story_id"] = d.story_id
+    if d.update:
+        fields["update"] = "1"
+    if d.words:
+        fields["words"] = " ".join(d.words)
+    return fields
+
+
+def _delivery(fields: dict[str, str]) -> Delivery:
+    return Delivery(
+        chat_id=int(fields["chat_id"]),
+        item_id=fields["item_id"],
+        rule=fields.get("rule", ""),
+        story_id=fields.get("story_id", ""),
+        update=fields.get("update") == "1",
+        words=tuple(fields.get("words", "").split()),
     )
-    return Entry(shard=shard, entry_id=entry_id, delivery=delivery)

@@ -84,6 +84,18 @@ class ItemRepo:
         raw = cast(str | None, await self._r.get(keys.item(item_id)))
         return Item.model_validate_json(raw) if raw else None
 
+    async def many(self, item_ids: Iterable[str]) -> dict[str, Item]:
+        """Stored items by id (expired ones are left out)."""
+        wanted = list(dict.fromkeys(item_ids))
+        if not wanted:
+            return {}
+        bodies = cast(list[str | None], await self._r.mget([keys.item(i) for i in wanted]))
+        return {
+            item_id: Item.model_validate_json(body)
+            for item_id, body in zip(wanted, bodies, strict=True)
+            if body
+        }
+
     async def latest(self, feed_ids: Iterable[str], limit: int) -> list[Item]:
         """The `limit` newest items of these feeds, newest first."""
         feed_ids = list(feed_ids)

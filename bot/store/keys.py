@@ -29,13 +29,24 @@ RATE_BOT = f"{PREFIX}:rate:bot"
 DUE = f"{PREFIX}:due"
 # Catalog feeds an admin removed: the catalog file does not bring them back at start.
 REMOVED = f"{PREFIX}:removed"
+# When any poller last finished polling a feed (epoch seconds), for health checks.
+LAST_POLL = f"{PREFIX}:poll:last"
 # Bumped on every change to chats' rules or sources, so pollers know to rebuild their index.
 RULES_VERSION = f"{PREFIX}:rules:version"
 
 LATEST_PER_FEED = 200  # newest items kept per feed for /latest
-SENT_TTL = 3 * 86_400  # how long a sent (chat, item) pair is remembered (resends, edits)
+SENT_TTL = 3 * 86_400  # how long a sent (chat, story) pair is remembered (resends, edits)
 SHORT_FINGERPRINT_TTL = 86_400  # a short headline's content marker (it may recur as new news)
 COUNTER_TTL = 2 * 3600  # a per-minute counter outlives the hour /stats sums
+# A story is remembered (its reports, outlets and the chats told of it) as long as a sent
+# marker, so a late report can still edit the chats' messages.
+STORY_TTL = SENT_TTL
+# An LSH bucket or a link marker only has to find stories young enough to join.
+STORY_LOOKUP_TTL = 13 * 3600
+MAX_EDITS = 3  # a chat's message about a story is edited at most this often ("Also: ...")
+# Chats whose held alerts (quiet hours, digests) are due: sorted set of chat ids by epoch s.
+DIGEST_DUE = f"{PREFIX}:digest:due"
+DIGEST_LEASE_MS = 60_000  # a sender building a chat's digest holds it this long at most
 
 
 def chat(chat_id: int) -> str:
@@ -83,9 +94,9 @@ def item(item_id: str) -> str:
     return f"{PREFIX}:item:{item_id}"
 
 
-def sent(chat_id: int, item_id: str) -> str:
-    """A chat's claim on sending an item, then the sent message's id: nothing is sent twice."""
-    return f"{PREFIX}:sent:{{{chat_id}}}:{item_id}"
+def sent(chat_id: int, story_id: str) -> str:
+    """A chat's claim on sending a story, then the sent message's id: nothing is sent twice."""
+    return f"{PREFIX}:sent:{{{chat_id}}}:{story_id}"
 
 
 def shard_of(chat_id: int) -> int:
@@ -111,6 +122,46 @@ def attempts(shard: int) -> str:
 def rate_chat(chat_id: int) -> str:
     """A chat's rate-limit state (GCRA), so no chat gets more than Telegram allows."""
     return f"{PREFIX}:rate:chat:{{{chat_id}}}"
+
+
+def story(story_id: str) -> str:
+    """Hash of a story: its outlets' feed ids in order (JSON) and when it started."""
+    return f"{PREFIX}:story:{{{story_id}}}"
+
+
+def story_reports(story_id: str) -> str:
+    """List of a story's first reports' grouping features (JSON), to compare new items with."""
+    return f"{PREFIX}:story:{{{story_id}}}:reports"
+
+
+def story_chats(story_id: str) -> str:
+    """Hash of the chats told of a story: chat id -> the item and rule of their message (JSON)."""
+    return f"{PREFIX}:story:{{{story_id}}}:chats"
+
+
+def story_bucket(band: str) -> str:
+    """Set of story ids whose reports fell in one LSH bucket (near-duplicate candidates)."""
+    return f"{PREFIX}:lsh:{band}"
+
+
+def story_link(link_digest: str) -> str:
+    """The story a canonical link was first reported in."""
+    return f"{PREFIX}:storylink:{link_digest}"
+
+
+def edits(chat_id: int, story_id: str) -> str:
+    """Hash of how a chat's message about a story was edited: edit count, outlets shown."""
+    return f"{PREFIX}:sent:{{{chat_id}}}:{story_id}:edits"
+
+
+def held(chat_id: int) -> str:
+    """Sorted set of a chat's alerts waiting for its digest or the end of its quiet hours."""
+    return f"{PREFIX}:held:{{{chat_id}}}"
+
+
+def digest_lease(chat_id: int) -> str:
+    """The sender building a chat's digest (SET NX PX)."""
+    return f"{PREFIX}:held:{{{chat_id}}}:lease"
 
 
 def counter(name: str, minute: int) -> str:

@@ -64,3 +64,12 @@ class ScheduleRepo:
     async def release(self, feed_id: str, owner: str) -> None:
         """Give the lease back, if it is still ours."""
         await self._release(keys=[keys.lease(feed_id)], args=[owner])
+
+    async def polled(self, when: float) -> None:
+        """Record that a poller finished polling a feed at `when` (for health checks)."""
+        await self._r.set(keys.LAST_POLL, repr(when))
+
+    async def last_polled(self) -> float | None:
+        """When any poller last finished polling a feed (epoch seconds), if ever."""
+        raw = cast(str | None, await self._r.get(keys.LAST_POLL))
+        return float(raw) if raw else None

@@ -10,13 +10,15 @@ from bot.store.chats import ChatRepo
 from bot.store.counters import Counters
 from bot.store.deliveries import DeliveryQueue
 from bot.store.feedstate import FeedStateRepo
+from bot.store.held import HeldRepo
 from bot.store.items import ItemRepo
 from bot.store.schedule import ScheduleRepo
 from bot.store.senders import SenderRegistry
+from bot.store.stories import StoryRepo
 
 
 class Store:
-    """Repositories for the catalog, chats, feed state, items, schedule, deliveries, counters."""
+    """Repositories: catalog, chats, feeds, items, stories, schedule, deliveries, held alerts."""
 
     def __init__(
         self, client: aioredis.Redis, *, retention_seconds: int, stream_maxlen: int = 1_000_000
@@ -31,6 +33,8 @@ class Store:
         self.schedule = ScheduleRepo(client)
         self.counters = Counters(client)
         self.senders = SenderRegistry(client)
+        self.stories = StoryRepo(client)
+        self.held = HeldRepo(client)
 
     async def seed_catalog(self, from_file: list[Feed], now: float) -> list[Feed]:
         """Bring the catalog file in and put every enabled feed on the poll schedule."""

@@ -75,11 +75,13 @@ kirkuk | iraq | Kirkuk | كركوك
 najaf | iraq | Najaf | النجف
 karbala | iraq | Karbala | كربلاء
 beirut | lebanon | Beirut | بيروت
+dahiyeh | beirut | Dahiyeh | Dahieh | الضاحية الجنوبية
 sidon | lebanon | Sidon | صيدا
 tripoli-lb | lebanon | طرابلس لبنان
 south-lebanon | lebanon | South Lebanon | southern Lebanon | جنوب لبنان
 bekaa | lebanon | Bekaa | البقاع
 gaza | palestine | Gaza | غزة
+gaza-city | gaza | Gaza City | مدينة غزة
 rafah | gaza | Rafah | رفح
 khan-younis | gaza | Khan Younis | Khan Yunis | خان يونس
 jabalia | gaza | Jabalia | جباليا
@@ -99,7 +101,7 @@ hodeidah | yemen | Hodeidah | Hudaydah | الحديدة
 aden | yemen | Aden | عدن
 marib | yemen | Marib | مارب
 red-sea | | Red Sea | البحر الاحمر
-bab-el-mandeb | | Bab el-Mandeb | باب المندب
+bab-el-mandeb | yemen | Bab el-Mandeb | باب المندب
 amman | jordan | Amman
 tower-22 | jordan | Tower 22 | البرج 22
 riyadh | saudi | Riyadh | الرياض
@@ -125,6 +127,8 @@ paris | france | Paris | باريس
 berlin | germany | Berlin | برلين
 beijing | china | Beijing | بكين
 kabul | afghanistan | Kabul | كابل
+herat | afghanistan | Herat | هرات
+kandahar | afghanistan | Kandahar | قندهار
 """
 
 
@@ -140,6 +144,9 @@ class Place:
 class _Name:
     place: str
     words: tuple[frozenset[str], ...]  # each word's forms, as a rule word would match
+    # Which words are capitalized in an English name: "Gaza City" is a place, "the Gaza city
+    # of Rafah" is not.
+    capitals: tuple[bool, ...]
 
 
 @cache
@@ -152,11 +159,13 @@ def _gazetteer() -> tuple[dict[str, Place], dict[str, list[_Name]]]:
         if parent:
             parents[place] = parent
         for spelling in spellings:
-            words = tuple(rule_forms(token.text) for token in tokenize(spelling))
+            tokens = tokenize(spelling)
+            words = tuple(rule_forms(token.text) for token in tokens)
             if not words or not all(words):
                 continue
+            capitals = tuple(token.raw[:1].isupper() for token in tokens)
             for form in words[0]:
-                names.setdefault(form, []).append(_Name(place, words))
+                names.setdefault(form, []).append(_Name(place, words, capitals))
     places: dict[str, Place] = {}
     for place in {*parents, *(n.place for group in names.values() for n in group)}:
         chain: list[str] = []
@@ -173,13 +182,15 @@ def places_in(text: str) -> frozenset[str]:
     known, names = _gazetteer()
     tokens = tokenize(normalize(text))
     forms = [item_forms(token) | {token.text} for token in tokens]
+    capital = [token.raw[:1].isupper() for token in tokens]
     found: set[str] = set()
     for start, candidates in enumerate(forms):
         for form in candidates:
             for name in names.get(form, ()):
                 end = start + len(name.words)
                 if end <= len(forms) and all(
-                    word & forms[start + n] for n, word in enumerate(name.words)
+                    word & forms[start + n] and (capital[start + n] or not name.capitals[n])
+                    for n, word in enumerate(name.words)
                 ):
                     found.add(name.place)
     for place in list(found):

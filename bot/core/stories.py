@@ -8,7 +8,8 @@ Jaccard of 0.2 shares a band about 3 times in 4, at 0.3 about 19 in 20), then `c
 
 - same canonical link, or near-identical words with agreeing places: the same report;
 - another outlet's own wording: enough overlap within the time window, in the same language,
-  and a place in common (or, naming no place, much more overlap and no disagreeing numbers);
+  with a precise place in common (or, without one, more overlap), and counts that agree when
+  the overlap is low;
 - places that disagree (a wire template about an attack elsewhere) always part two reports,
   however similar their words: the findings measured such templates above real rewrites.
 
@@ -33,9 +34,12 @@ from bot.core.places import finest, places_in, within
 STORY_WINDOW = timedelta(hours=12)
 PERMUTATIONS = 64
 ROWS_PER_BAND = 2
-COPY_SIMILARITY = 0.7  # a syndicated copy scores about 0.8; rewrites stay under 0.5
-EVENT_SIMILARITY = 0.15  # another outlet's rewrite, with a place in common
-EVENT_SIMILARITY_NO_PLACE = 0.4  # a rewrite that names no place must share far more words
+# Thresholds on the estimated Jaccard similarity, chosen on tests/fixtures/stories/pairs.json
+# (bench/grouping.py): copies score 0.78 and up; rewrites by another outlet 0.08 to 0.47.
+COPY_SIMILARITY = 0.7
+EVENT_SIMILARITY = 0.12  # another outlet's rewrite naming a precise place in common
+EVENT_SIMILARITY_NO_PLACE = 0.25  # without a precise place in common, more words must agree
+NUMBERS_MATTER = 0.3  # below this, counts that disagree part two reports
 _PRIME = (1 << 61) - 1
 _MASK = (1 << 64) - 1
 
@@ -62,6 +66,29 @@ _MONTHS = frozenset(
     كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين
     """.split()
 )
+_DECIMAL = re.compile(r"\d+(?:[.,]\d+)?")
+# Counts written as words, as outlets write small ones (normalized: ة kept, alef folded).
+_NUMBER_WORDS = {
+    normalize(word).casefold(): str(value)
+    for value, words in enumerate(
+        [
+            "",
+            "one",
+            "two اثنان اثنين اثنتين اثنتان",
+            "three ثلاثة ثلاث",
+            "four اربعة اربع",
+            "five خمسة خمس",
+            "six ستة ست",
+            "seven سبعة سبع",
+            "eight ثمانية ثماني",
+            "nine تسعة تسع",
+            "ten عشرة عشر",
+            "eleven",
+            "twelve",
+        ]
+    )
+    for word in words.split()
+}
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|src|at_\w+)$", re.I)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'-]+(?:\s+(?:al-|el-|bin\s|de\s)?[A-Z][\w'-]+)*)")
 
@@ -194,14 +221,21 @@ def compare(new: Report, known: Report, window: timedelta = STORY_WINDOW) -> Ver
     if not agree:
         return Verdict.DIFFERENT
     score = similarity(new.signature, known.signature)
-    if score >= COPY_SIMILARITY:
+    counts_agree = not (new.numbers and known.numbers) or bool(new.numbers & known.numbers)
+    # A copy repeats the counts: a near-identical text with other numbers is a template
+    # (a quake of another magnitude) or an update, and an update still has to pass as an event.
+    if score >= COPY_SIMILARITY and counts_agree:
         return Verdict.SAME_REPORT
     if new.lang and known.lang and new.lang != known.lang:
         return Verdict.DIFFERENT  # words cannot be compared across languages
-    if shared and score >= EVENT_SIMILARITY:
+    # Low overlap is common to rewrites and to other stories from the same place; counts that
+    # disagree there ("12 killed" / "toll passes 9,000") tell them apart. Above NUMBERS_MATTER
+    # the words say enough (a later report may update a count). Without a precise place in
+    # common, counts must always agree: a template about another quake in the same country
+    # differs in little else.
+    if shared and score >= EVENT_SIMILARITY and (counts_agree or score >= NUMBERS_MATTER):
         return Verdict.SAME_EVENT
-    numbers_agree = not (new.numbers and known.numbers) or bool(new.numbers & known.numbers)
-    if score >= EVENT_SIMILARITY_NO_PLACE and numbers_agree:
+    if not shared and score >= EVENT_SIMILARITY_NO_PLACE and counts_agree:
         return Verdict.SAME_EVENT
     return Verdict.DIFFERENT
 
@@ -255,18 +289,20 @@ def _places_agree(a: frozenset[str], b: frozenset[str]) -> tuple[bool, bool]:
 
 
 def _numbers(words: list[str]) -> frozenset[str]:
-    """Counts a text states: numbers that are not years, and not days beside a month name."""
+    """Counts a text states, in digits or words: not years, and not days beside a month name."""
     found: set[str] = set()
     for n, word in enumerate(words):
-        if not word.isdigit():
-            continue
-        value = int(word)
-        if 1900 <= value <= 2100:
+        value = _NUMBER_WORDS.get(word) or _NUMBER_WORDS.get(word.removeprefix("و"))
+        if value is None:
+            if not _DECIMAL.fullmatch(word):
+                continue
+            value = word.replace(",", ".").lstrip("0") or "0"
+        if value.isdigit() and 1900 <= int(value) <= 2100:
             continue
         beside = {words[m] for m in (n - 1, n + 1) if 0 <= m < len(words)}
-        if value <= 31 and beside & _MONTHS:
+        if value.isdigit() and int(value) <= 31 and beside & _MONTHS:
             continue
-        found.add(str(value))
+        found.add(value)
     return frozenset(found)
 
 

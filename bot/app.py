@@ -33,7 +33,7 @@ from bot.pipeline import Poller
 from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
 from config.settings import Settings
-from handlers import bot_commands, build_handlers
+from handlers import build_handlers, menus
 from handlers.common import SERVICES_KEY, Services
 from handlers.fallback import on_error
 
@@ -201,7 +201,8 @@ def make_poller(
 async def start_bot(application: Application[Any, Any, Any, Any, Any, Any], **polling: Any) -> None:
     """Check the token, register the command menu, start receiving and handling updates."""
     await _initialize(application)
-    await application.bot.set_my_commands(bot_commands())
+    for language, commands in menus().items():
+        await application.bot.set_my_commands(commands, language_code=language)
     assert application.updater is not None
     await application.updater.start_polling(**polling)
     await application.start()

@@ -6,6 +6,7 @@ and feeds can never break the markup.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from html import escape
 from typing import Final
 
@@ -43,7 +44,14 @@ EN: Final[dict[str, str]] = {
         "/unsubscribe <i>source</i> – drop a source\n"
         "/unsubscribe – alerts off (rules are kept)\n\n"
         "<b>Reading</b>\n"
-        "/latest – the {latest} newest items from your sources\n"
+        "/latest [<i>words</i>] [<i>n</i>] – the newest stories from your sources ({latest} by "
+        "default, at most 20), only those matching <i>words</i> if given\n\n"
+        "<b>Settings</b>\n"
+        "/settings – alerts or digests, quiet hours, pause, time zone, language\n"
+        "/pause [<i>2h</i>] – no alerts for a while, or until /resume\n"
+        "/quiet <i>23-7</i> – quiet hours (<code>/quiet off</code> ends them)\n"
+        "/tz <i>Asia/Baghdad</i> – your time zone\n"
+        "/lang – English or Arabic\n"
         "/start – the welcome message and examples again"
     ),
     "help.admin": (
@@ -137,23 +145,84 @@ EN: Final[dict[str, str]] = {
     "digest.header": "<b>Your digest</b>: {count} new stories matched your rules",
     "digest.also": "+{count} outlets",
     "digest.more": "… and {count} more: /latest lists them.",
+    "latest.invalid": "That filter cannot be used: {reason}.",
+    "latest.none_matching": "None of the recent stories from your sources match that.",
+    "latest.also": "+{count} outlets",
+    "latest.more": "More ›",
+    "latest.no_more": "No more stories.",
+    "settings.header": "<b>Settings</b> (tap to change)",
+    "settings.mode.instant": "Delivery: an alert for each story, as it breaks",
+    "settings.mode.hourly": "Delivery: one digest an hour",
+    "settings.mode.daily": "Delivery: one digest a day at {hour}:00",
+    "settings.quiet.off": "Quiet hours: none",
+    "settings.quiet.on": "Quiet hours: {start}:00–{end}:00 (alerts wait and come as one digest)",
+    "settings.alerts.on": "Alerts: on",
+    "settings.alerts.paused_until": "Alerts: paused until {until}",
+    "settings.alerts.paused": "Alerts: paused until you resume",
+    "settings.tz": "Time zone: {tz} (it is {now} there)",
+    "settings.lang": "Language: English",
+    "settings.saved": "Saved",
+    "settings.stale": "This button is out of date: send /settings again.",
+    "button.instant": "⚡ Each story",
+    "button.hourly": "🕐 Hourly digest",
+    "button.daily": "📅 Daily at {hour}:00",
+    "button.quiet_off": "🔔 No quiet hours",
+    "button.quiet": "🌙 {start}–{end}",
+    "button.pause_hours": "⏸ {hours} h",
+    "button.pause": "⏸ Until I resume",
+    "button.resume": "▶️ Resume",
+    "button.remove": "✖ {number}",
+    "pause.until": "Alerts paused until {until}. /resume turns them back on.",
+    "pause.forever": "Alerts paused. /resume turns them back on.",
+    "pause.usage": "Say for how long: <code>/pause 30m</code>, <code>/pause 2h</code>, <code>/pause 1d</code>, or just /pause.",
+    "resume.done": "Alerts are on again.",
+    "quiet.set": "Quiet hours: {start}:00–{end}:00 in {tz}. Alerts in them come as one digest when they end.",
+    "quiet.off": "No quiet hours any more.",
+    "quiet.usage": "Give the hours: <code>/quiet 23-7</code>, or <code>/quiet off</code>.",
+    "tz.set": "Time zone: {tz}. It is {now} there.",
+    "tz.unknown": "I do not know the time zone {tz}. Use a name such as <code>Asia/Baghdad</code> or <code>Europe/London</code>.",
+    "tz.usage": "Your time zone is {tz}. Change it with a name such as <code>/tz Asia/Riyadh</code>.",
+    "lang.choose": "Which language should I write in?",
+    "lang.set": "I will write in English.",
+    "group.admins_only": "In a group, only its admins can change rules, sources and settings.",
     "command.start": "Start alerts and see examples",
     "command.help": "What I can do",
     "command.watch": "Add a rule: /watch words",
     "command.rules": "Your rules",
     "command.unwatch": "Remove a rule: /unwatch n",
-    "command.latest": "Newest items from your sources",
+    "command.latest": "Newest stories from your sources",
     "command.sources": "The news sources",
     "command.subscribe": "Alerts on (all sources, or one)",
     "command.unsubscribe": "Alerts off (or drop one source)",
+    "command.settings": "Digests, quiet hours, pause, time zone",
+    "command.lang": "Language: English or Arabic",
 }
 
-CATALOGS: Final[dict[str, dict[str, str]]] = {"en": EN}
+
+def _catalogs() -> dict[str, dict[str, str]]:
+    from config.texts_ar import AR  # the Arabic catalog lives in its own module
+
+    return {"en": EN, "ar": AR}
 
 
-def text(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
-    """The template `key` in `lang` (falling back to English), filled with escaped values."""
-    template = CATALOGS.get(lang, EN).get(key) or EN[key]
+CATALOGS: Final[dict[str, dict[str, str]]] = _catalogs()
+LANGS: Final = tuple(CATALOGS)
+
+
+def pick_lang(code: str | None) -> str:
+    """The catalog for a Telegram user's language code ("ar-EG" -> "ar"; unknown -> English)."""
+    base = (code or "").split("-")[0].lower()
+    return base if base in CATALOGS else DEFAULT_LANG
+
+
+# The language of the update being answered: handlers set it once per update, so every text
+# they write comes from the chat's catalog without passing the language around.
+CURRENT_LANG: ContextVar[str] = ContextVar("alertbot_lang", default=DEFAULT_LANG)
+
+
+def text(key: str, lang: str | None = None, **values: object) -> str:
+    """The template `key` in `lang` (default: the current update's), filled with escaped values."""
+    template = CATALOGS.get(lang or CURRENT_LANG.get(), EN).get(key) or EN[key]
     filled = {
         name: value if isinstance(value, Html) else escape(str(value), quote=False)
         for name, value in values.items()

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
-from config.texts import text
-from handlers import admin, fallback, feeds, latest, rules, sources, start
+from config.texts import LANGS, text
+from handlers import admin, fallback, feeds, latest, rules, settings, sources, start
+from handlers.common import localized
 
 # Order matters for Telegram's command menu.
 MENU = (
@@ -17,6 +24,8 @@ MENU = (
     "rules",
     "unwatch",
     "latest",
+    "settings",
+    "lang",
     "sources",
     "subscribe",
     "unsubscribe",
@@ -42,17 +51,46 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         "removefeed": feeds.removefeed,
         "failed": admin.failed,
         "stats": admin.stats,
+        "settings": settings.settings,
+        "lang": settings.lang,
+        "pause": settings.pause,
+        "resume": settings.resume,
+        "quiet": settings.quiet,
+        "tz": settings.tz,
+    }
+    # Inline buttons, by the prefix of their callback data.
+    buttons = {
+        settings.PREFIX: settings.pressed,
+        rules.PREFIX: rules.pressed,
+        latest.PREFIX: latest.pressed,
     }
     found: list[BaseHandler[Any, Any, Any]] = [
-        CommandHandler(name, callback, filters=new_messages) for name, callback in commands.items()
+        CommandHandler(name, localized(callback), filters=new_messages)
+        for name, callback in commands.items()
     ]
-    found.append(MessageHandler(new_messages & filters.COMMAND, fallback.unknown_command))
+    found += [
+        CallbackQueryHandler(localized(callback), pattern=f"^{prefix}:")
+        for prefix, callback in buttons.items()
+    ]
     found.append(
-        MessageHandler(new_messages & filters.ChatType.PRIVATE & filters.TEXT, fallback.plain_text)
+        MessageHandler(new_messages & filters.COMMAND, localized(fallback.unknown_command))
+    )
+    found.append(
+        MessageHandler(
+            new_messages & filters.ChatType.PRIVATE & filters.TEXT, localized(fallback.plain_text)
+        )
     )
     return found
 
 
-def bot_commands() -> list[BotCommand]:
-    """The command menu registered with Telegram (setMyCommands)."""
-    return [BotCommand(name, text(f"command.{name}")) for name in MENU]
+def bot_commands(lang: str | None = None) -> list[BotCommand]:
+    """The command menu registered with Telegram (setMyCommands), in one language."""
+    return [BotCommand(name, text(f"command.{name}", lang)) for name in MENU]
+
+
+def menus() -> dict[str | None, list[BotCommand]]:
+    """The menu per Telegram language code: None is the default (English) for everyone else."""
+    return {
+        None: bot_commands("en"),
+        **{lang: bot_commands(lang) for lang in LANGS if lang != "en"},
+    }

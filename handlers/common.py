@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import Update
-from telegram.constants import MessageLimit
+from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
 from telegram.ext import ContextTypes
 
 from bot.core.models import ChatView, Feed, FeedPreview, find_feed
 from bot.core.rules import RuleCompiler
 from bot.store import Store
 from config.settings import Settings
+from config.texts import CURRENT_LANG, pick_lang
 
 SERVICES_KEY = "alertbot.services"
 LATEST_COUNT = 5
@@ -27,6 +30,50 @@ class Services:
     settings: Settings
     compiler: RuleCompiler
     probe: Callable[[str], Awaitable[FeedPreview]]  # fetch a candidate feed once (/addfeed)
+
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The chat's language: its setting, else its user's Telegram language."""
+    chat = update.effective_chat
+    if chat is not None:
+        chosen = (await services(context).store.chats.get(chat.id)).lang
+        if chosen is not None:
+            return chosen
+    user = update.effective_user
+    return pick_lang(user.language_code if user is not None else None)
+
+
+def localized(callback: Callback) -> Callback:
+    """The handler, answering in the chat's language (texts need not be told which)."""
+
+    @functools.wraps(callback)
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        token = CURRENT_LANG.set(await lang_of(update, context))
+        try:
+            await callback(update, context)
+        finally:
+            CURRENT_LANG.reset(token)
+
+    return answer
+
+
+async def can_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the user may change this chat's rules, sources and settings.
+
+    Anyone in a private chat; in a group, its administrators (and the bot's admins).
+    """
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    if user is None:
+        return False
+    if user.id in services(context).settings.admins:
+        return True
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

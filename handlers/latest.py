@@ -1,24 +1,153 @@
-"""/latest: the newest items of the chat's sources."""
+"""/latest [query] [n]: the newest stories of the chat's sources, a page at a time."""
 
 from __future__ import annotations
 
-from telegram import Update
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot.core.document import analyze, source_text
+from bot.core.models import Feed, Item
+from bot.core.rules import Rule
 from bot.delivery.render import render_item_line
+from bot.errors import RuleError
 from config.texts import text
-from handlers.common import LATEST_COUNT, chat_id, followed_ids, reply, services
+from handlers.common import LATEST_COUNT, Services, argument, chat_id, followed_ids, services
+
+PREFIX = "latest"  # callback data: "latest:<offset>:<n>:<query key or ->"
+MAX_COUNT = 20
+SCAN = 200  # newest items looked at (the store keeps this many per feed)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of stories: their lines, and whether more follow."""
+
+    lines: list[str]
+    more: bool
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The newest items of the chat's sources, newest first."""
-    store = services(context).store
-    feeds = await store.catalog.all()
-    chat = await store.chats.get(chat_id(update))
-    items = await store.items.latest(followed_ids(chat, feeds), LATEST_COUNT)
-    if not items:
-        await reply(update, text("latest.none"))
+    """The n newest stories (default 5, at most 20), optionally only those matching a rule."""
+    svc = services(context)
+    query, count = parse(argument(update))
+    rule: Rule | None = None
+    if query:
+        try:
+            rule = svc.compiler.compile(query)
+        except RuleError as exc:
+            await answer(update, text("latest.invalid", reason=str(exc)))
+            return
+    key = await svc.store.items.remember_query(query) if query else "-"
+    await send_page(update, svc, rule, offset=0, count=count, key=key)
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The "more" button: the next page of the same list, as a new message."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    parts = (query.data or "").split(":")
+    if len(parts) != 4 or not (parts[1].isdigit() and parts[2].isdigit()):
+        await query.answer(text("settings.stale"), show_alert=True)
         return
-    names = {f.id: f.name for f in feeds}
-    entries = [render_item_line(item, names.get(item.feed_id, item.feed_id)) for item in items]
-    await reply(update, "\n\n".join([text("latest.header"), *entries]))
+    offset, count, key = int(parts[1]), min(int(parts[2]), MAX_COUNT), parts[3]
+    rule: Rule | None = None
+    if key != "-":
+        raw = await svc.store.items.recall_query(key)
+        if raw is None:
+            await query.answer(text("settings.stale"), show_alert=True)
+            return
+        try:
+            rule = svc.compiler.compile(raw)
+        except RuleError:
+            await query.answer(text("settings.stale"), show_alert=True)
+            return
+    await query.answer()
+    if query.message is not None:  # the button has done its job on the earlier page
+        await query.edit_message_reply_markup(None)
+    await send_page(update, svc, rule, offset=offset, count=count, key=key)
+
+
+def parse(raw: str) -> tuple[str, int]:
+    """The filter and the count of `/latest "US base" drone 10` (a trailing number is n)."""
+    words = raw.split()
+    count = LATEST_COUNT
+    if words and words[-1].isdigit():
+        count = max(1, min(MAX_COUNT, int(words[-1])))
+        raw = raw[: raw.rstrip().rfind(words[-1])].strip()
+    return raw.strip(), count
+
+
+async def send_page(
+    update: Update, svc: Services, rule: Rule | None, *, offset: int, count: int, key: str
+) -> None:
+    """Send one page, with a "more" button when stories remain."""
+    chat = await svc.store.chats.get(chat_id(update))
+    feeds = await svc.store.catalog.all()
+    items = await svc.store.items.latest(followed_ids(chat, feeds), SCAN)
+    if not items:
+        await answer(update, text("latest.none"))
+        return
+    page = await build_page(svc, items, feeds, rule, offset=offset, count=count, tz=chat.tz)
+    if not page.lines:
+        none = "latest.none_matching" if rule is not None else "latest.none"
+        await answer(update, text("latest.no_more" if offset else none))
+        return
+    buttons = None
+    if page.more:
+        data = f"{PREFIX}:{offset + count}:{count}:{key}"
+        buttons = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(text("latest.more"), callback_data=data)]]
+        )
+    header = [text("latest.header")] if offset == 0 else []
+    await answer(update, "\n\n".join([*header, *page.lines]), buttons)
+
+
+async def build_page(
+    svc: Services,
+    items: list[Item],
+    feeds: list[Feed],
+    rule: Rule | None,
+    *,
+    offset: int,
+    count: int,
+    tz: str,
+) -> Page:
+    """Stories (newest report of each) that pass the filter, `count` of them after `offset`."""
+    by_id = {f.id: f for f in feeds}
+    seen: dict[str, Item] = {}
+    for item in items:  # newest first: a story's first item here is its newest report
+        story = item.story_id or item.id
+        if story in seen:
+            continue
+        feed = by_id.get(item.feed_id)
+        if rule is not None and not rule.matches(
+            analyze(
+                item.title,
+                item.summary,
+                source_text(
+                    feed.name if feed else item.feed_id, feed.url if feed else None, item.link
+                ),
+            )
+        ):
+            continue
+        seen[story] = item
+    stories = list(seen.items())
+    lines = []
+    for story, item in stories[offset : offset + count]:
+        name = by_id[item.feed_id].name if item.feed_id in by_id else item.feed_id
+        line = render_item_line(item, name, tz=tz)
+        others = len(await svc.store.stories.outlets(story)) - 1
+        if others > 0:
+            line += " · " + text("latest.also", count=others)
+        lines.append(line)
+    return Page(lines=lines, more=len(stories) > offset + count)
+
+
+async def answer(update: Update, html: str, buttons: InlineKeyboardMarkup | None = None) -> None:
+    """Reply in the chat (a page always fits one message: 20 short entries)."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(html, reply_markup=buttons, do_quote=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import hashlib
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.core.document import analyze, source_text
@@ -11,13 +13,27 @@ from bot.delivery.render import render_item_line
 from bot.errors import RuleError
 from bot.store.chats import AddOutcome
 from config.texts import Html, text
-from handlers.common import Services, argument, chat_id, followed_ids, reply, services
+from handlers.common import (
+    Services,
+    argument,
+    can_change,
+    chat_id,
+    followed_ids,
+    reply,
+    services,
+    split_message,
+)
 
 PREVIEW_ITEMS = 200
+PREFIX = "rules"  # callback data: "rules:rm:<number>:<digest of the rule>"
+MAX_BUTTONS = 100  # Telegram's limit on an inline keyboard; later rules go by /unwatch
 
 
 async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Add a rule after checking that it compiles and fits the chat's limit."""
+    if not await can_change(update, context):
+        await reply(update, text("group.admins_only"))
+        return
     svc = services(context)
     raw = argument(update)
     if not raw:
@@ -69,6 +85,9 @@ async def preview(svc: Services, cid: int, rule: Rule) -> str:
 
 async def unwatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Remove one rule by its number in /rules."""
+    if not await can_change(update, context):
+        await reply(update, text("group.admins_only"))
+        return
     store = services(context).store
     raw = argument(update).lstrip("#")
     if not raw.isdigit() or int(raw) < 1:
@@ -83,11 +102,61 @@ async def unwatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List the chat's rules, numbered."""
+    """List the chat's rules, numbered, with a button to remove each."""
     chat = await services(context).store.chats.get(chat_id(update))
-    if not chat.rules:
-        await reply(update, text("rules.none"))
+    message = update.effective_message
+    if message is None:
         return
+    html, buttons = rule_list(chat.rules)
+    parts = split_message(html)
+    for part in parts[:-1]:
+        await message.reply_text(part, do_quote=False)
+    await message.reply_text(parts[-1], reply_markup=buttons, do_quote=False)
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A removal button: remove that rule, if it is still the rule the button was made for."""
+    query = update.callback_query
+    assert query is not None
+    if not await can_change(update, context):
+        await query.answer(text("group.admins_only"), show_alert=True)
+        return
+    store = services(context).store
+    cid = chat_id(update)
+    parts = (query.data or "").split(":")
+    chat = await store.chats.get(cid)
+    number = int(parts[2]) if len(parts) == 4 and parts[2].isdigit() else 0
+    # The list may have changed since the button was drawn: the rule's digest must still match.
+    if not 1 <= number <= len(chat.rules) or parts[3] != _digest(chat.rules[number - 1]):
+        await query.answer(text("settings.stale"), show_alert=True)
+        return
+    removed = await store.chats.remove_rule(cid, number)
+    if removed is None:
+        await query.answer(text("settings.stale"), show_alert=True)
+        return
+    await query.answer(text("unwatch.removed", number=number, rule=removed)[:190])
+    html, buttons = rule_list((await store.chats.get(cid)).rules)
+    if len(split_message(html)) == 1:
+        await query.edit_message_text(html, reply_markup=buttons)
+    else:  # a list too long for one message: the buttons follow, the text is sent anew
+        await query.edit_message_reply_markup(buttons)
+
+
+def rule_list(chat_rules: tuple[str, ...]) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The numbered rules and their removal buttons (five to a row)."""
+    if not chat_rules:
+        return text("rules.none"), None
     lines = [text("rules.header")]
-    lines += [text("rules.line", number=n, rule=r) for n, r in enumerate(chat.rules, start=1)]
-    await reply(update, "\n".join(lines))
+    lines += [text("rules.line", number=n, rule=r) for n, r in enumerate(chat_rules, start=1)]
+    buttons = [
+        InlineKeyboardButton(
+            text("button.remove", number=n), callback_data=f"{PREFIX}:rm:{n}:{_digest(rule)}"
+        )
+        for n, rule in enumerate(chat_rules, start=1)
+    ]
+    rows = [buttons[i : i + 5] for i in range(0, min(len(buttons), MAX_BUTTONS), 5)]
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _digest(rule: str) -> str:
+    return hashlib.blake2b(rule.encode(), digest_size=4).hexdigest()

@@ -6,7 +6,15 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from config.texts import text
-from handlers.common import argument, chat_id, followed_ids, reply, resolve_sources, services
+from handlers.common import (
+    argument,
+    can_change,
+    chat_id,
+    followed_ids,
+    reply,
+    resolve_sources,
+    services,
+)
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -30,6 +38,9 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Alerts on: from all sources, or add the named ones."""
+    if not await can_change(update, context):
+        await reply(update, text("group.admins_only"))
+        return
     store = services(context).store
     cid = chat_id(update)
     feeds = await store.catalog.all()
@@ -59,6 +70,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Alerts off, or stop the named sources."""
+    if not await can_change(update, context):
+        await reply(update, text("group.admins_only"))
+        return
     store = services(context).store
     cid = chat_id(update)
     raw = argument(update)

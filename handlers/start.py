@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from config.texts import Html, text
+from config.texts import CURRENT_LANG, Html, text
 from handlers.common import LATEST_COUNT, chat_id, reply, services
 
 
@@ -14,6 +14,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     store = services(context).store
     await store.chats.start(chat_id(update))
     chat = await store.chats.get(chat_id(update))
+    if chat.lang is None:  # alerts are written in it too: keep the language the user has
+        await store.chats.set_lang(chat_id(update), CURRENT_LANG.get())  # type: ignore[arg-type]
     sources = len(await store.catalog.all())
     note = text("start.has_rules", count=len(chat.rules)) if chat.rules else ""
     await reply(update, text("start.welcome", sources=sources, rules_note=Html(note)))

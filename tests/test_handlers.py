@@ -208,8 +208,9 @@ async def test_unknown_command_and_plain_text(
 
 
 async def test_group_command_with_bot_name(bot: object, emu: BotApiEmulator, store: Store) -> None:
-    """In a group, /watch@botname works; plain group chatter gets no answer."""
+    """In a group, /watch@botname works for its admins; plain group chatter gets no answer."""
     group = -100123
+    emu.set_admin(group, 7)
     answer = await ask(
         emu, group, f"/watch@{emu.username} drone", user_id=7, chat_type="supergroup"
     )
@@ -219,6 +220,24 @@ async def test_group_command_with_bot_name(bot: object, emu: BotApiEmulator, sto
     texts = [m.plain_text for m in emu.sent(group)]
     assert len(texts) == 2
     assert (await store.chats.get(group)).rules == ("drone",)
+
+
+@pytest.mark.parametrize(
+    "command", ["/watch oil", "/unwatch 1", "/subscribe", "/pause", "/quiet 23-7"]
+)
+async def test_group_members_cannot_change_settings(
+    bot: object, emu: BotApiEmulator, store: Store, command: str
+) -> None:
+    """In a group, a member who is not an admin may read but not change rules or settings."""
+    group = -100124
+    emu.set_admin(group, 7)
+    await ask(emu, group, "/watch drone", user_id=7, chat_type="supergroup")
+    refused = await ask(emu, group, command, user_id=8, chat_type="supergroup")
+    assert "only its admins" in refused.plain_text
+    view = await store.chats.get(group)
+    assert (view.rules, view.paused, view.quiet) == (("drone",), False, None)
+    listed = await ask(emu, group, "/rules", user_id=8, chat_type="supergroup")
+    assert "drone" in listed.plain_text
 
 
 async def test_long_rule_list_is_split(bot: object, emu: BotApiEmulator, store: Store) -> None:

@@ -18,7 +18,7 @@ from bot.core.analysis import normalize
 from bot.core.models import Item
 from bot.core.summary import lead
 from bot.core.timing import zone
-from config.texts import DEFAULT_LANG, Html, text
+from config.texts import Html, text
 
 MAX_TITLE_CHARS = 300
 MAX_RULE_SHOWN = 200
@@ -47,7 +47,7 @@ def render_alert(
     source: str = "",
     rule: str = "",
     *,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
     tz: str = "UTC",
     now: datetime | None = None,
 ) -> str:
@@ -74,7 +74,7 @@ def render_alert(
     return "\n".join([*head, *body, *tail])
 
 
-def also_line(outlets: Sequence[str], lang: str = DEFAULT_LANG) -> str:
+def also_line(outlets: Sequence[str], lang: str | None = None) -> str:
     """The story's other outlets, a few by name: "Also: Outlet B, Outlet C (+N)"."""
     named = ", ".join(isolate(_clip(name, MAX_SOURCE_CHARS)) for name in outlets[:ALSO_SHOWN])
     more = len(outlets) - ALSO_SHOWN
@@ -86,7 +86,7 @@ def also_line(outlets: Sequence[str], lang: str = DEFAULT_LANG) -> str:
 def render_digest(
     entries: Sequence[tuple[Item, str, int]],
     *,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
     tz: str = "UTC",
     now: datetime | None = None,
 ) -> str:
@@ -107,7 +107,7 @@ def render_item_line(
     item: Item,
     source: str,
     *,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
     tz: str = "UTC",
     now: datetime | None = None,
 ) -> str:
@@ -120,7 +120,7 @@ def render_item_line(
 
 
 def format_time(
-    moment: datetime, *, lang: str = DEFAULT_LANG, tz: str = "UTC", now: datetime | None = None
+    moment: datetime, *, lang: str | None = None, tz: str = "UTC", now: datetime | None = None
 ) -> str:
     """A publish time in the chat's zone, with how long ago when `now` is given.
 
@@ -134,27 +134,27 @@ def format_time(
     return f"{absolute} ({ago(now - moment, lang)})"
 
 
-def ago(delta: timedelta, lang: str = DEFAULT_LANG) -> str:
+def ago(delta: timedelta, lang: str | None = None) -> str:
     """How long ago, in the largest whole unit ("5 min ago"); "just now" under a minute."""
     seconds = int(delta.total_seconds())
     for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             count = seconds // size
-            span = text(f"time.{unit}.{_plural(count, lang)}", lang, n=count)
+            span = text(f"time.{unit}.{_plural(count)}", lang, n=count)
             return text("time.ago", lang, span=Html(span))
     return text("time.just_now", lang)
 
 
-def _plural(count: int, lang: str) -> str:
-    """The catalog's plural form for a count: one, two (Arabic dual), few (3-10), many."""
+def _plural(count: int) -> str:
+    """The catalog's plural form for a count: one, two (the Arabic dual), few (3-10), many.
+
+    Every catalog has all four; English simply writes the last three alike.
+    """
     if count == 1:
         return "one"
-    if lang == "ar":
-        if count == 2:
-            return "two"
-        if 3 <= count % 100 <= 10:
-            return "few"
-    return "many"
+    if count == 2:
+        return "two"
+    return "few" if 3 <= count % 100 <= 10 else "many"
 
 
 def highlight(value: str, words: Collection[str], tag: str = "b") -> str:

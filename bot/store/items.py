@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import cast
 
@@ -112,3 +113,13 @@ class ItemRepo:
                 pipe.get(keys.item(item_id))
             bodies: list[str | None] = await pipe.execute()
         return [Item.model_validate_json(body) for body in bodies if body]
+
+    async def remember_query(self, query: str) -> str:
+        """Keep a /latest filter for its "more" button; return the short key it is kept under."""
+        digest = hashlib.blake2b(query.encode(), digest_size=6).hexdigest()
+        await self._r.set(keys.latest_query(digest), query, ex=keys.LATEST_QUERY_TTL)
+        return digest
+
+    async def recall_query(self, digest: str) -> str | None:
+        """A filter kept by `remember_query` (None once it expired)."""
+        return cast(str | None, await self._r.get(keys.latest_query(digest)))

@@ -38,6 +38,7 @@ LATEST_PER_FEED = 200  # newest items kept per feed for /latest
 SENT_TTL = 3 * 86_400  # how long a sent (chat, story) pair is remembered (resends, edits)
 SHORT_FINGERPRINT_TTL = 86_400  # a short headline's content marker (it may recur as new news)
 COUNTER_TTL = 2 * 3600  # a per-minute counter outlives the hour /stats sums
+LATEST_QUERY_TTL = 86_400  # a /latest filter behind a "more" button
 # A story is remembered (its reports, outlets and the chats told of it) as long as a sent
 # marker, so a late report can still edit the chats' messages.
 STORY_TTL = SENT_TTL
@@ -162,6 +163,11 @@ def held(chat_id: int) -> str:
 def digest_lease(chat_id: int) -> str:
     """The sender building a chat's digest (SET NX PX)."""
     return f"{PREFIX}:held:{{{chat_id}}}:lease"
+
+
+def latest_query(digest: str) -> str:
+    """A /latest filter a "more" button refers to (callback data is too short to carry it)."""
+    return f"{PREFIX}:latestq:{digest}"
 
 
 def counter(name: str, minute: int) -> str:

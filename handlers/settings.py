@@ -1,0 +1,284 @@
+"""/settings (a panel of buttons), /lang, /pause, /resume, /quiet and /tz."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.core.models import ChatView
+from bot.core.timing import zone
+from bot.store import Store
+from config.texts import CURRENT_LANG, LANGS, text
+from handlers.common import argument, can_change, chat_id, reply, services
+
+PREFIX = "set"  # callback data: "set:<what>:<value>"
+ZONES = ("UTC", "Asia/Baghdad", "Asia/Damascus", "Asia/Riyadh", "Europe/London", "America/New_York")
+QUIET = ((22, 7), (23, 8), (0, 6))
+DAILY_HOURS = (7, 8, 12, 18, 21)
+PAUSE_HOURS = (1, 8)
+LANG_NAMES = {"en": "English", "ar": "العربية"}
+_DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d)$")
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the chat's settings with buttons to change them."""
+    chat = await services(context).store.chats.get(chat_id(update))
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(panel_text(chat), reply_markup=panel_buttons(chat))
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Apply a settings button and redraw the panel in place."""
+    query = update.callback_query
+    assert query is not None
+    if not await can_change(update, context):
+        await query.answer(text("group.admins_only"), show_alert=True)
+        return
+    changed = await apply(services(context).store, chat_id(update), query.data or "")
+    if not changed:
+        await query.answer(text("settings.stale"), show_alert=True)
+        return
+    chat = await services(context).store.chats.get(chat_id(update))
+    token = CURRENT_LANG.set(chat.lang or CURRENT_LANG.get())  # a new language shows at once
+    try:
+        await query.answer(text("settings.saved"))
+        if query.message is not None:
+            try:
+                await query.edit_message_text(panel_text(chat), reply_markup=panel_buttons(chat))
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    raise
+    finally:
+        CURRENT_LANG.reset(token)
+
+
+async def apply(store: Store, cid: int, data: str) -> bool:
+    """Carry out a button's change; False when its data is not one this panel offers."""
+    chats = store.chats
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != PREFIX:
+        return False
+    _, what, value = parts
+    if what == "mode" and value in ("instant", "hourly"):
+        await chats.set_mode(cid, value)  # type: ignore[arg-type]
+    elif what == "daily" and value.isdigit() and int(value) in DAILY_HOURS:
+        await chats.set_mode(cid, "daily", digest_hour=int(value))
+    elif what == "quiet" and value == "off":
+        await chats.clear_quiet(cid)
+    elif what == "quiet" and value in {f"{a}-{b}" for a, b in QUIET}:
+        start, end = value.split("-")
+        await chats.set_quiet(cid, int(start), int(end))
+    elif what == "pause" and value == "on":
+        await chats.pause(cid, None)
+    elif what == "pause" and value.isdigit() and int(value) in PAUSE_HOURS:
+        await chats.pause(cid, datetime.now(UTC) + timedelta(hours=int(value)))
+    elif what == "pause" and value == "off":
+        await chats.resume(cid)
+    elif what == "tz" and value.isdigit() and int(value) < len(ZONES):
+        await chats.set_tz(cid, ZONES[int(value)])
+    elif what == "lang" and value in LANGS:
+        await chats.set_lang(cid, value)  # type: ignore[arg-type]
+    else:
+        return False
+    return True
+
+
+def panel_text(chat: ChatView) -> str:
+    """The settings as sentences, in the chat's language and time zone."""
+    now = datetime.now(UTC)
+    mode = (
+        text("settings.mode.daily", hour=chat.digest_hour)
+        if chat.mode == "daily"
+        else text(f"settings.mode.{chat.mode}")
+    )
+    quiet = (
+        text("settings.quiet.on", start=chat.quiet[0], end=chat.quiet[1])
+        if chat.quiet
+        else text("settings.quiet.off")
+    )
+    if not chat.is_paused(now):
+        alerts = text("settings.alerts.on")
+    elif chat.paused_until is not None:
+        alerts = text("settings.alerts.paused_until", until=local(chat.paused_until, chat.tz))
+    else:
+        alerts = text("settings.alerts.paused")
+    when = now.astimezone(zone(chat.tz)).strftime("%H:%M")
+    lines = [text("settings.header"), "", alerts, mode, quiet]
+    lines += [text("settings.tz", tz=chat.tz, now=when), text("settings.lang")]
+    return "\n".join(lines)
+
+
+def panel_buttons(chat: ChatView) -> InlineKeyboardMarkup:
+    """Buttons for every choice; the current one is marked with a dot."""
+
+    def button(label: str, data: str, current: bool = False) -> InlineKeyboardButton:
+        return InlineKeyboardButton(("• " if current else "") + label, callback_data=data)
+
+    paused = chat.is_paused(datetime.now(UTC))
+    rows = [
+        [
+            button(text("button.instant"), f"{PREFIX}:mode:instant", chat.mode == "instant"),
+            button(text("button.hourly"), f"{PREFIX}:mode:hourly", chat.mode == "hourly"),
+        ],
+        [
+            button(
+                text("button.daily", hour=hour),
+                f"{PREFIX}:daily:{hour}",
+                chat.mode == "daily" and chat.digest_hour == hour,
+            )
+            for hour in DAILY_HOURS[:3]
+        ],
+        [button(text("button.quiet_off"), f"{PREFIX}:quiet:off", chat.quiet is None)]
+        + [
+            button(
+                text("button.quiet", start=a, end=b),
+                f"{PREFIX}:quiet:{a}-{b}",
+                chat.quiet == (a, b),
+            )
+            for a, b in QUIET
+        ],
+        (
+            [button(text("button.resume"), f"{PREFIX}:pause:off")]
+            if paused
+            else [
+                *(
+                    button(text("button.pause_hours", hours=hours), f"{PREFIX}:pause:{hours}")
+                    for hours in PAUSE_HOURS
+                ),
+                button(text("button.pause"), f"{PREFIX}:pause:on"),
+            ]
+        ),
+        [
+            button(name.split("/")[-1].replace("_", " "), f"{PREFIX}:tz:{n}", chat.tz == name)
+            for n, name in enumerate(ZONES)
+        ],
+        [
+            button(LANG_NAMES[lang], f"{PREFIX}:lang:{lang}", (chat.lang or "en") == lang)
+            for lang in LANGS
+        ],
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def local(moment: datetime, tz: str) -> str:
+    """A moment in the chat's zone, briefly: 24 Nov 18:30."""
+    shown = moment.astimezone(zone(tz))
+    month = text("time.months").split()[shown.month - 1]
+    return f"{shown.day} {month} {shown:%H:%M}"
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/lang ar` or `/lang en` sets the language; `/lang` offers both as buttons."""
+    wanted = argument(update).lower()
+    if wanted in LANGS:
+        if not await can_change(update, context):
+            await reply(update, text("group.admins_only"))
+            return
+        await services(context).store.chats.set_lang(chat_id(update), wanted)  # type: ignore[arg-type]
+        await reply(update, text("lang.set", wanted))
+        return
+    message = update.effective_message
+    if message is not None:
+        buttons = [
+            InlineKeyboardButton(LANG_NAMES[code], callback_data=f"{PREFIX}:lang:{code}")
+            for code in LANGS
+        ]
+        await message.reply_text(text("lang.choose"), reply_markup=InlineKeyboardMarkup([buttons]))
+
+
+async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/pause` until resumed, or `/pause 2h` (m, h or d)."""
+    if not await can_change(update, context):
+        await reply(update, text("group.admins_only"))
+        return
+    raw = argument(update).lower()
+    store = services(context).store
+    cid = chat_id(update)
+    if not raw:
+        await store.chats.pause(cid, None)
+        await reply(update, text("pause.forever"))
+        return
+    found = _DURATION.match(raw)
+    if found is None or int(found.group(1)) == 0:
+        await reply(update, text("pause.usage"))
+        return
+    amount, unit = int(found.group(1)), found.group(2)
+    length = {"m": timedelta(minutes=amount), "min": timedelta(minutes=amount)}.get(
+        unit, timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
+    )
+    if length > timedelta(days=365):
+        await reply(update, text("pause.usage"))
+        return
+    until = datetime.now(UTC) + length
+    await store.chats.pause(cid, until)
+    chat = await store.chats.get(cid)
+    await reply(update, text("pause.until", until=local(until, chat.tz)))
+
+
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Alerts again after /pause."""
+    if not await can_change(update, context):
+        await reply(update, text("group.admins_only"))
+        return
+    await services(context).store.chats.resume(chat_id(update))
+    await reply(update, text("resume.done"))
+
+
+async def quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/quiet 23-7` sets quiet hours (local time); `/quiet off` ends them."""
+    if not await can_change(update, context):
+        await reply(update, text("group.admins_only"))
+        return
+    raw = argument(update).lower().replace(" ", "")
+    store = services(context).store
+    cid = chat_id(update)
+    if raw in ("off", "none", "0"):
+        await store.chats.clear_quiet(cid)
+        await reply(update, text("quiet.off"))
+        return
+    found = re.fullmatch(r"(\d{1,2})(?::00)?[-–](\d{1,2})(?::00)?", raw)
+    if found is None or int(found.group(1)) > 23 or int(found.group(2)) > 23:
+        await reply(update, text("quiet.usage"))
+        return
+    start, end = int(found.group(1)), int(found.group(2))
+    if start == end:
+        await reply(update, text("quiet.usage"))
+        return
+    await store.chats.set_quiet(cid, start, end)
+    chat = await store.chats.get(cid)
+    await reply(update, text("quiet.set", start=start, end=end, tz=chat.tz))
+
+
+async def tz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/tz Asia/Baghdad` sets the chat's time zone; `/tz` shows it."""
+    raw = argument(update)
+    store = services(context).store
+    cid = chat_id(update)
+    if not raw:
+        await reply(update, text("tz.usage", tz=(await store.chats.get(cid)).tz))
+        return
+    if not await can_change(update, context):
+        await reply(update, text("group.admins_only"))
+        return
+    name = _zone_name(raw)
+    if name is None or not await store.chats.set_tz(cid, name):
+        await reply(update, text("tz.unknown", tz=raw))
+        return
+    now = datetime.now(UTC).astimezone(zone(name)).strftime("%H:%M")
+    await reply(update, text("tz.set", tz=name, now=now))
+
+
+def _zone_name(raw: str) -> str | None:
+    """The IANA name a user meant, any case ("asia/baghdad" -> "Asia/Baghdad")."""
+    from zoneinfo import available_timezones
+
+    wanted = raw.strip().replace(" ", "_").casefold()
+    for name in available_timezones():
+        if name.casefold() == wanted:
+            return name
+    return None

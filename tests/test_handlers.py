@@ -403,3 +403,168 @@ async def test_stats(bot: object, emu: BotApiEmulator, store: Store) -> None:
     assert "Delivery: 1 waiting (room for 1000000) · oldest queued 0 s ago" in answer
     assert "near its limit" not in answer
     assert "Failed deliveries kept: 0" in answer
+
+
+def buttons(message: Any) -> dict[str, str]:
+    """A message's inline buttons: label -> callback data."""
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in rows for b in row}
+
+
+def edit_calls(emu: BotApiEmulator) -> int:
+    """How many edits of messages the bot asked for."""
+    return len(emu.calls("editMessageText")) + len(emu.calls("editMessageReplyMarkup"))
+
+
+async def press(emu: BotApiEmulator, message: Any, label_part: str) -> None:
+    """Press the button whose label contains `label_part`; wait for its answer and its edit."""
+    (data,) = [d for label, d in buttons(message).items() if label_part in label]
+    answered, edited = len(emu.calls("answerCallbackQuery")), edit_calls(emu)
+    emu.press_button(message.chat_id, message.message_id, data)
+    await emu.wait_for(
+        lambda: len(emu.calls("answerCallbackQuery")) > answered and edit_calls(emu) > edited,
+        what="the button's answer and edit",
+    )
+
+
+async def test_settings_panel_buttons_change_settings(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/settings shows the settings; each button saves its choice and redraws the panel."""
+    await ask(emu, CHAT, "/start")
+    panel = await ask(emu, CHAT, "/settings")
+    assert "an alert for each story" in panel.plain_text
+    assert "Quiet hours: none" in panel.plain_text
+    await press(emu, panel, "Hourly")
+    await press(emu, emu.message(CHAT, panel.message_id), "22–7")
+    await press(emu, emu.message(CHAT, panel.message_id), "Baghdad")
+    await press(emu, emu.message(CHAT, panel.message_id), "1 h")
+    view = await store.chats.get(CHAT)
+    assert (view.mode, view.quiet, view.tz) == ("hourly", (22, 7), "Asia/Baghdad")
+    assert view.is_paused(datetime.now(UTC))
+    assert view.paused_until is not None
+    redrawn = emu.message(CHAT, panel.message_id)
+    assert "one digest an hour" in redrawn.plain_text
+    assert "22:00–7:00" in redrawn.plain_text
+    assert "Asia/Baghdad" in redrawn.plain_text
+    assert "paused until" in redrawn.plain_text
+    assert any("Resume" in label for label in buttons(redrawn))
+    await press(emu, redrawn, "Resume")
+    assert not (await store.chats.get(CHAT)).paused
+    await press(emu, emu.message(CHAT, panel.message_id), "العربية")
+    assert (await store.chats.get(CHAT)).lang == "ar"
+    assert "الإعدادات" in emu.message(CHAT, panel.message_id).plain_text
+
+
+async def test_forged_button_changes_nothing(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """A button with data the panel never offers is refused politely and changes nothing."""
+    await ask(emu, CHAT, "/start")
+    panel = await ask(emu, CHAT, "/settings")
+    emu.press_button(CHAT, panel.message_id, "set:tz:99")
+    emu.press_button(CHAT, panel.message_id, "set:mode:weekly")
+    await emu.wait_for(lambda: len(emu.calls("answerCallbackQuery")) >= 2, what="two answers")
+    assert (await store.chats.get(CHAT)).tz == "UTC"
+    assert (await store.chats.get(CHAT)).mode == "instant"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected", "check"),
+    [
+        ("/pause 2h", "Alerts paused until", lambda v: v.paused and v.paused_until is not None),
+        ("/pause", "Alerts paused.", lambda v: v.paused and v.paused_until is None),
+        ("/pause forever", "Say for how long", lambda v: not v.paused),
+        ("/quiet 23-7", "Quiet hours: 23:00–7:00 in UTC", lambda v: v.quiet == (23, 7)),
+        ("/quiet 25-7", "Give the hours", lambda v: v.quiet is None),
+        ("/tz asia/riyadh", "Time zone: Asia/Riyadh", lambda v: v.tz == "Asia/Riyadh"),
+        ("/tz Mars/Base", "I do not know the time zone Mars/Base", lambda v: v.tz == "UTC"),
+        ("/lang ar", "سأكتب إليك بالعربية", lambda v: v.lang == "ar"),
+    ],
+)
+async def test_settings_commands(  # noqa: PLR0917 - fixtures and table columns
+    bot: object, emu: BotApiEmulator, store: Store, command: str, expected: str, check: Any
+) -> None:
+    """Each settings command saves a valid value, and explains a wrong one without saving it."""
+    await ask(emu, CHAT, "/start")
+    answer = await ask(emu, CHAT, command)
+    assert expected in answer.plain_text
+    assert check(await store.chats.get(CHAT))
+
+
+async def test_arabic_user_gets_arabic(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """A user whose Telegram speaks Arabic is answered in Arabic, and the choice is kept."""
+    welcome = await ask(emu, CHAT, "/start", language_code="ar")
+    assert "أهلاً بك" in welcome.plain_text
+    assert (await store.chats.get(CHAT)).lang == "ar"
+    rules = await ask(emu, CHAT, "/rules", language_code="en")  # the chat's choice wins
+    assert "ليست لديك قواعد" in rules.plain_text
+    english = await ask(emu, CHAT, "/lang en")
+    assert "I will write in English" in english.plain_text
+    assert "You have no rules" in (await ask(emu, CHAT, "/rules")).plain_text
+
+
+async def test_menu_in_both_languages(bot: object, emu: BotApiEmulator) -> None:
+    """The command menu is registered in English by default and in Arabic for Arabic users."""
+    calls = emu.calls("setMyCommands")
+    by_lang = {c.params.get("language_code") or None: c.params["commands"] for c in calls}
+    assert set(by_lang) == {None, "ar"}
+    for commands in by_lang.values():
+        names = [c["command"] for c in commands]
+        assert names == list(MENU)
+    assert any(c["description"] == "قواعدك" for c in by_lang["ar"])
+
+
+async def test_rule_buttons_remove_the_right_rule(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """Each rule has a remove button; a button drawn before the list changed removes nothing."""
+    await ask(emu, CHAT, "/start")
+    for rule in ("drone", "oil", "gaza"):
+        await ask(emu, CHAT, f"/watch {rule}")
+    listing = await ask(emu, CHAT, "/rules")
+    old_buttons = buttons(listing)
+    await press(emu, listing, "✖ 2")
+    assert (await store.chats.get(CHAT)).rules == ("drone", "gaza")
+    assert "oil" not in emu.message(CHAT, listing.message_id).plain_text
+    stale = await ask(emu, CHAT, "/rules")  # a second copy of the old list
+    emu.press_button(CHAT, stale.message_id, old_buttons["✖ 2"])  # "oil" is no longer rule 2
+    await emu.wait_for(
+        lambda: len(emu.calls("answerCallbackQuery")) >= 2, what="the stale button's answer"
+    )
+    assert (await store.chats.get(CHAT)).rules == ("drone", "gaza")
+
+
+async def test_latest_filters_counts_and_pages(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/latest takes a rule and a count, shows each story once, and pages with a button."""
+    await ask(emu, CHAT, "/start")
+    base = datetime(2023, 10, 23, 20, 0, tzinfo=UTC)
+    items = [
+        Item(id=f"wire:{n}", feed_id="wire", title=f"Drone story {n}", link=f"https://w.example/{n}",
+             published=base + timedelta(minutes=n), story_id=f"wire:{n}")
+        for n in range(8)
+    ] + [
+        Item(id="bbc:1", feed_id="bbc-world", title="Drone story 7 told again", published=base
+             + timedelta(minutes=9), story_id="wire:7"),
+        Item(id="wire:oil", feed_id="wire", title="Oil prices",
+             published=base + timedelta(minutes=10)),
+    ]  # fmt: skip
+    await store.items.save(items)
+    first = await ask(emu, CHAT, "/latest drone 3")
+    assert [line for line in first.plain_text.splitlines() if "Drone" in line] == [
+        "Drone story 7 told again", "Drone story 6", "Drone story 5"
+    ]  # fmt: skip
+    assert "Oil" not in first.plain_text
+    await press(emu, first, "More")
+    await emu.wait_for(lambda: "Drone story 4" in emu.sent(CHAT)[-1].plain_text, what="page 2")
+    second = emu.sent(CHAT)[-1]
+    assert [line for line in second.plain_text.splitlines() if "Drone" in line] == [
+        "Drone story 4", "Drone story 3", "Drone story 2"
+    ]  # fmt: skip
+    assert buttons(emu.message(CHAT, first.message_id)) == {}  # the used button is gone
+    bad = await ask(emu, CHAT, '/latest "drone')
+    assert "That filter cannot be used" in bad.plain_text
+    none = await ask(emu, CHAT, "/latest tsunami")
+    assert "None of the recent stories" in none.plain_text

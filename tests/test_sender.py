@@ -427,3 +427,17 @@ async def test_quiet_hours_hold_alerts_until_they_end(
     await sender.drain(within=5)
     (message,) = emu.sent(CHAT)
     assert "Drones <hit> US base" in message.plain_text
+
+
+async def test_alert_in_the_chats_language_and_zone(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """An Arabic-speaking chat in Baghdad reads its alert in Arabic, with Baghdad's time."""
+    await store.chats.set_lang(CHAT, "ar")
+    await store.chats.set_tz(CHAT, "Asia/Baghdad")
+    await queue(store, CHAT)
+    await sender.drain()
+    (message,) = emu.sent(CHAT)
+    assert "24 أكتوبر 2023 00:58 +03 (منذ " in message.plain_text
+    assert "القاعدة: \u2068US base drone\u2069" in message.plain_text
+    assert "اقرأ الخبر كاملاً" in message.plain_text

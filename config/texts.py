@@ -42,7 +42,8 @@ EN: Final[dict[str, str]] = {
         "/subscribe – alerts on, from all sources\n"
         "/subscribe <i>source</i> – add a source\n"
         "/unsubscribe <i>source</i> – drop a source\n"
-        "/unsubscribe – alerts off (rules are kept)\n\n"
+        "/unsubscribe – alerts off (rules are kept)\n"
+        "/subscribe @<i>channel</i> – also post alerts to a channel you and I administer\n\n"
         "<b>Reading</b>\n"
         "/latest [<i>words</i>] [<i>n</i>] – the newest stories from your sources ({latest} by "
         "default, at most 20), only those matching <i>words</i> if given\n\n"
@@ -185,6 +186,13 @@ EN: Final[dict[str, str]] = {
     "lang.choose": "Which language should I write in?",
     "lang.set": "I will write in English.",
     "group.admins_only": "In a group, only its admins can change rules, sources and settings.",
+    "channel.added": "Alerts for this chat's rules and sources will also be posted to {channel}.",
+    "channel.removed": "Alerts are no longer posted to {channel}.",
+    "channel.not_found": "I cannot find the channel {channel}. Check its @name (it must be public).",
+    "channel.not_channel": "{channel} is not a channel.",
+    "channel.bot_not_admin": "Make me an admin of {channel}, allowed to post, first.",
+    "channel.user_not_admin": "Only an admin of {channel} can do that.",
+    "channel.not_linked": "{channel} does not get this chat's alerts.",
     "command.start": "Start alerts and see examples",
     "command.help": "What I can do",
     "command.watch": "Add a rule: /watch words",

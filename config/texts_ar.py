@@ -27,7 +27,8 @@ AR: Final[dict[str, str]] = {
         "/subscribe – تفعيل التنبيهات من كل المصادر\n"
         "/subscribe <i>مصدر</i> – إضافة مصدر\n"
         "/unsubscribe <i>مصدر</i> – إيقاف مصدر\n"
-        "/unsubscribe – إيقاف التنبيهات (تبقى القواعد محفوظة)\n\n"
+        "/unsubscribe – إيقاف التنبيهات (تبقى القواعد محفوظة)\n"
+        "/subscribe @<i>قناة</i> – نشر التنبيهات أيضاً في قناة نشرف عليها أنا وأنت\n\n"
         "<b>القراءة</b>\n"
         "/latest [<i>كلمات</i>] [<i>n</i>] – أحدث الأخبار من مصادرك ({latest} افتراضياً، "
         "20 على الأكثر)، وما يطابق <i>الكلمات</i> فقط إن ذكرتها\n\n"
@@ -170,6 +171,13 @@ AR: Final[dict[str, str]] = {
     "lang.choose": "بأي لغة أكتب إليك؟",
     "lang.set": "سأكتب إليك بالعربية.",
     "group.admins_only": "في المجموعات، يغيّر القواعد والمصادر والإعدادات مشرفو المجموعة فقط.",
+    "channel.added": "ستُنشر تنبيهات قواعد هذه المحادثة ومصادرها في {channel} أيضاً.",
+    "channel.removed": "لن تُنشر التنبيهات في {channel} بعد الآن.",
+    "channel.not_found": "لا أجد القناة {channel}. تحقّق من اسمها بعد @ (يجب أن تكون عامة).",
+    "channel.not_channel": "{channel} ليست قناة.",
+    "channel.bot_not_admin": "اجعلني مشرفاً في {channel} مع صلاحية النشر أولاً.",
+    "channel.user_not_admin": "هذا لمشرفي {channel} فقط.",
+    "channel.not_linked": "{channel} لا تتلقى تنبيهات هذه المحادثة.",
     "command.start": "بدء التنبيهات ورؤية أمثلة",
     "command.help": "ما يمكنني فعله",
     "command.watch": "إضافة قاعدة: /watch كلمات",

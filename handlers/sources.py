@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from config.texts import text
+from handlers.channels import subscribe_channel, unsubscribe_channel
 from handlers.common import (
     argument,
     can_change,
@@ -45,6 +46,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     cid = chat_id(update)
     feeds = await store.catalog.all()
     raw = argument(update)
+    if raw.startswith("@"):
+        await subscribe_channel(update, context, raw.split()[0])
+        return
     if not raw:
         await store.chats.subscribe_all(cid)
         answer = text("subscribe.all", count=len(feeds))
@@ -76,6 +80,9 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     store = services(context).store
     cid = chat_id(update)
     raw = argument(update)
+    if raw.startswith("@"):
+        await unsubscribe_channel(update, context, raw.split()[0])
+        return
     if not raw:
         await store.chats.unsubscribe_all(cid)
         await reply(update, text("unsubscribe.all"))

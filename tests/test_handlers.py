@@ -568,3 +568,29 @@ async def test_latest_filters_counts_and_pages(
     assert "That filter cannot be used" in bad.plain_text
     none = await ask(emu, CHAT, "/latest tsunami")
     assert "None of the recent stories" in none.plain_text
+
+
+async def test_channel_subscription(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """/subscribe @channel needs the user and the bot to administer it; then it gets the alerts."""
+    channel = -1001234567890
+    emu.add_channel(channel, "newsdesk", "News desk")
+    await ask(emu, CHAT, "/start")
+    await ask(emu, CHAT, "/watch drone")
+    missing = await ask(emu, CHAT, "/subscribe @nosuchchannel")
+    assert "cannot find the channel" in missing.plain_text
+    no_bot = await ask(emu, CHAT, "/subscribe @newsdesk")
+    assert "Make me an admin" in no_bot.plain_text
+    emu.set_admin(channel, emu.bot_id)
+    no_user = await ask(emu, CHAT, "/subscribe @newsdesk")
+    assert "Only an admin of @newsdesk" in no_user.plain_text
+    emu.set_admin(channel, CHAT, owner=True)
+    done = await ask(emu, CHAT, "/subscribe @newsdesk")
+    assert "posted to @newsdesk" in done.plain_text
+    subscribers = {s.chat_id: s for s in await store.chats.subscribers()}
+    assert subscribers[channel].rules == ("drone",)
+    await ask(emu, CHAT, "/watch oil")  # the channel follows the owner's rules
+    subscribers = {s.chat_id: s for s in await store.chats.subscribers()}
+    assert subscribers[channel].rules == ("drone", "oil")
+    stopped = await ask(emu, CHAT, "/unsubscribe @newsdesk")
+    assert "no longer posted" in stopped.plain_text
+    assert channel not in {s.chat_id for s in await store.chats.subscribers()}

@@ -236,8 +236,49 @@ class ChatRepo:
         await self._r.incr(keys.RULES_VERSION)
 
     async def subscribers(self) -> list[Subscriber]:
-        """Every chat that can receive alerts now, with its sources and rules."""
-        return [sub for view in await self.views() if (sub := view.subscriber()) is not None]
+        """Every chat that can receive alerts now, with its sources and rules.
+
+        A channel has no rules of its own: it gets what the chat that subscribed it gets.
+        """
+        views = await self.views()
+        by_id = {view.chat_id: view for view in views}
+        found: list[Subscriber] = []
+        for view in views:
+            owner = by_id.get(view.owner) if view.owner is not None else None
+            effective = view
+            if owner is not None:
+                effective = view.model_copy(
+                    update={
+                        "rules": owner.rules,
+                        "all_sources": owner.all_sources,
+                        "sources": owner.sources,
+                        "alerts": view.alerts and owner.alerts and owner.active,
+                    }
+                )
+            subscriber = effective.subscriber()
+            if subscriber is not None:
+                found.append(subscriber)
+        return found
+
+    async def link_channel(self, channel_id: int, owner_id: int, lang: str | None) -> None:
+        """A channel posts the alerts of the chat that subscribed it (its rules and sources)."""
+        mapping: dict[FieldT, EncodableT] = {"owner": str(owner_id), "alerts": "1", "active": "1"}
+        if lang:
+            mapping["lang"] = lang
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.sadd(keys.CHATS, channel_id)
+            pipe.hset(keys.chat(channel_id), mapping=mapping)
+            await pipe.execute()
+        await self._changed()
+
+    async def unlink_channel(self, channel_id: int, owner_id: int) -> bool:
+        """Stop a channel's alerts, if `owner_id` subscribed it; False if it did not."""
+        if (await self.get(channel_id)).owner != owner_id:
+            return False
+        await self._r.hset(keys.chat(channel_id), "alerts", "0")
+        await self._r.hdel(keys.chat(channel_id), "owner")
+        await self._changed()
+        return True
 
     async def views(self) -> list[ChatView]:
         """Every chat that ever started the bot, by id."""

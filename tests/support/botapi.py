@@ -937,6 +937,13 @@ class BotApiEmulator:
         with self._cond:
             return self._queue(kind, payload)
 
+    def add_channel(self, chat_id: int, username: str, title: str = "Channel") -> None:
+        """Make a public channel known, so getChat finds it by @username."""
+        with self._cond:
+            self._chats[chat_id] = {
+                "id": chat_id, "type": "channel", "title": title, "username": username
+            }  # fmt: skip
+
     def set_admin(self, chat_id: int, user_id: int, *, owner: bool = False) -> None:
         """Make getChatMember report the user as administrator (or owner) of the chat."""
         with self._cond:
@@ -1179,6 +1186,11 @@ class BotApiEmulator:
             return value
         if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
             return int(value)
+        if isinstance(value, str) and value.startswith("@"):  # a public chat by its username
+            wanted = value[1:].casefold()
+            for chat_id, chat in self._chats.items():
+                if str(chat.get("username", "")).casefold() == wanted:
+                    return chat_id
         raise _bad_request("chat not found")
 
     def _message_json(self, stored: _StoredMessage) -> JSONDict:

@@ -33,7 +33,7 @@ from bot.pipeline import Poller
 from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
 from config.settings import Settings
-from handlers import build_handlers, menus
+from handlers import build_gate, build_handlers, menus
 from handlers.common import SERVICES_KEY, Services
 from handlers.fallback import on_error
 
@@ -70,6 +70,7 @@ def build_application(
     application.bot_data[SERVICES_KEY] = Services(
         store=store, settings=settings, compiler=compiler, probe=probe
     )
+    application.add_handler(build_gate(), group=-1)
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     return application

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     feeds: Path = DEFAULT_CATALOG
     poll_interval: float = Field(default=120.0, ge=1.0, le=86_400.0)
     admins: Annotated[frozenset[int], NoDecode] = frozenset()
+    # Allowlist mode: when set, only these user or chat ids (and the admins) may use the bot.
+    allowlist: Annotated[frozenset[int], NoDecode] = frozenset()
+    command_rate: float = Field(default=20.0, gt=0, le=10_000)  # commands a minute per chat
+    command_burst: int = Field(default=10, ge=1, le=1_000)  # commands at once before the rate
     data_dir: Path = Field(default_factory=default_data_dir)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one object per line, for log shippers
@@ -113,7 +117,7 @@ class Settings(BaseSettings):
             raise ValueError(f"no such file: {value} (or use 'default' or 'none')")
         return value
 
-    @field_validator("admins", mode="before")
+    @field_validator("admins", "allowlist", mode="before")
     @classmethod
     def _admins(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -193,6 +193,8 @@ EN: Final[dict[str, str]] = {
     "channel.bot_not_admin": "Make me an admin of {channel}, allowed to post, first.",
     "channel.user_not_admin": "Only an admin of {channel} can do that.",
     "channel.not_linked": "{channel} does not get this chat's alerts.",
+    "gate.private": "This bot is private: ask its operator to add you.",
+    "gate.slow_down": "Too many commands at once: please wait {seconds} s.",
     "command.start": "Start alerts and see examples",
     "command.help": "What I can do",
     "command.watch": "Add a rule: /watch words",

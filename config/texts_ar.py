@@ -178,6 +178,8 @@ AR: Final[dict[str, str]] = {
     "channel.bot_not_admin": "اجعلني مشرفاً في {channel} مع صلاحية النشر أولاً.",
     "channel.user_not_admin": "هذا لمشرفي {channel} فقط.",
     "channel.not_linked": "{channel} لا تتلقى تنبيهات هذه المحادثة.",
+    "gate.private": "هذا البوت خاص: اطلب من مشغّله إضافتك.",
+    "gate.slow_down": "أوامر كثيرة دفعة واحدة: يرجى الانتظار {seconds} ثانية.",
     "command.start": "بدء التنبيهات ورؤية أمثلة",
     "command.help": "ما يمكنني فعله",
     "command.watch": "إضافة قاعدة: /watch كلمات",

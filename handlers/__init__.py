@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from config.texts import LANGS, text
-from handlers import admin, fallback, feeds, latest, rules, settings, sources, start
+from handlers import admin, fallback, feeds, gate, latest, rules, settings, sources, start
 from handlers.common import localized
 
 # Order matters for Telegram's command menu.
@@ -81,6 +82,11 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         )
     )
     return found
+
+
+def build_gate() -> BaseHandler[Any, Any, Any]:
+    """The handler every update passes first (group -1): allowlist and command rate."""
+    return TypeHandler(Update, localized(gate.gate))
 
 
 def bot_commands(lang: str | None = None) -> list[BotCommand]:

@@ -43,6 +43,7 @@ async def bot(
         max_rules=3,
         admins=frozenset({ADMIN}),
         allow_private_feeds=request.param,
+        command_burst=1000,  # tests type faster than people; the limit has its own test
     )
     compiler = compiler_for(settings)
     fetcher = make_fetcher(settings)
@@ -594,3 +595,49 @@ async def test_channel_subscription(bot: object, emu: BotApiEmulator, store: Sto
     stopped = await ask(emu, CHAT, "/unsubscribe @newsdesk")
     assert "no longer posted" in stopped.plain_text
     assert channel not in {s.chat_id for s in await store.chats.subscribers()}
+
+
+@pytest.fixture
+async def gated_bot(
+    store: Store, emu: BotApiEmulator
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """The bot in allowlist mode (only CHAT), with 2 commands at once, then 6 a minute."""
+    await store.catalog.replace(FEEDS)
+    settings = Settings(
+        telegram_token=emu.token,
+        telegram_api_url=emu.base_url,
+        admins=frozenset({ADMIN}),
+        allowlist=frozenset({CHAT}),
+        command_rate=6,
+        command_burst=2,
+    )
+    compiler = compiler_for(settings)
+    fetcher = make_fetcher(settings)
+    poller = make_poller(settings, store, fetcher, compiler)
+    application = build_application(settings, store, compiler, poller.probe)
+    await start_bot(application, poll_interval=0, timeout=1)
+    try:
+        yield application
+    finally:
+        await stop_bot(application)
+        await fetcher.aclose()
+
+
+async def test_allowlist_and_command_rate(
+    gated_bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """Outsiders are told the bot is private; a chat over its command rate is told to wait once."""
+    stranger = 5150
+    refused = await ask(emu, stranger, "/start")
+    assert "This bot is private" in refused.plain_text
+    assert not (await store.chats.get(stranger)).known
+    assert "Welcome" in (await ask(emu, ADMIN, "/start")).plain_text  # admins always may
+    assert "Welcome" in (await ask(emu, CHAT, "/start")).plain_text
+    assert "Your rules" not in (await ask(emu, CHAT, "/watch drone")).plain_text
+    slow = await ask(emu, CHAT, "/rules")
+    assert "Too many commands at once: please wait" in slow.plain_text
+    before = len(emu.sent(CHAT))
+    emu.send_message(CHAT, "/rules")  # still over the rate: no second notice, no answer
+    await ask(emu, ADMIN, "/rules")  # updates are handled in order: CHAT's was handled first
+    assert len(emu.sent(CHAT)) == before
+    assert (await store.chats.get(CHAT)).rules == ("drone",)

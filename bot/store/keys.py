@@ -170,6 +170,16 @@ def latest_query(digest: str) -> str:
     return f"{PREFIX}:latestq:{digest}"
 
 
+def rate_commands(chat_id: int) -> str:
+    """A chat's command rate-limit state (GCRA), so one chat cannot keep the bot busy."""
+    return f"{PREFIX}:rate:commands:{{{chat_id}}}"
+
+
+def rate_notice(chat_id: int) -> str:
+    """When a chat over its command rate was last told to slow down."""
+    return f"{PREFIX}:rate:notice:{{{chat_id}}}"
+
+
 def counter(name: str, minute: int) -> str:
     """How often `name` happened (messages sent, items found ...) in one minute (epoch // 60)."""
     return f"{PREFIX}:count:{name}:{minute}"

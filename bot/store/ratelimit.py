@@ -76,6 +76,16 @@ def bot_bucket() -> str:
     return keys.RATE_BOT
 
 
+def command_bucket(chat_id: int) -> str:
+    """The bucket of one chat's commands."""
+    return keys.rate_commands(chat_id)
+
+
+def notice_bucket(chat_id: int) -> str:
+    """The bucket of a chat's "slow down" notices."""
+    return keys.rate_notice(chat_id)
+
+
 def chat_bucket(chat_id: int) -> str:
     """The bucket of one chat."""
     return keys.rate_chat(chat_id)

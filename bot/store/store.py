@@ -12,6 +12,7 @@ from bot.store.deliveries import DeliveryQueue
 from bot.store.feedstate import FeedStateRepo
 from bot.store.held import HeldRepo
 from bot.store.items import ItemRepo
+from bot.store.ratelimit import RateLimiter
 from bot.store.schedule import ScheduleRepo
 from bot.store.senders import SenderRegistry
 from bot.store.stories import StoryRepo
@@ -35,6 +36,7 @@ class Store:
         self.senders = SenderRegistry(client)
         self.stories = StoryRepo(client)
         self.held = HeldRepo(client)
+        self.limiter = RateLimiter(client)
 
     async def seed_catalog(self, from_file: list[Feed], now: float) -> list[Feed]:
         """Bring the catalog file in and put every enabled feed on the poll schedule."""

@@ -1,0 +1,40 @@
+"""What every update passes before any handler: the allowlist and the per-chat command rate."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.store.ratelimit import command_bucket, notice_bucket
+from config.texts import text
+from handlers.common import reply, services
+
+SLOW_DOWN_EVERY = 60.0  # seconds: a chat over its rate is told so at most this often
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from outside the allowlist, and commands over the chat's rate."""
+    svc = services(context)
+    settings = svc.settings
+    chat, user = update.effective_chat, update.effective_user
+    ids = {chat.id if chat else None, user.id if user else None} - {None}
+    if settings.allowlist and not ids & (settings.allowlist | settings.admins):
+        if update.effective_message is not None and chat is not None and chat.type == "private":
+            await reply(update, text("gate.private"))
+        elif update.callback_query is not None:
+            await update.callback_query.answer(text("gate.private"), show_alert=True)
+        raise ApplicationHandlerStop
+    if chat is None or (user is not None and user.id in settings.admins):
+        return
+    interval = 60.0 / settings.command_rate
+    wait = await svc.store.limiter.acquire(
+        command_bucket(chat.id), interval, burst=settings.command_burst
+    )
+    if wait:
+        # Told once per SLOW_DOWN_EVERY at most: the notice itself must not flood the chat.
+        notice = await svc.store.limiter.acquire(notice_bucket(chat.id), SLOW_DOWN_EVERY)
+        if not notice and update.effective_message is not None:
+            await reply(update, text("gate.slow_down", seconds=max(1, round(wait))))
+        elif update.callback_query is not None:
+            await update.callback_query.answer(text("gate.slow_down", seconds=max(1, round(wait))))
+        raise ApplicationHandlerStop

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -30,7 +30,7 @@ from bot.core.stories import report as story_report
 from bot.errors import FeedError, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
-from bot.store import Store, keys
+from bot.store import Store
 from bot.store.counters import Event
 from bot.store.stories import Joined, Told
 
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # stories, a CMS migration): its items are recorded without alerting, rather than flooding.
 MAX_NEW_PER_POLL = 50
 LEASE_MARGIN_S = 30  # a lease outlives the longest fetch by this much
+RULE_FOLLOW_MS = 500  # a follower's blocking read of the rule-change stream
 
 
 def utcnow() -> datetime:
@@ -131,16 +132,35 @@ class Poller:
         self._owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._stats = TermStats()  # which words are common, learnt from the items seen
         self._index: RuleIndex | None = None
-        self._index_version: str | None = None
+        self._last_change = "0-0"  # the newest rule change the index holds
 
-    async def rule_index(self) -> RuleIndex:
-        """The chats' rules, rebuilt only when a chat changed its rules or sources."""
-        version = cast(str | None, await self._store.redis.get(keys.RULES_VERSION))
-        if self._index is None or version != self._index_version:
-            subscribers = await self._store.chats.subscribers()
-            self._index = RuleIndex(subscribers, self._compiler, self._stats)
-            self._index_version = version
+    async def rule_index(self, block_ms: int | None = None) -> RuleIndex:
+        """The chats' rules: built from Redis once, then kept current from the change stream.
+
+        With `block_ms`, waits that long for a change (the run loop follows the stream so).
+        """
+        chats = self._store.chats
+        if self._index is None:
+            # The stream position first: a change made while the index is built is read again.
+            self._last_change = await chats.last_change()
+            self._index = RuleIndex(await chats.subscribers(), self._compiler, self._stats)
+            return self._index
+        self._last_change, changed = await chats.changes(self._last_change, block_ms)
+        for chat_id in changed:
+            self._index.set_chat(chat_id, await chats.subscriber(chat_id))
         return self._index
+
+    async def follow_rules(self, stop: asyncio.Event) -> None:
+        """Apply rule changes to the in-memory index as they come (within a second)."""
+        pause = 0.0
+        while not stop.is_set():
+            try:
+                await self.rule_index(block_ms=RULE_FOLLOW_MS)
+                pause = 0.0
+            except RedisError:
+                pause = min(30.0, max(0.5, pause * 2))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=pause)
 
     async def poll_all(self) -> PollReport:
         """Poll every enabled catalog feed once, now, whatever the schedule says."""
@@ -156,6 +176,7 @@ class Poller:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll feeds as they fall due until `stop` is set."""
         running: dict[str, asyncio.Task[FeedReport | None]] = {}
+        follower = asyncio.create_task(self.follow_rules(stop))
         pause = 0.0
         while not stop.is_set():
             try:
@@ -175,9 +196,9 @@ class Poller:
                     del running[feed_id]
                     if not task.cancelled() and task.exception() is not None:
                         log.error("polling %s failed", feed_id, exc_info=task.exception())
-        for task in running.values():
+        for task in [*running.values(), follower]:
             task.cancel()
-        await asyncio.gather(*running.values(), return_exceptions=True)
+        await asyncio.gather(*running.values(), follower, return_exceptions=True)
 
     async def _start_due(self, running: dict[str, asyncio.Task[FeedReport | None]]) -> None:
         free = self._concurrency - len(running)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.models import Feed
+from bot.core.models import Feed, Item
 from bot.core.rules import RuleCompiler
 from bot.demo.feedserver import FeedServer
 from bot.feeds.fetch import Fetcher
@@ -172,3 +175,41 @@ async def test_a_story_alerts_each_chat_once_and_updates_on_new_outlets(
     assert {d.story for d in later} == {story}
     assert await store.stories.outlets(story) == ["wire", "other"]
     assert (await store.items.get(later[-1].item_id)) is not None
+
+
+async def test_rule_changes_reach_every_poller_within_a_second(
+    store: Store, fetcher: Fetcher
+) -> None:
+    """Two running pollers' indexes follow /watch and /unwatch within a second, channels too."""
+    item = Item(id="w:1", feed_id="wire", title="Drones hit base", published=datetime.now(UTC))
+    pollers = [Poller(store, fetcher, RuleCompiler()) for _ in range(2)]
+    for poller in pollers:
+        assert (await poller.rule_index()).match(item) == []
+    stop = asyncio.Event()
+    followers = [asyncio.create_task(p.follow_rules(stop)) for p in pollers]
+    try:
+        await store.chats.start(1)
+        await store.chats.link_channel(-1009, owner_id=1, lang=None)
+        started = time.monotonic()
+        await store.chats.add_rule(1, "drone", 50)
+
+        async def everywhere(expected: set[int]) -> float:
+            while True:
+                found = [
+                    {hit.chat_id for hit in p._index.match(item)} if p._index else set()
+                    for p in pollers
+                ]
+                if all(f == expected for f in found):
+                    return time.monotonic() - started
+                await asyncio.sleep(0.01)
+
+        assert await asyncio.wait_for(everywhere({1, -1009}), timeout=1.0) < 1.0
+        started = time.monotonic()
+        await store.chats.remove_rule(1, 1)
+        assert await asyncio.wait_for(everywhere(set()), timeout=1.0) < 1.0
+        await store.chats.add_rule(1, "base", 50)
+        fresh = Poller(store, fetcher, RuleCompiler())  # a restarted poller builds from Redis
+        assert {h.chat_id for h in (await fresh.rule_index()).match(item)} == {1, -1009}
+    finally:
+        stop.set()
+        await asyncio.gather(*followers)

@@ -181,12 +181,12 @@ class MatchIndex(Generic[Owner]):
         """Number of distinct rules."""
         return len(self._entries)
 
-    def add(self, rule: Rule, owner: Owner) -> None:
+    def add(self, rule: Rule, owner: Owner) -> Entry[Owner]:
         """Index a rule for `owner` (an equal rule already indexed just gains an owner)."""
         number = self._by_key.get(rule.key)
         if number is not None:
             self._entries[number].owners.append(owner)
-            return
+            return self._entries[number]
         number = len(self._entries)
         expr = rule.expr
         checks = expr.checks()
@@ -197,11 +197,11 @@ class MatchIndex(Generic[Owner]):
         required = list(dict.fromkeys(expr.required()))  # each set of forms once
         if len(required) >= 2:
             self._add_pair(number, expr, required)
-            return
+            return self._entries[number]
         anchors = expr.anchors(self._frequency)
         if anchors is None or EVERYTHING_ANCHOR in anchors.keys:
             self._always.file(number, sure=isinstance(expr, Everything))
-            return
+            return self._entries[number]
         excluded = _exclusions_only(checks, anchors.keys)
         for key in anchors.keys:
             if key.endswith(PREFIX_MARK):
@@ -217,6 +217,7 @@ class MatchIndex(Generic[Owner]):
                 filed.file(number, sure=_anchor_proves_match(expr))
                 continue
             filed.file_unless(number, excluded)
+        return self._entries[number]
 
     def _add_pair(self, number: int, expr: Node, required: list[frozenset[str]]) -> None:
         """File an entry under its two rarest required words, every form of each."""
@@ -353,16 +354,36 @@ class RuleIndex:
             stats.frequency if stats else guess_frequency
         )
         self._compiled: dict[str, Rule | None] = {}
+        self._compiler = compiler
         self._stats = stats
-        self.chats = 0
+        self._held: dict[int, list[Entry[tuple[Subscriber, int]]]] = {}  # chat -> its entries
         for subscriber in subscribers:
-            usable = False
-            for order, text in enumerate(subscriber.rules):
-                rule = self._compile(compiler, text)
-                if rule is not None:
-                    self._index.add(rule, (subscriber, order))
-                    usable = True
-            self.chats += usable
+            self._add(subscriber)
+
+    @property
+    def chats(self) -> int:
+        """Chats with at least one usable rule."""
+        return len(self._held)
+
+    def set_chat(self, chat_id: int, subscriber: Subscriber | None) -> None:
+        """Replace a chat's rules and sources (None: it gets no alerts any more).
+
+        A rule no chat holds any longer stays indexed without owners, matching nobody, until
+        the index is next built from Redis (a restart).
+        """
+        for entry in self._held.pop(chat_id, []):
+            entry.owners[:] = [o for o in entry.owners if o[0].chat_id != chat_id]
+        if subscriber is not None:
+            self._add(subscriber)
+
+    def _add(self, subscriber: Subscriber) -> None:
+        entries = []
+        for order, text in enumerate(subscriber.rules):
+            rule = self._compile(self._compiler, text)
+            if rule is not None:
+                entries.append(self._index.add(rule, (subscriber, order)))
+        if entries:
+            self._held[subscriber.chat_id] = list({id(e): e for e in entries}.values())
 
     def _compile(self, compiler: RuleCompiler, text: str) -> Rule | None:
         if text not in self._compiled:

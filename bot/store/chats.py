@@ -82,7 +82,7 @@ class ChatRepo:
             pipe.hsetnx(key, "all_sources", "1")
             pipe.hset(key, mapping={"alerts": "1", "active": "1"})
             added, *_ = await pipe.execute()
-        await self._changed()
+        await self._changed(chat_id)
         return bool(added)
 
     async def get(self, chat_id: int) -> ChatView:
@@ -103,7 +103,7 @@ class ChatRepo:
             )
             pipe.delete(keys.chat_sources(chat_id))
             await pipe.execute()
-        await self._changed()
+        await self._changed(chat_id)
 
     async def subscribe(self, chat_id: int, feed_ids: Iterable[str]) -> None:
         """Alerts on, adding these sources to the chat's choice (no-op for a chat on all)."""
@@ -115,12 +115,12 @@ class ChatRepo:
         view = await self.get(chat_id)
         if not view.all_sources:
             await self._r.sadd(keys.chat_sources(chat_id), *feed_ids)
-        await self._changed()
+        await self._changed(chat_id)
 
     async def unsubscribe_all(self, chat_id: int) -> None:
         """Alerts off; the chat keeps its sources and rules for when it subscribes again."""
         await self._r.hset(keys.chat(chat_id), "alerts", "0")
-        await self._changed()
+        await self._changed(chat_id)
 
     async def unsubscribe(
         self, chat_id: int, feed_ids: Iterable[str], catalog: Iterable[str]
@@ -138,14 +138,14 @@ class ChatRepo:
             elif drop:
                 pipe.srem(keys.chat_sources(chat_id), *drop)
             await pipe.execute()
-        await self._changed()
+        await self._changed(chat_id)
 
     async def add_rule(self, chat_id: int, text: str, limit: int) -> AddResult:
         """Append a rule unless it is a duplicate or the chat is at `limit` rules."""
         status, number = await self._add_rule(keys=[keys.chat_rules(chat_id)], args=[text, limit])
         result = AddResult(AddOutcome(int(status)), int(number))
         if result.outcome is AddOutcome.ADDED:
-            await self._changed()
+            await self._changed(chat_id)
         return result
 
     async def remove_rule(self, chat_id: int, number: int) -> str | None:
@@ -154,13 +154,13 @@ class ChatRepo:
             keys=[keys.chat_rules(chat_id)], args=[number]
         )
         if removed:
-            await self._changed()
+            await self._changed(chat_id)
         return removed or None
 
     async def deactivate(self, chat_id: int) -> None:
         """Telegram says the chat is gone (blocked, kicked, deleted): stop its deliveries."""
         await self._r.hset(keys.chat(chat_id), "active", "0")
-        await self._changed()
+        await self._changed(chat_id)
 
     async def migrate(self, old_id: int, new_id: int) -> None:
         """A group became a supergroup: its settings, sources and rules move to the new id."""
@@ -182,7 +182,7 @@ class ChatRepo:
             pipe.sadd(keys.CHATS, new_id)
             pipe.hset(keys.chat(old_id), mapping={"active": "0", "moved_to": str(new_id)})
             await pipe.execute()
-        await self._changed()
+        await self._changed(old_id, new_id)
 
     async def set_lang(self, chat_id: int, lang: Lang) -> None:
         """The language the bot writes in for this chat."""
@@ -231,9 +231,48 @@ class ChatRepo:
         """Alerts again after a pause."""
         await self._r.hdel(keys.chat(chat_id), "paused", "paused_until")
 
-    async def _changed(self) -> None:
-        """Tell the pollers that some chat's rules or sources changed."""
-        await self._r.incr(keys.RULES_VERSION)
+    async def _changed(self, *chat_ids: int) -> None:
+        """Tell every poller these chats' rules or sources changed (and their channels')."""
+        async with self._r.pipeline(transaction=False) as pipe:
+            for chat_id in chat_ids:
+                pipe.smembers(keys.chat_channels(chat_id))
+            channels: list[set[str]] = await pipe.execute()
+        affected = [*chat_ids, *(int(c) for members in channels for c in members)]
+        async with self._r.pipeline(transaction=False) as pipe:
+            for chat_id in dict.fromkeys(affected):
+                pipe.xadd(
+                    keys.RULE_CHANGES,
+                    {"chat": str(chat_id)},
+                    maxlen=keys.RULE_CHANGES_MAXLEN,
+                    approximate=True,
+                )
+            await pipe.execute()
+
+    async def last_change(self) -> str:
+        """The id of the newest rule change (a poller building its index reads on from it)."""
+        newest = cast(
+            list[tuple[str, dict[str, str]]], await self._r.xrevrange(keys.RULE_CHANGES, count=1)
+        )
+        return newest[0][0] if newest else "0-0"
+
+    async def changes(self, after: str, block_ms: int | None = None) -> tuple[str, set[int]]:
+        """Chats whose rules or sources changed after change `after`, and the newest change id."""
+        reply = await self._r.xread({keys.RULE_CHANGES: after}, count=10_000, block=block_ms)
+        chats: set[int] = set()
+        last = after
+        for _stream, entries in cast(
+            list[tuple[str, list[tuple[str, dict[str, str]]]]], reply or []
+        ):
+            for entry_id, fields in entries:
+                chats.add(int(fields["chat"]))
+                last = entry_id
+        return last, chats
+
+    async def subscriber(self, chat_id: int) -> Subscriber | None:
+        """What the matcher needs of one chat now (a channel gets its owner's rules and sources)."""
+        view = await self.get(chat_id)
+        owner = await self.get(view.owner) if view.owner is not None else None
+        return _effective(view, owner).subscriber()
 
     async def subscribers(self) -> list[Subscriber]:
         """Every chat that can receive alerts now, with its sources and rules.
@@ -245,17 +284,7 @@ class ChatRepo:
         found: list[Subscriber] = []
         for view in views:
             owner = by_id.get(view.owner) if view.owner is not None else None
-            effective = view
-            if owner is not None:
-                effective = view.model_copy(
-                    update={
-                        "rules": owner.rules,
-                        "all_sources": owner.all_sources,
-                        "sources": owner.sources,
-                        "alerts": view.alerts and owner.alerts and owner.active,
-                    }
-                )
-            subscriber = effective.subscriber()
+            subscriber = _effective(view, owner).subscriber()
             if subscriber is not None:
                 found.append(subscriber)
         return found
@@ -265,11 +294,12 @@ class ChatRepo:
         mapping: dict[FieldT, EncodableT] = {"owner": str(owner_id), "alerts": "1", "active": "1"}
         if lang:
             mapping["lang"] = lang
-        async with self._r.pipeline(transaction=True) as pipe:
+        async with self._r.pipeline(transaction=False) as pipe:  # keys in several slots
             pipe.sadd(keys.CHATS, channel_id)
             pipe.hset(keys.chat(channel_id), mapping=mapping)
+            pipe.sadd(keys.chat_channels(owner_id), channel_id)
             await pipe.execute()
-        await self._changed()
+        await self._changed(channel_id)
 
     async def unlink_channel(self, channel_id: int, owner_id: int) -> bool:
         """Stop a channel's alerts, if `owner_id` subscribed it; False if it did not."""
@@ -277,7 +307,8 @@ class ChatRepo:
             return False
         await self._r.hset(keys.chat(channel_id), "alerts", "0")
         await self._r.hdel(keys.chat(channel_id), "owner")
-        await self._changed()
+        await self._r.srem(keys.chat_channels(owner_id), channel_id)
+        await self._changed(channel_id)
         return True
 
     async def views(self) -> list[ChatView]:
@@ -301,6 +332,20 @@ class ChatRepo:
             alerted=sum(1 for view in views if view.subscriber() is not None),
             rules=sum(len(view.rules) for view in views),
         )
+
+
+def _effective(view: ChatView, owner: ChatView | None) -> ChatView:
+    """A channel's view with its owner's rules and sources (any other chat as it is)."""
+    if owner is None:
+        return view
+    return view.model_copy(
+        update={
+            "rules": owner.rules,
+            "all_sources": owner.all_sources,
+            "sources": owner.sources,
+            "alerts": view.alerts and owner.alerts and owner.active,
+        }
+    )
 
 
 def _view(chat_id: int, settings: dict[str, str], sources: set[str], rules: list[str]) -> ChatView:

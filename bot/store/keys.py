@@ -31,8 +31,10 @@ DUE = f"{PREFIX}:due"
 REMOVED = f"{PREFIX}:removed"
 # When any poller last finished polling a feed (epoch seconds), for health checks.
 LAST_POLL = f"{PREFIX}:poll:last"
-# Bumped on every change to chats' rules or sources, so pollers know to rebuild their index.
-RULES_VERSION = f"{PREFIX}:rules:version"
+# Every change to a chat's rules or sources, as a stream entry {chat}: each poller follows it
+# and updates its in-memory index within a second (a new poller builds the index from Redis).
+RULE_CHANGES = f"{PREFIX}:rules:changes"
+RULE_CHANGES_MAXLEN = 100_000
 
 LATEST_PER_FEED = 200  # newest items kept per feed for /latest
 SENT_TTL = 3 * 86_400  # how long a sent (chat, story) pair is remembered (resends, edits)
@@ -58,6 +60,11 @@ def chat(chat_id: int) -> str:
 def chat_sources(chat_id: int) -> str:
     """Set of feed ids a chat chose (used when it does not follow all sources)."""
     return f"{PREFIX}:chat:{{{chat_id}}}:sources"
+
+
+def chat_channels(chat_id: int) -> str:
+    """Set of the channels that post a chat's alerts (they follow its rules and sources)."""
+    return f"{PREFIX}:chat:{{{chat_id}}}:channels"
 
 
 def chat_rules(chat_id: int) -> str:

@@ -80,6 +80,7 @@ class FeedServer:
         self._lock = threading.Lock()
         self.requests: dict[str, int] = {}
         self.request_headers: list[tuple[str, dict[str, str]]] = []
+        self.request_times: list[tuple[str, float]] = []  # (path, monotonic time) of each GET
         self._bytes_sent = 0
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -214,6 +215,7 @@ class FeedServer:
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.requests[path] = self.requests.get(path, 0) + 1
+            self.request_times.append((path, time.monotonic()))
             self.request_headers.append((path, {k.lower(): v for k, v in handler.headers.items()}))
             resource = self._resources.get(path)
         if resource is None:

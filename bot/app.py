@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from telegram import Bot, LinkPreviewOptions
@@ -104,7 +106,7 @@ async def run(settings: Settings, role: str = "all") -> None:
             jobs: list[Coroutine[Any, Any, None]] = []
             if role in ("all", "bot"):
                 application = build_application(settings, store, compiler, poller.probe)
-                await start_bot(application)
+                await start_bot(application, webhook=webhook_options(settings))
                 log.info("bot @%s answering commands", application.bot.username)
             if role in ("all", "poller"):
                 jobs.append(poller.run(stop))
@@ -199,13 +201,43 @@ def make_poller(
     )
 
 
-async def start_bot(application: Application[Any, Any, Any, Any, Any, Any], **polling: Any) -> None:
-    """Check the token, register the command menu, start receiving and handling updates."""
+def webhook_options(settings: Settings) -> dict[str, Any] | None:
+    """python-telegram-bot's start_webhook arguments, or None to poll for updates."""
+    if not settings.webhook_url:
+        return None
+    path = urlsplit(settings.webhook_url).path.lstrip("/")
+    secret = (
+        settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret
+        else secrets.token_urlsafe(32)
+    )
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": path,
+        "webhook_url": settings.webhook_url,
+        "secret_token": secret,
+    }
+
+
+async def start_bot(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    webhook: dict[str, Any] | None = None,
+    **polling: Any,
+) -> None:
+    """Check the token, register the command menu, start receiving and handling updates.
+
+    Updates come by long polling, or through a webhook when `webhook` gives its options.
+    """
     await _initialize(application)
     for language, commands in menus().items():
         await application.bot.set_my_commands(commands, language_code=language)
     assert application.updater is not None
-    await application.updater.start_polling(**polling)
+    if webhook is not None:
+        await application.updater.start_webhook(**webhook)
+        log.info("receiving updates at %s", webhook["webhook_url"])
+    else:
+        await application.updater.start_polling(**polling)
     await application.start()
 
 

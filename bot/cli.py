@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="run one role only (any number of pollers and senders may share one Redis)",
     )
+    running.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="receive updates at this public https URL instead of polling Telegram "
+        "(the bot listens on ALERTBOT_WEBHOOK_LISTEN:ALERTBOT_WEBHOOK_PORT)",
+    )
     commands.add_parser(
         "demo", help="local demo: sample feeds, a throwaway embedded Redis, alerts printed"
     )
@@ -66,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "match":
         return _match(args)
     try:
-        settings = load_settings()
+        overrides = {"webhook_url": args.webhook} if getattr(args, "webhook", None) else {}
+        settings = load_settings(**overrides)
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
         command = args.command or ("run" if token else "demo")
         quiet = command in ("demo", "feeds")  # tools print their own output

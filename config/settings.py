@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     stream_maxlen: int = Field(default=1_000_000, ge=10_000)  # deliveries kept when senders lag
     max_delivery_attempts: int = Field(default=5, ge=1, le=100)
     link_preview: bool = False  # alerts show Telegram's link preview under the text
+    # Webhook instead of long polling (`alertbot run --role bot --webhook URL`): Telegram POSTs
+    # updates to webhook_url; the bot listens on webhook_listen:webhook_port, and checks
+    # Telegram's secret token header (generated at start when not set).
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65_535)
+    webhook_secret: SecretStr | None = None
 
     @field_validator("telegram_token", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -172,3 +173,38 @@ async def wait_primed(store: Store, feed_ids: list[str], timeout: float = 20.0) 
         for feed_id in feed_ids:
             while not (await store.feeds.get(feed_id)).primed:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
+
+
+@pytest.mark.timeout(60)
+async def test_bot_role_behind_a_webhook(
+    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str
+) -> None:
+    """`alertbot run --role bot --webhook URL` registers the webhook and answers what it posts."""
+    feed_server.set("/wire.xml", rss([OLD]))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = process.bot_env(
+        emu,
+        redis_url,
+        write_catalog(tmp_path / "feeds.toml", feed_server),
+        webhook_listen="127.0.0.1",
+        webhook_port=str(port),
+    )
+    url = f"http://127.0.0.1:{port}/telegram"
+    log = tmp_path / "bot.log"
+    bot = process.start(["run", "--role", "bot", "--webhook", url], env, tmp_path, log)
+    try:
+        await emu.wait_for(lambda: emu.webhook_url == url, timeout=30, what="setWebhook")
+        welcome = await ask(emu, CHAT, "/start")
+        assert "Welcome" in welcome.plain_text
+        assert emu.webhook_posts == 1
+        assert emu.polls_started() == 0  # no long polling at all
+        set_calls = emu.calls("setWebhook")
+        assert set_calls[-1].params.get("secret_token")  # Telegram's header is checked
+        stop(bot, log)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert emu.token not in log.read_text()

@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 import time
+import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -285,6 +286,24 @@ class _StoredMessage:
             date=self.date,
             plain_text=self.plain_text,
         )
+
+
+def _post_update(url: str, secret: str, update: JSONDict, attempts: int = 10) -> None:
+    """Deliver one update to a webhook, retrying a while as Telegram does when it fails."""
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(
+        url, data=json.dumps(update).encode(), headers=headers, method="POST"
+    )
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                return
+        except OSError as exc:
+            if attempt == attempts:
+                logging.getLogger(__name__).warning("webhook POST to %s failed: %s", url, exc)
+            time.sleep(0.2 * attempt)
 
 
 @dataclass
@@ -779,6 +798,8 @@ class BotApiEmulator:
         self._poll_generation = 0
         self._allowed_updates: list[str] = []
         self._webhook_url = ""
+        self._webhook_secret = ""
+        self.webhook_posts = 0  # updates delivered to a webhook
         self._messages: dict[tuple[int, int], _StoredMessage] = {}
         self._last_message_id: dict[int, int] = {}
         self._sent: list[SentMessage] = []
@@ -1144,6 +1165,13 @@ class BotApiEmulator:
     def _queue(self, kind: str, payload: JSONDict) -> int:
         update = _Update(self._next_update_id, kind, payload)
         self._next_update_id += 1
+        if self._webhook_url:  # Telegram POSTs each update to the webhook instead of queueing it
+            url, secret = self._webhook_url, self._webhook_secret
+            threading.Thread(
+                target=_post_update, args=(url, secret, update.to_json()), daemon=True
+            ).start()
+            self.webhook_posts += 1
+            return update.update_id
         self._updates.append(update)
         self._cond.notify_all()
         return update.update_id
@@ -1359,6 +1387,7 @@ class BotApiEmulator:
 
     def _set_webhook(self, params: JSONDict) -> bool:
         self._webhook_url = str(params.get("url") or "")
+        self._webhook_secret = str(params.get("secret_token") or "")
         if _as_bool(params.get("drop_pending_updates", False)):
             self._updates.clear()
         self._cond.notify_all()

@@ -24,7 +24,11 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif update.callback_query is not None:
             await update.callback_query.answer(text("gate.private"), show_alert=True)
         raise ApplicationHandlerStop
-    if chat is None or (user is not None and user.id in settings.admins):
+    message = update.effective_message
+    is_command = bool(message and message.text and message.text.startswith("/"))
+    if chat is None or not (is_command or update.callback_query is not None):
+        return  # only commands and buttons count (a group's chatter is not for the bot)
+    if user is not None and user.id in settings.admins:
         return
     interval = 60.0 / settings.command_rate
     wait = await svc.store.limiter.acquire(

@@ -65,7 +65,7 @@ async def apply(store: Store, cid: int, data: str) -> bool:
         return False
     _, what, value = parts
     if what == "mode" and value in ("instant", "hourly"):
-        await chats.set_mode(cid, value)  # type: ignore[arg-type]
+        await chats.set_mode(cid, value)
     elif what == "daily" and value.isdigit() and int(value) in DAILY_HOURS:
         await chats.set_mode(cid, "daily", digest_hour=int(value))
     elif what == "quiet" and value == "off":
@@ -82,7 +82,7 @@ async def apply(store: Store, cid: int, data: str) -> bool:
     elif what == "tz" and value.isdigit() and int(value) < len(ZONES):
         await chats.set_tz(cid, ZONES[int(value)])
     elif what == "lang" and value in LANGS:
-        await chats.set_lang(cid, value)  # type: ignore[arg-type]
+        await chats.set_lang(cid, value)
     else:
         return False
     return True
@@ -179,7 +179,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await can_change(update, context):
             await reply(update, text("group.admins_only"))
             return
-        await services(context).store.chats.set_lang(chat_id(update), wanted)  # type: ignore[arg-type]
+        await services(context).store.chats.set_lang(chat_id(update), wanted)
         await reply(update, text("lang.set", wanted))
         return
     message = update.effective_message

@@ -15,7 +15,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await store.chats.start(chat_id(update))
     chat = await store.chats.get(chat_id(update))
     if chat.lang is None:  # alerts are written in it too: keep the language the user has
-        await store.chats.set_lang(chat_id(update), CURRENT_LANG.get())  # type: ignore[arg-type]
+        await store.chats.set_lang(chat_id(update), CURRENT_LANG.get())
     sources = len(await store.catalog.all())
     note = text("start.has_rules", count=len(chat.rules)) if chat.rules else ""
     await reply(update, text("start.welcome", sources=sources, rules_note=Html(note)))

@@ -319,3 +319,8 @@ async def test_chat_settings_round_trip(store: Store) -> None:
     assert view.quiet is None
     with pytest.raises(ValueError, match="0 to 23"):
         await store.chats.set_quiet(chat, 25, 7)
+    with pytest.raises(ValueError, match="no such language"):
+        await store.chats.set_lang(chat, "fr")
+    with pytest.raises(ValueError, match="no such delivery mode"):
+        await store.chats.set_mode(chat, "weekly")
+    assert (await store.chats.get(chat)).lang == "ar"

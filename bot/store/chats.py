@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from typing import cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis.asyncio as aioredis
@@ -184,8 +184,10 @@ class ChatRepo:
             await pipe.execute()
         await self._changed(old_id, new_id)
 
-    async def set_lang(self, chat_id: int, lang: Lang) -> None:
-        """The language the bot writes in for this chat."""
+    async def set_lang(self, chat_id: int, lang: str) -> None:
+        """The language the bot writes in for this chat ("en" or "ar")."""
+        if lang not in get_args(Lang):
+            raise ValueError(f"no such language: {lang!r}")
         await self._r.hset(keys.chat(chat_id), "lang", lang)
 
     async def set_tz(self, chat_id: int, tz: str) -> bool:
@@ -197,8 +199,10 @@ class ChatRepo:
         await self._r.hset(keys.chat(chat_id), "tz", tz)
         return True
 
-    async def set_mode(self, chat_id: int, mode: Mode, digest_hour: int | None = None) -> None:
+    async def set_mode(self, chat_id: int, mode: str, digest_hour: int | None = None) -> None:
         """An alert per story, or an hourly or daily digest (at `digest_hour`, local time)."""
+        if mode not in get_args(Mode):
+            raise ValueError(f"no such delivery mode: {mode!r}")
         mapping: dict[FieldT, EncodableT] = {"mode": mode}
         if digest_hour is not None:
             if not 0 <= digest_hour <= 23:

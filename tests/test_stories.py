@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.core.document import analyze
 from bot.core.models import Item
 from bot.core.places import finest, places_in
+from bot.core.rules import RuleCompiler
 from bot.core.stories import (
     Report,
     Verdict,
@@ -18,11 +23,13 @@ from bot.core.stories import (
     signature,
     similarity,
 )
+from bot.rulebook import load_synonyms
 from bot.store import Store
 from bot.store.stories import Told
 from tests.support.grouping import evaluate, load_pairs
 
 AT = datetime(2023, 10, 23, 21, 31, tzinfo=UTC)
+SEED = Path(__file__).parent / "fixtures" / "stories" / "seed_story.json"
 
 
 def news(
@@ -99,6 +106,7 @@ def test_places(text: str, places: set[str], precise: set[str]) -> None:
         ("Two drones, 7 wounded on Oct 23", {"2", "7"}),
         ("زلزال بقوة 5.8 درجات يقتل ثلاثة", {"5.8", "3"}),
         ("Nine killed in 2024, the 3rd attack", {"9"}),
+        ("خمسة قتلى و31 مصاباً", {"5", "31"}),  # "and" written onto the digits
     ],
 )
 def test_numbers_are_counts_not_dates(text: str, numbers: set[str]) -> None:
@@ -109,10 +117,12 @@ def test_numbers_are_counts_not_dates(text: str, numbers: set[str]) -> None:
 def test_signature_is_stable_and_estimates_overlap() -> None:
     """Signatures are the same in every process; identical sets score 1 and disjoint ones 0."""
     words = frozenset({"drone", "base"})
-    assert band_keys(signature(words))[:2] == ["0:edefa6999df656b0", "1:ef5089559fea5008"]
+    keys = band_keys(signature(words))
+    assert keys[:2] == ["0:edefa6999df656b0", "1:ef5089559fea5008"]
+    assert keys[-1] == "63:fcf5f06b88b140df"
+    assert len(keys) == 64
     assert similarity(signature(words), signature(words)) == 1.0
     assert similarity(signature(words), signature(frozenset({"oil", "price"}))) == 0.0
-    assert len(band_keys(signature(words))) == 32
 
 
 def test_report_round_trips_as_json() -> None:
@@ -121,38 +131,113 @@ def test_report_round_trips_as_json() -> None:
         news("Drones hit US base in Deir ez-Zor", "Two drones.", link="https://a.example/x")
     )
     assert Report.from_json(original.to_json()) == original
+    update = report(news("Death toll in Rafah strike rises to 5"))  # a toll word and a rise
+    assert update.count_update
+    assert Report.from_json(update.to_json()) == update
 
 
-def test_seed_story_groups_and_the_template_does_not() -> None:
-    """Three outlets' reports of the seed attack are one story; an attack on another base is not."""
-    arabic_post = news(
-        "انفجاران قويان يهزان أكبر قاعدة أمريكية في دير الزور بسوريا",
-        "دوى انفجاران في أكبر قاعدة للتحالف الدولي في سوريا في حقل العمر النفطي شرقي دير الزور، "
-        "نتيجة استهداف ميليشيات إيران بطائرات مسيّرة مركزاً للذخيرة.",
-        feed="arabicpost",
+def _seed_item(report_: dict[str, Any]) -> Item:
+    """A report of seed_story.json as the poller's Item."""
+    return Item(
+        id=report_["link"],
+        feed_id=report_["feed_id"],
+        title=report_["title"],
+        summary=report_["summary"],
+        link=report_["link"],
+        published=datetime.fromisoformat(report_["published"]),
         lang="ar",
     )
-    sohr = news(
-        "المرصد السوري: انفجارات في القاعدة الأمريكية بحقل العمر إثر هجوم بطائرات مسيرة",
-        "رصد المرصد السوري دوي انفجارين داخل القاعدة الأمريكية في حقل العمر النفطي بريف دير الزور "
-        "الشرقي، بعد أن استهدفت ميليشيات موالية لإيران مستودعاً للذخيرة بطائرات مسيرة.",
-        feed="sohr",
-        minutes=17,
-        lang="ar",
+
+
+def test_seed_fixture_is_one_story_that_the_rule_matches() -> None:
+    """The seed fixture's outlets match its rule and form one story; the other base stays apart."""
+    seed = json.loads(SEED.read_text(encoding="utf-8"))
+    rule = RuleCompiler(load_synonyms("default")).compile(seed["rule"])
+    everything = [*seed["reports"], seed["different"]]
+    assert len({r["feed_id"] for r in seed["reports"]}) == 3
+    for r in everything:
+        assert rule.matches(analyze(r["title"], r["summary"], "")), r["feed_id"]
+    first, *others = [report(_seed_item(r)) for r in seed["reports"]]
+    for other in others:
+        assert compare(other, first) in (Verdict.SAME_EVENT, Verdict.SAME_REPORT)
+        assert compare(first, other) in (Verdict.SAME_EVENT, Verdict.SAME_REPORT)
+        assert set(band_keys(other.signature)) & set(band_keys(first.signature))
+    different = report(_seed_item(seed["different"]))
+    for known in (first, *others):
+        assert compare(different, known) is Verdict.DIFFERENT
+        assert compare(known, different) is Verdict.DIFFERENT
+
+
+def _made(
+    shared: int,
+    numbers: set[str],
+    *,
+    side: int,
+    update: bool = False,
+    minutes: int = 0,
+    places: frozenset[str] = frozenset({"rafah", "gaza", "palestine"}),
+    link: str | None = None,
+) -> Report:
+    """A report whose signature shares its first `shared` of 100 values with the other side's."""
+    signature = tuple(range(shared)) + tuple(1000 * side + n for n in range(shared, 100))
+    return Report(
+        signature=signature,
+        places=places,
+        names=frozenset(),
+        numbers=frozenset(numbers),
+        published=AT + timedelta(minutes=minutes),
+        lang="en",
+        link=link,
+        count_update=update,
     )
-    other_base = news(
-        "هجوم بطائرات مسيرة على قاعدة عين الأسد الأمريكية غربي العراق",
-        "تعرضت قاعدة عين الأسد التي تستضيف قوات أمريكية في الأنبار لهجوم بطائرات مسيرة.",
-        feed="almayadeen",
-        minutes=49,
-        lang="ar",
+
+
+ELSEWHERE = frozenset({"khan-younis", "gaza", "palestine"})
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "verdict"),
+    [
+        # (shared values, counts, options) of the earlier and the later report
+        ((20, {"2"}, {}), (20, {"5"}, {"update": True}), Verdict.SAME_EVENT),
+        ((20, {"2"}, {}), (20, {"5"}, {}), Verdict.DIFFERENT),
+        ((20, {"5"}, {}), (20, {"2"}, {"update": True}), Verdict.DIFFERENT),  # tolls do not fall
+        ((20, {"2"}, {"update": True}), (20, {"5"}, {}), Verdict.DIFFERENT),  # the earlier said so
+        ((20, set(), {}), (20, {"5"}, {}), Verdict.SAME_EVENT),
+        ((10, set(), {}), (10, set(), {}), Verdict.DIFFERENT),
+        ((50, {"3"}, {}), (50, {"4"}, {}), Verdict.SAME_EVENT),  # the words say enough
+        ((85, {"3"}, {}), (85, {"3"}, {}), Verdict.SAME_REPORT),
+        ((85, {"3"}, {}), (85, {"4"}, {}), Verdict.SAME_EVENT),  # a copy repeats its counts
+        ((85, {"3"}, {}), (85, {"3"}, {"places": ELSEWHERE}), Verdict.DIFFERENT),
+        ((85, {"3"}, {}), (85, {"3"}, {"minutes": 13 * 60}), Verdict.DIFFERENT),
+        ((0, set(), {"link": "https://a.example/x"}), (0, set(), {"link": "https://a.example/x"}),
+         Verdict.SAME_REPORT),
+    ],
+)  # fmt: skip
+def test_compare_rules(
+    earlier: tuple[int, set[str], dict[str, Any]],
+    later: tuple[int, set[str], dict[str, Any]],
+    verdict: Verdict,
+) -> None:
+    """Overlap, places, time, links and counts decide; a rising toll may raise the count."""
+    first = _made(earlier[0], earlier[1], side=1, **earlier[2])
+    options = dict(later[2])  # the table's dicts are shared between runs: leave them be
+    minutes = options.pop("minutes", 90)
+    second = _made(later[0], later[1], side=2, minutes=minutes, **options)
+    assert compare(second, first) is verdict
+    assert compare(first, second) is verdict
+
+
+@pytest.mark.xfail(strict=True, reason="known: short same-city templates overlap above 0.3")
+def test_short_templates_with_other_counts_stay_apart() -> None:
+    """Two one-line strikes in one city with other counts are two events (not yet: 0.42 overlap)."""
+    first = report(news("Strike on house in Rafah kills 5", "Medics said five were killed."))
+    second = report(
+        news(
+            "Strike near Rafah school kills 12", "Twelve displaced people were killed.", minutes=90
+        )
     )
-    first, second, third = report(arabic_post), report(sohr), report(other_base)
-    assert compare(second, first) is Verdict.SAME_EVENT
-    assert compare(third, first) is Verdict.DIFFERENT
-    assert compare(third, second) is Verdict.DIFFERENT
-    late = report(sohr.model_copy(update={"published": AT + timedelta(days=2)}))
-    assert compare(late, first) is Verdict.DIFFERENT  # outside the window
+    assert compare(second, first) is Verdict.DIFFERENT
 
 
 def test_copy_is_the_same_report() -> None:
@@ -180,14 +265,15 @@ def test_languages_do_not_mix() -> None:
 
 
 def test_labelled_set_meets_its_floor() -> None:
-    """On the labelled set, precision and recall stay near what was measured (1.0 and 0.94)."""
+    """On the labelled set, precision and recall stay near what was measured (1.0 and 0.966)."""
     pairs = load_pairs()
     labels = {pair["label"] for pair in pairs}
     assert labels == {"copy", "same_event", "different_event", "unrelated"}
     assert len(pairs) >= 60
     found = evaluate(pairs)
     assert found["precision"] >= 0.95, found["failures"]
-    assert found["recall"] >= 0.9, found["failures"]
+    assert found["recall"] >= 0.93, found["failures"]
+    assert found["lsh_candidate_recall"] >= 0.95
     assert found["copy_as_same_report"] == 1.0
 
 

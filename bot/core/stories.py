@@ -1,20 +1,22 @@
 """Story grouping: whether a new report is a copy of a known one, the same event, or another story.
 
 Each report gets features once: a MinHash signature over its analyzed content words (title and
-summary, stop words dropped, every candidate form of a word so "بطائرات" meets "طائرات"), the
-places it names (bot/core/places.py, with the places they lie within), names and numbers.
-Similar reports are found through LSH bands (32 bands of 2 rows: a pair at an estimated
-Jaccard of 0.2 shares a band about 3 times in 4, at 0.3 about 19 in 20), then `compare` decides:
+summary, stop words dropped, each word as its shortest candidate stem so "بطائرات" meets
+"طائرات"), the places it names (bot/core/places.py, with the places they lie within), names
+and numbers. Similar reports are found through LSH bands (64 bands of 2 rows: a pair at an
+estimated Jaccard of 0.15 shares a band about 3 times in 4, at 0.25 about 49 in 50), then
+`compare` decides:
 
 - same canonical link, or near-identical words with agreeing places: the same report;
 - another outlet's own wording: enough overlap within the time window, in the same language,
   with a precise place in common (or, without one, more overlap), and counts that agree when
-  the overlap is low;
+  the overlap is low, unless the later report says a toll rose and gives a higher count;
 - places that disagree (a wire template about an attack elsewhere) always part two reports,
   however similar their words: the findings measured such templates above real rewrites.
 
 Names (capitalized English sequences) are kept for display and future use; rewrites name the
-same actors differently (CENTCOM, U.S. Central Command), so they do not decide.
+same actors differently (CENTCOM, U.S. Central Command), so they do not decide. Arabic has no
+capitals and names are not extracted from it: places and counts carry the check there.
 """
 
 from __future__ import annotations
@@ -25,17 +27,21 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bot.core.analysis import item_forms, normalize, tokenize
+from bot.core.analysis import Token, normalize, raw_item_forms, tokenize
 from bot.core.models import Item
 from bot.core.places import finest, places_in, within
 
 STORY_WINDOW = timedelta(hours=12)
-PERMUTATIONS = 64
+# 128, not 64: rewrites score 0.15 to 0.35, where 64 permutations misjudge by about 0.05 (one
+# standard deviation) and a seed rewrite at a true 0.17 was estimated 0.09.
+PERMUTATIONS = 128
 ROWS_PER_BAND = 2
 # Thresholds on the estimated Jaccard similarity, chosen on tests/fixtures/stories/pairs.json
-# (bench/grouping.py): copies score 0.78 and up; rewrites by another outlet 0.08 to 0.47.
+# (bench/grouping.py) with the earlier word sets, and kept: copies score 0.8 and up; rewrites by
+# another outlet 0.05 to 0.49; templates about another event 0.05 to 0.8.
 COPY_SIMILARITY = 0.7
 EVENT_SIMILARITY = 0.12  # another outlet's rewrite naming a precise place in common
 EVENT_SIMILARITY_NO_PLACE = 0.25  # without a precise place in common, more words must agree
@@ -126,6 +132,9 @@ class Report:
     published: datetime
     lang: str | None
     link: str | None
+    # The report says a toll rose ("toll rises to three", "ارتفاع حصيلة"): its counts may
+    # exceed an earlier report's without making it another event.
+    count_update: bool = False
 
     def to_json(self) -> str:
         """The report as compact JSON."""
@@ -138,6 +147,7 @@ class Report:
                 "published": self.published.isoformat(),
                 "lang": self.lang,
                 "link": self.link,
+                "update": self.count_update,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -155,6 +165,7 @@ class Report:
             published=datetime.fromisoformat(data["published"]),
             lang=data["lang"],
             link=data["link"],
+            count_update=bool(data.get("update", False)),  # absent from older stored reports
         )
 
 
@@ -171,22 +182,51 @@ def report(item: Item) -> Report:
         published=item.published,
         lang=item.lang,
         link=canonical_link(item.link),
+        count_update=bool(words & _RISE) and bool(words & _TOLL),
     )
 
 
 def content_forms(text: str) -> frozenset[str]:
-    """Every case-folded form of the text's content words (stop words and one-letter words out)."""
+    """One case-folded form per content word, its shortest stem (stop and one-letter words out)."""
     forms: set[str] = set()
     for token in tokenize(text):
         if token.text in _STOP or len(token.text) < 2:
             continue
-        forms.update(f.casefold() for f in item_forms(token) if len(f) >= 2)
-        forms.add(token.text)
+        forms.add(_shortest(token))
     return frozenset(forms - _STOP)
 
 
+@lru_cache(maxsize=100_000)
+def _shortest_raw(raw: str, folded: str) -> str:
+    """The shortest item form of a word (ties by spelling), or the word itself."""
+    stems = [f.casefold() for f in raw_item_forms(raw) if len(f) >= 2]
+    return min(stems, key=lambda f: (len(f), f)) if stems else folded
+
+
+def _shortest(token: Token) -> str:
+    # Every candidate form of every word made two rewrites share fewer of their forms than
+    # they share words: "القاعدة" brought "القاعدة" and "قاعدة", "قاعدة" only the latter.
+    return _shortest_raw(token.raw, token.text)
+
+
+# Words of a toll update, as `content_forms` keeps them: a report needs one of each.
+_RISE = frozenset(
+    _shortest(token)
+    for token in tokenize(
+        "rises rose risen climbs climbed jumps jumped ارتفاع ارتفعت ترتفع يرتفع ارتفع"
+    )
+)
+_TOLL = frozenset(
+    _shortest(token)
+    for token in tokenize(
+        "toll tally casualties dead killed wounded injured "
+        "حصيلة عدد ضحايا قتلى شهداء جرحى مصابين اصابات"
+    )
+)
+
+
 def signature(forms: frozenset[str]) -> tuple[int, ...]:
-    """The MinHash signature of a set of word forms (all zeros... never: an empty set hashes "")."""
+    """The MinHash signature of a set of word forms (an empty set signs as the one word "")."""
     hashes = [
         int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "big")
         for f in (forms or {""})
@@ -233,7 +273,13 @@ def compare(new: Report, known: Report, window: timedelta = STORY_WINDOW) -> Ver
     # the words say enough (a later report may update a count). Without a precise place in
     # common, counts must always agree: a template about another quake in the same country
     # differs in little else.
-    if shared and score >= EVENT_SIMILARITY and (counts_agree or score >= NUMBERS_MATTER):
+    # A later report that says the toll rose, with a higher count, updates the earlier one.
+    counts_updated = _counts_updated(new, known)
+    if (
+        shared
+        and score >= EVENT_SIMILARITY
+        and (counts_agree or counts_updated or score >= NUMBERS_MATTER)
+    ):
         return Verdict.SAME_EVENT
     if not shared and score >= EVENT_SIMILARITY_NO_PLACE and counts_agree:
         return Verdict.SAME_EVENT
@@ -288,15 +334,24 @@ def _places_agree(a: frozenset[str], b: frozenset[str]) -> tuple[bool, bool]:
     return True, False
 
 
+def _counts_updated(a: Report, b: Report) -> bool:
+    """Whether the later of two reports says a toll rose and states a higher count."""
+    earlier, later = (a, b) if a.published <= b.published else (b, a)
+    if not later.count_update or not later.numbers or not earlier.numbers:
+        return False
+    return max(map(float, later.numbers)) > max(map(float, earlier.numbers))
+
+
 def _numbers(words: list[str]) -> frozenset[str]:
     """Counts a text states, in digits or words: not years, and not days beside a month name."""
     found: set[str] = set()
     for n, word in enumerate(words):
-        value = _NUMBER_WORDS.get(word) or _NUMBER_WORDS.get(word.removeprefix("و"))
+        bare = word.removeprefix("و")  # "و31": Arabic writes "and" attached, digits too
+        value = _NUMBER_WORDS.get(word) or _NUMBER_WORDS.get(bare)
         if value is None:
-            if not _DECIMAL.fullmatch(word):
+            if not _DECIMAL.fullmatch(bare):
                 continue
-            value = word.replace(",", ".").lstrip("0") or "0"
+            value = bare.replace(",", ".").lstrip("0") or "0"
         if value.isdigit() and 1900 <= int(value) <= 2100:
             continue
         beside = {words[m] for m in (n - 1, n + 1) if 0 <= m < len(words)}

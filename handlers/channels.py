@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import ChatMemberAdministrator, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
@@ -32,7 +32,9 @@ async def subscribe_channel(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     except (BadRequest, Forbidden):
         await reply(update, text("channel.bot_not_admin", channel=name))
         return
-    if bot_member.status not in ADMINS:
+    if bot_member.status not in ADMINS or (
+        isinstance(bot_member, ChatMemberAdministrator) and not bot_member.can_post_messages
+    ):
         await reply(update, text("channel.bot_not_admin", channel=name))
         return
     if user_member is None or user_member.status not in ADMINS:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import unescape
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core.models import ChatView, Feed, FeedPreview, find_feed
@@ -20,6 +23,7 @@ from config.texts import CURRENT_LANG, pick_lang
 
 SERVICES_KEY = "alertbot.services"
 LATEST_COUNT = 5
+CALLBACK_ANSWER_LIMIT = 200  # characters Telegram shows of a button's answer
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """The chat's language: its setting, else its user's Telegram language."""
     chat = update.effective_chat
     if chat is not None:
-        chosen = (await services(context).store.chats.get(chat.id)).lang
+        chosen = await services(context).store.chats.lang(chat.id)
         if chosen is not None:
             return chosen
     user = update.effective_user
@@ -72,7 +76,10 @@ async def can_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
         return False
     if user.id in services(context).settings.admins:
         return True
-    member = await context.bot.get_chat_member(chat.id, user.id)
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except (BadRequest, Forbidden):  # not a member any more, or the bot was removed
+        return False
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
@@ -90,6 +97,12 @@ def argument(update: Update) -> str:
         return ""
     parts = message.text.split(maxsplit=1)
     return parts[1].strip() if len(parts) > 1 else ""
+
+
+def plain(html: str, limit: int = CALLBACK_ANSWER_LIMIT) -> str:
+    """A text for a button's answer: Telegram shows it as typed, so without markup, and short."""
+    shown = unescape(re.sub(r"<[^>]*>", "", html))
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def chat_id(update: Update) -> int:

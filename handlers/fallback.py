@@ -7,8 +7,8 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from config.texts import text
-from handlers.common import reply
+from config.texts import pick_lang, text
+from handlers.common import lang_of, reply
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
         try:
-            await reply(update, text("error"))
+            await reply(update, text("error", await _lang(update, context)))
         except Exception:  # Telegram itself may be what failed
             log.debug("could not send the error notice", exc_info=True)
+
+
+async def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The chat's language, or its user's when the store is what failed."""
+    try:
+        return await lang_of(update, context)
+    except Exception:
+        user = update.effective_user
+        return pick_lang(user.language_code if user is not None else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import MessageLimit
 from telegram.ext import ContextTypes
 
 from bot.core.document import analyze, source_text
@@ -50,19 +51,19 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     parts = (query.data or "").split(":")
     if len(parts) != 4 or not (parts[1].isdigit() and parts[2].isdigit()):
-        await query.answer(text("settings.stale"), show_alert=True)
+        await query.answer(text("latest.stale"), show_alert=True)
         return
     offset, count, key = int(parts[1]), min(int(parts[2]), MAX_COUNT), parts[3]
     rule: Rule | None = None
     if key != "-":
         raw = await svc.store.items.recall_query(key)
         if raw is None:
-            await query.answer(text("settings.stale"), show_alert=True)
+            await query.answer(text("latest.stale"), show_alert=True)
             return
         try:
             rule = svc.compiler.compile(raw)
         except RuleError:
-            await query.answer(text("settings.stale"), show_alert=True)
+            await query.answer(text("latest.stale"), show_alert=True)
             return
     await query.answer()
     if query.message is not None:  # the button has done its job on the earlier page
@@ -102,7 +103,24 @@ async def send_page(
             [[InlineKeyboardButton(text("latest.more"), callback_data=data)]]
         )
     header = [text("latest.header")] if offset == 0 else []
-    await answer(update, "\n\n".join([*header, *page.lines]), buttons)
+    messages = pack([*header, *page.lines])
+    for html in messages[:-1]:
+        await answer(update, html)
+    await answer(update, messages[-1], buttons)
+
+
+def pack(entries: list[str], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Entries joined by blank lines into as few messages as fit Telegram's limit, none cut.
+
+    The HTML length is what is measured: it is never less than the text Telegram counts.
+    """
+    messages: list[str] = []
+    for entry in entries:
+        if messages and len(messages[-1]) + 2 + len(entry) <= limit:
+            messages[-1] += "\n\n" + entry
+        else:
+            messages.append(entry)
+    return messages
 
 
 async def build_page(
@@ -147,7 +165,7 @@ async def build_page(
 
 
 async def answer(update: Update, html: str, buttons: InlineKeyboardMarkup | None = None) -> None:
-    """Reply in the chat (a page always fits one message: 20 short entries)."""
+    """Reply in the chat (one message: `pack` keeps pages within the limit)."""
     message = update.effective_message
     if message is not None:
         await message.reply_text(html, reply_markup=buttons, do_quote=False)

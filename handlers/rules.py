@@ -19,6 +19,7 @@ from handlers.common import (
     can_change,
     chat_id,
     followed_ids,
+    plain,
     reply,
     services,
     split_message,
@@ -128,13 +129,13 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     number = int(parts[2]) if len(parts) == 4 and parts[2].isdigit() else 0
     # The list may have changed since the button was drawn: the rule's digest must still match.
     if not 1 <= number <= len(chat.rules) or parts[3] != _digest(chat.rules[number - 1]):
-        await query.answer(text("settings.stale"), show_alert=True)
+        await query.answer(text("rules.stale"), show_alert=True)
         return
-    removed = await store.chats.remove_rule(cid, number)
-    if removed is None:
-        await query.answer(text("settings.stale"), show_alert=True)
+    removed = await store.chats.remove_rule(cid, number, expected=chat.rules[number - 1])
+    if removed is None:  # changed in the meantime (another admin's button)
+        await query.answer(text("rules.stale"), show_alert=True)
         return
-    await query.answer(text("unwatch.removed", number=number, rule=removed)[:190])
+    await query.answer(plain(text("unwatch.removed", number=number, rule=removed)))
     html, buttons = rule_list((await store.chats.get(cid)).rules)
     if len(split_message(html)) == 1:
         await query.edit_message_text(html, reply_markup=buttons)

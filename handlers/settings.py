@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import available_timezones
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -15,7 +17,8 @@ from bot.store import Store
 from config.texts import CURRENT_LANG, LANGS, text
 from handlers.common import argument, can_change, chat_id, reply, services
 
-PREFIX = "set"  # callback data: "set:<what>:<value>"
+PREFIX = "set"  # callback data: "set:<what>:<value>" ("set:pick:ar": a /lang button)
+# Preset zones (each named by a "zone.<name>" text); any other by /tz.
 ZONES = ("UTC", "Asia/Baghdad", "Asia/Damascus", "Asia/Riyadh", "Europe/London", "America/New_York")
 QUIET = ((22, 7), (23, 8), (0, 6))
 DAILY_HOURS = (7, 8, 12, 18, 21)
@@ -48,8 +51,15 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         await query.answer(text("settings.saved"))
         if query.message is not None:
+            # /lang's question becomes its answer; the panel is redrawn with the change.
+            chosen = (query.data or "").startswith(f"{PREFIX}:pick:")
             try:
-                await query.edit_message_text(panel_text(chat), reply_markup=panel_buttons(chat))
+                if chosen:
+                    await query.edit_message_text(text("lang.set"))
+                else:
+                    await query.edit_message_text(
+                        panel_text(chat), reply_markup=panel_buttons(chat)
+                    )
             except BadRequest as exc:
                 if "not modified" not in exc.message.lower():
                     raise
@@ -81,7 +91,7 @@ async def apply(store: Store, cid: int, data: str) -> bool:
         await chats.resume(cid)
     elif what == "tz" and value.isdigit() and int(value) < len(ZONES):
         await chats.set_tz(cid, ZONES[int(value)])
-    elif what == "lang" and value in LANGS:
+    elif what in ("lang", "pick") and value in LANGS:
         await chats.set_lang(cid, value)
     else:
         return False
@@ -154,7 +164,7 @@ def panel_buttons(chat: ChatView) -> InlineKeyboardMarkup:
             ]
         ),
         [
-            button(name.split("/")[-1].replace("_", " "), f"{PREFIX}:tz:{n}", chat.tz == name)
+            button(text(f"zone.{name}"), f"{PREFIX}:tz:{n}", chat.tz == name)
             for n, name in enumerate(ZONES)
         ],
         [
@@ -185,7 +195,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is not None:
         buttons = [
-            InlineKeyboardButton(LANG_NAMES[code], callback_data=f"{PREFIX}:lang:{code}")
+            InlineKeyboardButton(LANG_NAMES[code], callback_data=f"{PREFIX}:pick:{code}")
             for code in LANGS
         ]
         await message.reply_text(text("lang.choose"), reply_markup=InlineKeyboardMarkup([buttons]))
@@ -274,11 +284,17 @@ async def tz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _zone_name(raw: str) -> str | None:
-    """The IANA name a user meant, any case ("asia/baghdad" -> "Asia/Baghdad")."""
-    from zoneinfo import available_timezones
+    """The IANA name a user meant, any case ("asia/baghdad" -> "Asia/Baghdad"), or None.
 
-    wanted = raw.strip().replace(" ", "_").casefold()
-    for name in available_timezones():
-        if name.casefold() == wanted:
-            return name
-    return None
+    Only names of the zone list count (not "localtime" or "posixrules"); should the system
+    offer no list, the name goes on as typed and the store checks it.
+    """
+    wanted = raw.strip().replace(" ", "_")
+    zones = _zones()
+    return zones.get(wanted.casefold()) if zones else wanted or None
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    """Every IANA zone name by its case-folded form (read once: it walks the database)."""
+    return {name.casefold(): name for name in available_timezones()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -641,3 +642,218 @@ async def test_allowlist_and_command_rate(
     await ask(emu, ADMIN, "/rules")  # updates are handled in order: CHAT's was handled first
     assert len(emu.sent(CHAT)) == before
     assert (await store.chats.get(CHAT)).rules == ("drone",)
+
+
+def last_answer(emu: BotApiEmulator) -> str:
+    """The text of the bot's newest answer to a button press."""
+    return str(emu.calls("answerCallbackQuery")[-1].params.get("text", ""))
+
+
+async def answered(emu: BotApiEmulator, chat: int, message_id: int, data: str, **who: int) -> str:
+    """Press a button with `data` (real or forged) and return the bot's answer to it."""
+    before = len(emu.calls("answerCallbackQuery"))
+    emu.press_button(chat, message_id, data, **who)
+    await emu.wait_for(
+        lambda: len(emu.calls("answerCallbackQuery")) > before, what="the button's answer"
+    )
+    return last_answer(emu)
+
+
+async def test_lang_buttons(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """/lang offers both languages; a press saves the choice and the question becomes its answer."""
+    await ask(emu, CHAT, "/start")
+    question = await ask(emu, CHAT, "/lang")
+    assert "Which language" in question.plain_text
+    assert set(buttons(question)) == {"English", "العربية"}
+    await press(emu, question, "العربية")
+    assert (await store.chats.get(CHAT)).lang == "ar"
+    answer = emu.message(CHAT, question.message_id)
+    assert "سأكتب إليك بالعربية" in answer.plain_text
+    assert buttons(answer) == {}
+    assert "/settings" in (await ask(emu, CHAT, "/help")).plain_text
+    assert "الإعدادات" in (await ask(emu, CHAT, "/help")).plain_text
+    assert "لا أعرف الأمر /nope" in (await ask(emu, CHAT, "/nope")).plain_text
+    panel = await ask(emu, CHAT, "/settings")
+    assert "اللغة: العربية" in panel.plain_text
+    assert {"• ⚡ كل خبر", "بغداد", "• العربية"} <= set(buttons(panel))
+
+
+async def test_error_answer_in_the_chat_language(
+    bot: object, emu: BotApiEmulator, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command that fails is answered with an apology in the chat's language."""
+    await ask(emu, CHAT, "/start", language_code="ar")
+
+    async def broken() -> list[Feed]:
+        raise RuntimeError("the catalog is unreadable")
+
+    monkeypatch.setattr(store.catalog, "all", broken)
+    answer = await ask(emu, CHAT, "/sources", language_code="en")
+    assert "حدث خطأ من جهتي" in answer.plain_text
+
+
+def near(shown: str, pattern: str, expected: datetime) -> bool:
+    """Whether the HH:MM that `pattern` finds in `shown` is `expected`'s, give or take a minute."""
+    found = re.search(pattern, shown)
+    assert found is not None, shown
+    return found.group(1) in {f"{expected + timedelta(minutes=m):%H:%M}" for m in (-1, 0, 1)}
+
+
+async def test_settings_panel_more_choices(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """The daily digest, an open-ended pause and a time zone show in the panel, in its zone."""
+    await ask(emu, CHAT, "/start")
+    await ask(emu, CHAT, "/tz Asia/Baghdad")
+    panel = await ask(emu, CHAT, "/settings")
+    baghdad = datetime.now(UTC) + timedelta(hours=3)  # the zone keeps +03 all year
+    assert near(panel.plain_text, r"it is (\d\d:\d\d) there", baghdad)
+    await press(emu, panel, "Daily at 12:00")
+    await press(emu, emu.message(CHAT, panel.message_id), "8 h")
+    shown = emu.message(CHAT, panel.message_id).plain_text
+    assert "one digest a day at 12:00" in shown
+    assert near(shown, r"paused until \d+ \w+ (\d\d:\d\d)", baghdad + timedelta(hours=8))
+    await press(emu, emu.message(CHAT, panel.message_id), "Resume")
+    await press(emu, emu.message(CHAT, panel.message_id), "Until I resume")
+    view = await store.chats.get(CHAT)
+    assert (view.mode, view.digest_hour, view.paused, view.paused_until) == (
+        "daily", 12, True, None
+    )  # fmt: skip
+    assert "paused until you resume" in emu.message(CHAT, panel.message_id).plain_text
+    await press(emu, emu.message(CHAT, panel.message_id), "No quiet hours")
+    assert last_answer(emu) == "Saved"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected", "check"),
+    [
+        ("/pause 30m", "Alerts paused until", lambda v: v.paused_until is not None),
+        ("/pause 1d", "Alerts paused until", lambda v: v.paused_until is not None),
+        ("/pause 0h", "Say for how long", lambda v: not v.paused),
+        ("/quiet off", "No quiet hours any more", lambda v: v.quiet is None),
+        ("/quiet 7-7", "Give the hours", lambda v: v.quiet is None),
+        ("/tz", "Your time zone is UTC", lambda v: v.tz == "UTC"),
+        ("/tz Asia", "I do not know the time zone Asia", lambda v: v.tz == "UTC"),
+        ("/tz ../../etc/passwd", "I do not know the time zone", lambda v: v.tz == "UTC"),
+        ("/lang fr", "Which language", lambda v: v.lang == "en"),
+    ],
+)
+async def test_more_settings_commands(  # noqa: PLR0917 - fixtures and table columns
+    bot: object, emu: BotApiEmulator, store: Store, command: str, expected: str, check: Any
+) -> None:
+    """Durations, quiet hours, zones and languages are read strictly; bad ones change nothing."""
+    await ask(emu, CHAT, "/start")
+    answer = await ask(emu, CHAT, command)
+    assert expected in answer.plain_text
+    assert check(await store.chats.get(CHAT))
+
+
+async def test_resume_after_pause(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """/resume ends a pause."""
+    await ask(emu, CHAT, "/start")
+    await ask(emu, CHAT, "/pause 2h")
+    assert "Alerts are on again" in (await ask(emu, CHAT, "/resume")).plain_text
+    assert not (await store.chats.get(CHAT)).is_paused(datetime.now(UTC))
+
+
+async def test_group_buttons_only_for_admins(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """In a group, anyone may open /settings and /rules, but only admins' presses change them."""
+    group, admin, member = -100125, 7, 8
+    emu.set_admin(group, admin)
+    await ask(emu, group, "/start", user_id=admin, chat_type="supergroup")
+    await ask(emu, group, "/watch drone", user_id=admin, chat_type="supergroup")
+    panel = await ask(emu, group, "/settings", user_id=member, chat_type="supergroup")
+    hourly = buttons(panel)["🕐 Hourly digest"]
+    refused = await answered(emu, group, panel.message_id, hourly, user_id=member)
+    assert "only its admins" in refused
+    listing = await ask(emu, group, "/rules", user_id=member, chat_type="supergroup")
+    remove = buttons(listing)["✖ 1"]
+    assert "only its admins" in await answered(emu, group, listing.message_id, remove, user_id=8)
+    view = await store.chats.get(group)
+    assert (view.mode, view.rules) == ("instant", ("drone",))
+    # The bot's own admins may, though they do not administer the group.
+    assert await answered(emu, group, panel.message_id, hourly, user_id=ADMIN) == "Saved"
+    assert (await store.chats.get(group)).mode == "hourly"
+    tz = await ask(emu, group, "/tz Asia/Riyadh", user_id=member, chat_type="supergroup")
+    assert "only its admins" in tz.plain_text
+    shown = await ask(emu, group, "/tz", user_id=member, chat_type="supergroup")
+    assert "Your time zone is UTC" in shown.plain_text
+
+
+async def test_rule_button_answers(bot: object, emu: BotApiEmulator, store: Store) -> None:
+    """A removal is confirmed with the rule's text; a stale or forged button says what to do."""
+    await ask(emu, CHAT, "/start")
+    await ask(emu, CHAT, "/watch <b>oil</b> & gas")
+    listing = await ask(emu, CHAT, "/rules")
+    data = buttons(listing)["✖ 1"]
+    assert len(data.encode()) <= 64
+    done = await answered(emu, CHAT, listing.message_id, data)
+    assert done == "Removed rule 1: <b>oil</b> & gas"  # plain text: shown as typed
+    await emu.wait_for(
+        lambda: "You have no rules yet" in emu.message(CHAT, listing.message_id).plain_text,
+        what="the list redrawn",
+    )
+    assert "out of date: send /rules" in await answered(emu, CHAT, listing.message_id, data)
+    assert "out of date" in await answered(emu, CHAT, listing.message_id, "rules:rm:x")
+
+
+async def test_latest_stale_button_and_long_pages(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """A "more" button whose filter expired says so; a page too long for one message is split."""
+    await ask(emu, CHAT, "/start")
+    base = datetime(2023, 10, 23, 20, 0, tzinfo=UTC)
+    await store.items.save(
+        [
+            Item(id=f"wire:{n}", feed_id="wire", title=f"Story {n:02d} " + "long words " * 20,
+                 link=f"https://wire.example/{n}", published=base + timedelta(minutes=n))
+            for n in range(30)
+        ]
+    )  # fmt: skip
+    before = len(emu.sent(CHAT))
+    emu.send_message(CHAT, "/latest story 20")
+    await emu.wait_for(
+        lambda: any(buttons(m) for m in emu.sent(CHAT)[before:]), what="the page and its button"
+    )
+    pages = emu.sent(CHAT)[before:]
+    assert len(pages) == 2
+    assert all(len(page.plain_text) <= 4096 for page in pages)
+    shown = [line[:8] for page in pages for line in page.plain_text.splitlines()]
+    assert [line for line in shown if line.startswith("Story")] == [
+        f"Story {n:02d}" for n in range(29, 9, -1)
+    ]
+    assert buttons(pages[0]) == {}
+    more = buttons(pages[1])["More ›"]
+    assert len(more.encode()) <= 64
+    expired = await answered(emu, CHAT, pages[1].message_id, "latest:20:20:000000000000")
+    assert "This list has expired: send /latest again" in expired
+    assert "expired" in await answered(emu, CHAT, pages[1].message_id, "latest:x:20:-")
+
+
+@pytest.mark.parametrize("chat_type", ["private", "supergroup"])
+async def test_channel_subscription_refusals(
+    bot: object, emu: BotApiEmulator, store: Store, chat_type: str
+) -> None:
+    """A bot that may not post, a chat that is no channel, or one never linked: a clear answer."""
+    channel, user = -1009876543210, 77
+    where = user if chat_type == "private" else -100126
+    who: dict[str, Any] = {"user_id": user, "chat_type": chat_type}
+    emu.add_channel(channel, "desk2", "Desk 2")
+    emu.set_admin(channel, user)
+    emu.set_admin(channel, emu.bot_id, can_post=False)
+    if chat_type != "private":
+        emu.set_admin(where, user)
+        refused = await ask(emu, where, "/subscribe @desk2", user_id=78, chat_type=chat_type)
+        assert "only its admins" in refused.plain_text
+    await ask(emu, where, "/start", **who)
+    cannot_post = await ask(emu, where, "/subscribe @desk2", **who)
+    assert "Make me an admin of @desk2, allowed to post" in cannot_post.plain_text
+    emu.send_message(999, "hi", username="someone")  # a user, public by @someone
+    not_channel = await ask(emu, where, "/subscribe @someone", **who)
+    assert "@someone is not a channel" in not_channel.plain_text
+    never = await ask(emu, where, "/unsubscribe @desk2", **who)
+    assert "@desk2 does not get this chat's alerts" in never.plain_text
+    emu.set_admin(channel, emu.bot_id)
+    done = await ask(emu, where, "/subscribe @desk2", **who)
+    assert "posted to @desk2" in done.plain_text
+    assert (await store.chats.get(channel)).owner == where

@@ -324,3 +324,69 @@ async def test_chat_settings_round_trip(store: Store) -> None:
     with pytest.raises(ValueError, match="no such delivery mode"):
         await store.chats.set_mode(chat, "weekly")
     assert (await store.chats.get(chat)).lang == "ar"
+
+
+async def test_settings_checks_and_the_language_alone(store: Store) -> None:
+    """A zone directory or a path is not a time zone; the language is readable on its own."""
+    chat = 4243
+    await store.chats.start(chat)
+    for name in ("Asia", "../etc/passwd", "", "Asia/Baghdad\x00", "x" * 300):
+        assert not await store.chats.set_tz(chat, name), name
+    assert (await store.chats.get(chat)).tz == "UTC"
+    assert await store.chats.lang(chat) is None
+    await store.chats.set_lang(chat, "ar")
+    assert await store.chats.lang(chat) == "ar"
+    with pytest.raises(ValueError, match="digest hour"):
+        await store.chats.set_mode(chat, "daily", digest_hour=24)
+
+
+async def test_remove_rule_only_if_it_is_still_the_expected_one(store: Store) -> None:
+    """A removal naming the rule's text removes nothing once another rule took that number."""
+    await store.chats.start(1)
+    for rule in ("drone", "oil", "gaza"):
+        await store.chats.add_rule(1, rule, 10)
+    assert await store.chats.remove_rule(1, 2, expected="oil") == "oil"
+    assert await store.chats.remove_rule(1, 2, expected="oil") is None  # "gaza" is 2 now
+    assert (await store.chats.get(1)).rules == ("drone", "gaza")
+    assert await store.chats.remove_rule(1, 2, expected="gaza") == "gaza"
+
+
+async def test_channel_gets_its_owner_rules_and_sources(
+    store: Store, redis: aioredis.Redis
+) -> None:
+    """A linked channel alerts on its owner's rules and sources while both can be alerted."""
+    owner, channel = 7, -1001
+    await store.chats.start(owner)
+    await store.chats.link_channel(channel, owner, "ar")
+    assert channel not in {s.chat_id for s in await store.chats.subscribers()}  # no rules yet
+    await store.chats.add_rule(owner, "drone", 10)
+    await store.chats.unsubscribe(owner, ["b"], ["a", "b"])
+    expected = Subscriber(chat_id=channel, sources=frozenset({"a"}), rules=("drone",))
+    assert expected in await store.chats.subscribers()
+    assert await store.chats.subscriber(channel) == expected
+    view = await store.chats.get(channel)  # the channel's own view: its settings, no rules
+    assert (view.owner, view.lang, view.rules) == (owner, "ar", ())
+    await store.chats.unsubscribe_all(owner)  # the owner's alerts off: the channel's too
+    assert channel not in {s.chat_id for s in await store.chats.subscribers()}
+    await store.chats.subscribe_all(owner)
+    await store.chats.deactivate(channel)  # the bot was removed from the channel
+    assert channel not in {s.chat_id for s in await store.chats.subscribers()}
+    await store.chats.link_channel(channel, 8, None)  # another chat takes the channel over
+    assert await redis.smembers(keys.chat_channels(owner)) == set()
+    assert not await store.chats.unlink_channel(channel, owner)
+    assert await store.chats.unlink_channel(channel, 8)
+    view = await store.chats.get(channel)
+    assert (view.owner, view.alerts) == (None, False)
+
+
+async def test_migrated_group_keeps_its_channels(store: Store, redis: aioredis.Redis) -> None:
+    """A group that becomes a supergroup goes on feeding its channels."""
+    group, supergroup, channel = -5, -1005, -1002
+    await store.chats.start(group)
+    await store.chats.add_rule(group, "drone", 10)
+    await store.chats.link_channel(channel, group, None)
+    await store.chats.migrate(group, supergroup)
+    assert (await store.chats.get(channel)).owner == supergroup
+    assert await redis.smembers(keys.chat_channels(supergroup)) == {str(channel)}
+    assert await store.chats.subscriber(channel) == Subscriber(chat_id=channel, rules=("drone",))
+    assert await store.chats.unlink_channel(channel, supergroup)

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from config.texts import CATALOGS, EN, Html, pick_lang, text
+from handlers.settings import ZONES
 from tests.support.botapi import parse_html
 
 PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -50,3 +51,9 @@ def test_pick_lang(code: str | None, lang: str) -> None:
 def test_html_values_are_not_escaped() -> None:
     """Values marked as HTML are kept as markup."""
     assert "<b>x</b>" in text("alert.also", "en", outlets=Html("<b>x</b>"))
+
+
+def test_preset_zones_are_named() -> None:
+    """Each time zone the settings panel offers has a button label in every language."""
+    for name in ZONES:
+        assert all(f"zone.{name}" in catalog for catalog in CATALOGS.values()), name

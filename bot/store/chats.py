@@ -27,11 +27,13 @@ if #rules >= tonumber(ARGV[2]) then return {-1, #rules} end
 return {1, redis.call('RPUSH', KEYS[1], ARGV[1])}
 """
 
-# Removes the rule at 1-based position ARGV[1]; returns its text, or false when there is none.
+# Removes the rule at 1-based position ARGV[1] (only if its text is ARGV[2], when given);
+# returns its text, or false when there is no such rule.
 _REMOVE_RULE = """
 local index = tonumber(ARGV[1]) - 1
 local rule = redis.call('LINDEX', KEYS[1], index)
 if not rule then return false end
+if ARGV[2] and ARGV[2] ~= '' and rule ~= ARGV[2] then return false end
 local marker = '\\0removed\\0'
 redis.call('LSET', KEYS[1], index, marker)
 redis.call('LREM', KEYS[1], 1, marker)
@@ -148,10 +150,16 @@ class ChatRepo:
             await self._changed(chat_id)
         return result
 
-    async def remove_rule(self, chat_id: int, number: int) -> str | None:
-        """Remove rule `number` (1-based); return its text, or None when there is no such rule."""
+    async def remove_rule(
+        self, chat_id: int, number: int, expected: str | None = None
+    ) -> str | None:
+        """Remove rule `number` (1-based); return its text, or None when there is no such rule.
+
+        With `expected`, the rule is removed only if it still has that text (checked atomically:
+        a button drawn before the list changed never removes another rule).
+        """
         removed: str | None = await self._remove_rule(
-            keys=[keys.chat_rules(chat_id)], args=[number]
+            keys=[keys.chat_rules(chat_id)], args=[number, expected or ""]
         )
         if removed:
             await self._changed(chat_id)
@@ -178,11 +186,23 @@ class ChatRepo:
             if view.rules:
                 pipe.rpush(keys.chat_rules(new_id), *view.rules)
             await pipe.execute()
+        channels = [int(c) for c in await self._r.smembers(keys.chat_channels(old_id))]
         async with self._r.pipeline(transaction=False) as pipe:
             pipe.sadd(keys.CHATS, new_id)
             pipe.hset(keys.chat(old_id), mapping={"active": "0", "moved_to": str(new_id)})
+            # The group's channels go on posting its alerts, now the supergroup's.
+            for channel_id in channels:
+                pipe.hset(keys.chat(channel_id), "owner", str(new_id))
+            if channels:
+                pipe.sadd(keys.chat_channels(new_id), *channels)
+            pipe.delete(keys.chat_channels(old_id))
             await pipe.execute()
-        await self._changed(old_id, new_id)
+        await self._changed(old_id, new_id, *channels)
+
+    async def lang(self, chat_id: int) -> str | None:
+        """The language chosen for this chat, if any (one field: read for every update)."""
+        chosen = cast(str | None, await self._r.hget(keys.chat(chat_id), "lang"))
+        return chosen if chosen in get_args(Lang) else None
 
     async def set_lang(self, chat_id: int, lang: str) -> None:
         """The language the bot writes in for this chat ("en" or "ar")."""
@@ -194,7 +214,7 @@ class ChatRepo:
         """The chat's time zone (an IANA name); False, and nothing changed, if it is unknown."""
         try:
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia", a directory
             return False
         await self._r.hset(keys.chat(chat_id), "tz", tz)
         return True
@@ -298,7 +318,10 @@ class ChatRepo:
         mapping: dict[FieldT, EncodableT] = {"owner": str(owner_id), "alerts": "1", "active": "1"}
         if lang:
             mapping["lang"] = lang
+        previous = (await self.get(channel_id)).owner
         async with self._r.pipeline(transaction=False) as pipe:  # keys in several slots
+            if previous is not None and previous != owner_id:  # one owner at a time
+                pipe.srem(keys.chat_channels(previous), channel_id)
             pipe.sadd(keys.CHATS, channel_id)
             pipe.hset(keys.chat(channel_id), mapping=mapping)
             pipe.sadd(keys.chat_channels(owner_id), channel_id)

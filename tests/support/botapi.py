@@ -812,6 +812,7 @@ class BotApiEmulator:
         self._chats: dict[int, JSONDict] = {}
         self._users: dict[int, JSONDict] = {}
         self._admins: dict[int, dict[int, str]] = {}
+        self._no_posting: set[tuple[int, int]] = set()  # channel admins without can_post_messages
         self._open_queries: set[str] = set()
         self._next_query_id = 1
         self._injections: list[_Injection] = []
@@ -965,10 +966,19 @@ class BotApiEmulator:
                 "id": chat_id, "type": "channel", "title": title, "username": username
             }  # fmt: skip
 
-    def set_admin(self, chat_id: int, user_id: int, *, owner: bool = False) -> None:
-        """Make getChatMember report the user as administrator (or owner) of the chat."""
+    def set_admin(
+        self, chat_id: int, user_id: int, *, owner: bool = False, can_post: bool = True
+    ) -> None:
+        """Make getChatMember report the user as administrator (or owner) of the chat.
+
+        In a channel, an administrator without `can_post` may not post messages.
+        """
         with self._cond:
             self._admins.setdefault(chat_id, {})[user_id] = "creator" if owner else "administrator"
+            if not can_post:
+                self._no_posting.add((chat_id, user_id))
+            else:
+                self._no_posting.discard((chat_id, user_id))
 
     # -- reading what the bot did -------------------------------------------------------------
 
@@ -1546,6 +1556,9 @@ class BotApiEmulator:
                     "can_pin_messages": True,
                 }
             )
+            if self._chat(chat_id)["type"] == "channel":
+                posting = (chat_id, user_id) not in self._no_posting
+                member.update({"can_post_messages": posting, "can_edit_messages": posting})
         return member
 
     def _get_chat_member(self, params: JSONDict) -> JSONDict:

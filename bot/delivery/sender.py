@@ -469,11 +469,11 @@ class Sender:
         if message_id is None or edits.count >= keys.MAX_EDITS or len(outlets) <= edits.shown:
             await queue.ack(entry)  # never sent (held, gone), edited enough, or up to date
             return None
-        rendered = await self._render(delivery, chat)
+        rendered = await self._render(delivery, chat, outlets)
         if rendered is None:
             await queue.ack(entry)
             return None
-        html, _ = rendered
+        html, shown = rendered
         slot = await self._bot_slot()
         interval = self._limits.chat_interval(chat.chat_id)
         wait = await self._limiter.acquire(chat_bucket(chat.chat_id), interval)
@@ -490,7 +490,7 @@ class Sender:
             log.info("cannot edit message %s in chat %s: %s", message_id, chat.chat_id, exc)
             await queue.ack(entry)
             return None
-        await queue.edited(delivery.chat_id, delivery.story, edits.count + 1, len(outlets))
+        await queue.edited(delivery.chat_id, delivery.story, edits.count + 1, shown)
         await queue.ack(entry)
         await self._count(Event.EDITS)
         return None
@@ -594,14 +594,20 @@ class Sender:
             return chat if chat.active else None
         return None
 
-    async def _render(self, delivery: Delivery, chat: ChatView) -> tuple[str, int] | None:
-        """The alert as the chat reads it (its language and time zone), and how many outlets."""
+    async def _render(
+        self, delivery: Delivery, chat: ChatView, outlets: list[str] | None = None
+    ) -> tuple[str, int] | None:
+        """The alert as the chat reads it (its language and time zone), and how many outlets.
+
+        `outlets` are the story's, when the caller has read them already (an edit has).
+        """
         store = self._store
         item = await store.items.get(delivery.item_id)
         if item is None:
             log.warning("item %s expired before it was sent", delivery.item_id)
             return None
-        outlets = await store.stories.outlets(delivery.story)
+        if outlets is None:
+            outlets = await store.stories.outlets(delivery.story)
         names = await store.catalog.names([item.feed_id, *outlets])
         also = [names.get(feed_id, feed_id) for feed_id in outlets if feed_id != item.feed_id]
         alert = Alert(

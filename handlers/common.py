@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from html import unescape
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
@@ -19,7 +19,7 @@ from bot.core.models import ChatView, Feed, FeedPreview, find_feed
 from bot.core.rules import RuleCompiler
 from bot.store import Store
 from config.settings import Settings
-from config.texts import CURRENT_LANG, pick_lang
+from config.texts import CURRENT_LANG, pick_lang, text
 
 SERVICES_KEY = "alertbot.services"
 LATEST_COUNT = 5
@@ -81,6 +81,16 @@ async def can_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     except (BadRequest, Forbidden):  # not a member any more, or the bot was removed
         return False
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+async def allowed_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> CallbackQuery | None:
+    """The pressed button's query, or None (answered) when the user may not change this chat."""
+    query = update.callback_query
+    assert query is not None
+    if not await can_change(update, context):
+        await query.answer(text("group.admins_only"), show_alert=True)
+        return None
+    return query
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

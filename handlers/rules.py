@@ -15,6 +15,7 @@ from bot.store.chats import AddOutcome
 from config.texts import Html, text
 from handlers.common import (
     Services,
+    allowed_press,
     argument,
     can_change,
     chat_id,
@@ -117,10 +118,8 @@ async def rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A removal button: remove that rule, if it is still the rule the button was made for."""
-    query = update.callback_query
-    assert query is not None
-    if not await can_change(update, context):
-        await query.answer(text("group.admins_only"), show_alert=True)
+    query = await allowed_press(update, context)
+    if query is None:
         return
     store = services(context).store
     cid = chat_id(update)

@@ -15,7 +15,7 @@ from bot.core.models import ChatView
 from bot.core.timing import zone
 from bot.store import Store
 from config.texts import CURRENT_LANG, LANGS, text
-from handlers.common import argument, can_change, chat_id, reply, services
+from handlers.common import allowed_press, argument, can_change, chat_id, reply, services
 
 PREFIX = "set"  # callback data: "set:<what>:<value>" ("set:pick:ar": a /lang button)
 # Preset zones (each named by a "zone.<name>" text); any other by /tz.
@@ -37,10 +37,8 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Apply a settings button and redraw the panel in place."""
-    query = update.callback_query
-    assert query is not None
-    if not await can_change(update, context):
-        await query.answer(text("group.admins_only"), show_alert=True)
+    query = await allowed_press(update, context)
+    if query is None:
         return
     changed = await apply(services(context).store, chat_id(update), query.data or "")
     if not changed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -37,19 +38,32 @@ async def bot(
     store: Store, emu: BotApiEmulator, request: pytest.FixtureRequest
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """The bot's Application, polling the emulator, with a three-feed catalog."""
-    await store.catalog.replace(FEEDS)
-    settings = Settings(
-        telegram_token=emu.token,
-        telegram_api_url=emu.base_url,
+    async with running_bot(
+        store,
+        emu,
         max_rules=3,
-        admins=frozenset({ADMIN}),
         allow_private_feeds=request.param,
         command_burst=1000,  # tests type faster than people; the limit has its own test
+    ) as application:
+        yield application
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    store: Store, emu: BotApiEmulator, **settings: Any
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """An Application with these settings (and ADMIN as admin) polling the emulator."""
+    await store.catalog.replace(FEEDS)
+    configured = Settings(
+        telegram_token=emu.token,
+        telegram_api_url=emu.base_url,
+        admins=frozenset({ADMIN}),
+        **settings,
     )
-    compiler = compiler_for(settings)
-    fetcher = make_fetcher(settings)
-    poller = make_poller(settings, store, fetcher, compiler)
-    application = build_application(settings, store, compiler, poller.probe)
+    compiler = compiler_for(configured)
+    fetcher = make_fetcher(configured)
+    poller = make_poller(configured, store, fetcher, compiler)
+    application = build_application(configured, store, compiler, poller.probe)
     await start_bot(application, poll_interval=0, timeout=1)
     try:
         yield application
@@ -603,25 +617,10 @@ async def gated_bot(
     store: Store, emu: BotApiEmulator
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """The bot in allowlist mode (only CHAT), with 2 commands at once, then 6 a minute."""
-    await store.catalog.replace(FEEDS)
-    settings = Settings(
-        telegram_token=emu.token,
-        telegram_api_url=emu.base_url,
-        admins=frozenset({ADMIN}),
-        allowlist=frozenset({CHAT}),
-        command_rate=6,
-        command_burst=2,
-    )
-    compiler = compiler_for(settings)
-    fetcher = make_fetcher(settings)
-    poller = make_poller(settings, store, fetcher, compiler)
-    application = build_application(settings, store, compiler, poller.probe)
-    await start_bot(application, poll_interval=0, timeout=1)
-    try:
+    async with running_bot(
+        store, emu, allowlist=frozenset({CHAT}), command_rate=6, command_burst=2
+    ) as application:
         yield application
-    finally:
-        await stop_bot(application)
-        await fetcher.aclose()
 
 
 async def test_allowlist_and_command_rate(

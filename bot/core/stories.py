@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bot.core.analysis import Token, normalize, raw_item_forms, tokenize
+from bot.core.links import kept_params
 from bot.core.models import Item
 from bot.core.places import finest, places_in, within
 
@@ -95,7 +96,9 @@ _NUMBER_WORDS = {
     )
     for word in words.split()
 }
-_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|src|at_\w+)$", re.I)
+# Referrer and campaign parameters that do not change which article a link opens: dropped when
+# links are compared (with the tracking ones, bot/core/links.py), kept on links shown to readers.
+_COMPARE_ONLY = re.compile(r"^(ocid|cmpid|ref|src|at_\w+)$", re.I)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'-]+(?:\s+(?:al-|el-|bin\s|de\s)?[A-Z][\w'-]+)*)")
 
 
@@ -299,13 +302,7 @@ def canonical_link(url: str | None) -> str | None:
     host = parts.hostname.lower().removeprefix("www.")
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
-    query = urlencode(
-        sorted(
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if not _TRACKING.match(k)
-        )
-    )
+    query = urlencode(sorted(kept_params(parts.query, also_drop=_COMPARE_ONLY)))
     path = parts.path.rstrip("/") or ""
     return urlunsplit(("https", host, path, query, ""))
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
 from bot.core.analysis import fingerprint
+from bot.core.links import kept_params
 from bot.core.models import Feed, Item, Lang
 from bot.errors import FeedError
 from bot.feeds.jsonfeed import looks_like_json, parse_json_feed
@@ -51,10 +52,6 @@ _BLOCK_TAGS = frozenset(
         "hr",
         "pre",
     }
-)
-# Query parameters that only track the reader; links are compared and shown without them.
-_TRACKING = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|yclid|igshid|_ga)$", re.I
 )
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
@@ -203,9 +200,7 @@ def canonical_link(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
-    ]
+    query = kept_params(parts.query)
     return urlunsplit(
         (parts.scheme, parts.netloc, parts.path or "/", urlencode(query), parts.fragment)
     )

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis.asyncio as aioredis
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
@@ -34,6 +33,7 @@ from bot.health import serve as serve_health
 from bot.pipeline import Poller
 from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
+from bot.store.connection import Client
 from config.settings import Settings
 from handlers import build_gate, build_handlers, menus
 from handlers.common import SERVICES_KEY, Services
@@ -138,7 +138,7 @@ async def run(settings: Settings, role: str = "all") -> None:
     log.info("stopped")
 
 
-def make_store(settings: Settings, client: aioredis.Redis) -> Store:
+def make_store(settings: Settings, client: Client) -> Store:
     """The repositories the settings describe."""
     return Store(
         client,

@@ -103,8 +103,11 @@ class Settings(BaseSettings):
             value = value.strip()
             if not value:
                 return None
-            if not re.match(r"^(redis|rediss|unix)://", value):
-                raise ValueError("must start with redis://, rediss:// or unix://")
+            if not re.match(r"^(rediss?|unix|rediss?\+cluster)://", value, re.IGNORECASE):
+                raise ValueError(
+                    "must start with redis://, rediss:// or unix:// (one server), "
+                    "or redis+cluster:// or rediss+cluster:// (a Redis Cluster)"
+                )
         return value
 
     @field_validator("feeds")

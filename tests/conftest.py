@@ -7,23 +7,35 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB's retry_after deprecation warning fails -W error
 
 from bot.demo.feedserver import FeedServer
+from bot.errors import StoreError
 from bot.store import Store
-from bot.store.connection import make_client
+from bot.store.connection import Client, make_client
 from bot.store.embedded import EmbeddedRedis
 from tests.support.botapi import BotApiEmulator
+from tests.support.cluster import LocalCluster
 
 EXTERNAL_REDIS_ENV = "ALERTBOT_TEST_REDIS_URL"
 RETENTION = 3600
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A real Redis server for the run: ALERTBOT_TEST_REDIS_URL, else a throwaway embedded one."""
+@pytest.fixture(scope="session", params=["server", "cluster"])
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A real Redis server, then a real local 3-master Redis Cluster: Redis tests run on both."""
+    # ALERTBOT_TEST_REDIS_URL replaces the embedded single server (never the cluster).
+    if request.param == "cluster":
+        try:
+            cluster = LocalCluster().start()
+        except StoreError as exc:
+            pytest.skip(f"no Redis Cluster: {exc}")
+        try:
+            yield cluster.url
+        finally:
+            cluster.stop()
+        return
     external = os.environ.get(EXTERNAL_REDIS_ENV)
     if external:
         yield external
@@ -33,7 +45,7 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+async def redis(redis_url: str) -> AsyncIterator[Client]:
     """A client on an empty database (flushed before each test)."""
     client = make_client(redis_url)
     await client.flushdb()
@@ -44,7 +56,7 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture
-async def store(redis: aioredis.Redis) -> Store:
+async def store(redis: Client) -> Store:
     """The repositories over the test database."""
     return Store(redis, retention_seconds=RETENTION)
 

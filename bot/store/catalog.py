@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
-import redis.asyncio as aioredis
-
 from bot.core.models import Feed
 from bot.store import keys
+from bot.store.connection import Client
 
 
 class CatalogRepo:
     """Feeds that chats can follow, keyed by feed id."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._r = client
 

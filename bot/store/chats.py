@@ -9,11 +9,11 @@ from enum import Enum
 from typing import cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
 from bot.core.models import ChatView, Lang, Mode, Subscriber
 from bot.store import keys
+from bot.store.connection import Client
 
 # Adds a rule unless the chat is at its limit or already has the same rule.
 # Returns {status, n}: status 1 added (n = its number), 0 duplicate (n = existing number),
@@ -70,7 +70,7 @@ class ChatCounts:
 class ChatRepo:
     """Every chat's settings: alerts on/off, followed sources, rules, still reachable or not."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._r = client
         self._add_rule = client.register_script(_ADD_RULE)
@@ -79,11 +79,11 @@ class ChatRepo:
     async def start(self, chat_id: int) -> bool:
         """Register (or reactivate) a chat with alerts on; return True when it is new."""
         key = keys.chat(chat_id)
+        added = await self._r.sadd(keys.CHATS, chat_id)  # not in the MULTI: another slot
         async with self._r.pipeline(transaction=True) as pipe:
-            pipe.sadd(keys.CHATS, chat_id)
             pipe.hsetnx(key, "all_sources", "1")
             pipe.hset(key, mapping={"alerts": "1", "active": "1"})
-            added, *_ = await pipe.execute()
+            await pipe.execute()
         await self._changed(chat_id)
         return bool(added)
 
@@ -98,8 +98,8 @@ class ChatRepo:
 
     async def subscribe_all(self, chat_id: int) -> None:
         """Alerts on, from every catalog source (including ones added later)."""
+        await self._r.sadd(keys.CHATS, chat_id)
         async with self._r.pipeline(transaction=True) as pipe:
-            pipe.sadd(keys.CHATS, chat_id)
             pipe.hset(
                 keys.chat(chat_id), mapping={"alerts": "1", "active": "1", "all_sources": "1"}
             )
@@ -109,8 +109,8 @@ class ChatRepo:
 
     async def subscribe(self, chat_id: int, feed_ids: Iterable[str]) -> None:
         """Alerts on, adding these sources to the chat's choice (no-op for a chat on all)."""
+        await self._r.sadd(keys.CHATS, chat_id)
         async with self._r.pipeline(transaction=True) as pipe:
-            pipe.sadd(keys.CHATS, chat_id)
             pipe.hset(keys.chat(chat_id), mapping={"alerts": "1", "active": "1"})
             pipe.hsetnx(keys.chat(chat_id), "all_sources", "0")
             await pipe.execute()

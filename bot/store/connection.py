@@ -1,4 +1,4 @@
-"""Connecting to Redis: the configured server, or an embedded one started for this process."""
+"""Connecting to Redis: the configured server or cluster, or an embedded server of our own."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -22,12 +24,19 @@ from bot.store.embedded import EmbeddedRedis, running_server_url
 
 log = logging.getLogger(__name__)
 
+# A URL with one of these schemes names a Redis Cluster (any node's address will do): the client
+# then routes each key to the node that holds its slot.
+CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
+
+# What every repository works through: one server, or a cluster.
+Client: TypeAlias = aioredis.Redis | RedisCluster
+
 
 @dataclass
 class RedisHandle:
     """A connected client, and the embedded server behind it when there is one."""
 
-    client: aioredis.Redis
+    client: Client
     url: str
     server: EmbeddedRedis | None = None
 
@@ -37,14 +46,34 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
-def make_client(url: str) -> aioredis.Redis:
-    """An asyncio client that retries briefly when the connection drops."""
+def is_cluster(url: str) -> bool:
+    """Whether the URL names a Redis Cluster."""
+    return url.partition("://")[0].lower() in CLUSTER_SCHEMES
+
+
+def _node_url(url: str) -> str:
+    """A cluster URL as the plain redis:// or rediss:// URL of the node it names."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.lower().removesuffix('+cluster')}{sep}{rest}" if is_cluster(url) else url
+
+
+def make_client(url: str) -> Client:
+    """An asyncio client (the cluster client for a cluster URL) that retries when a link drops."""
+    retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), 6)
+    if is_cluster(url):
+        return RedisCluster.from_url(
+            _node_url(url),
+            decode_responses=True,
+            socket_connect_timeout=5,
+            health_check_interval=30,
+            retry=retry,
+        )
     return aioredis.Redis.from_url(
         url,
         decode_responses=True,
         socket_connect_timeout=5,
         health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), 6),
+        retry=retry,
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
 
@@ -52,8 +81,9 @@ def make_client(url: str) -> aioredis.Redis:
 async def check(url: str) -> None:
     """PING the server once; raise StoreError with a clear reason when it does not answer."""
     # A separate client without retries, so a wrong URL fails in seconds, not after backoff.
+    # A cluster node answers PING like any server; the cluster client then finds the others.
     probe = aioredis.Redis.from_url(
-        url, socket_connect_timeout=3, socket_timeout=3, retry=Retry(NoBackoff(), 0)
+        _node_url(url), socket_connect_timeout=3, socket_timeout=3, retry=Retry(NoBackoff(), 0)
     )
     try:
         await probe.ping()

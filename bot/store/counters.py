@@ -6,9 +6,8 @@ import time
 from enum import StrEnum
 from typing import cast
 
-import redis.asyncio as aioredis
-
 from bot.store import keys
+from bot.store.connection import Client
 
 
 class Event(StrEnum):
@@ -26,7 +25,7 @@ class Event(StrEnum):
 class Counters:
     """Count events in per-minute keys that expire by themselves; sum the last hour."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._r = client
 

@@ -8,24 +8,28 @@ redelivered or duplicated entry finds the id and is not sent again.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, cast
 
-import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT
 
 from bot.core.models import Delivery
 from bot.store import keys
+from bot.store.connection import Client
 
 PENDING = "pending:"  # a claim's value while a sender is sending
 CLAIM_TTL = 30  # seconds a claim outlives a sender that died while sending (a send's timeouts)
 GONE = "gone"  # the value after the chat turned out to be gone
 DIGESTED = "digest"  # the value for a story the chat was told of in a digest
 NEAR_FULL = 0.8  # a backlog this share of the capacity is reported (logs, /stats)
+CLUSTER_POLL = 0.1  # seconds between an idle sender's reads of its shards on a Redis Cluster
 
 # Claims a send: NX, or ours again after a retry. Returns the value that stands in the way.
 _CLAIM = """
@@ -81,7 +85,7 @@ class DeadLetter:
 class DeliveryQueue:
     """Append deliveries; read, acknowledge, reclaim and dead-letter them by shard."""
 
-    def __init__(self, client: aioredis.Redis, *, maxlen: int = 1_000_000) -> None:
+    def __init__(self, client: Client, *, maxlen: int = 1_000_000) -> None:
         """Work through `client`; the streams keep about `maxlen` entries in all."""
         self._r = client
         self._shard_maxlen = max(1000, maxlen // keys.SHARDS)
@@ -124,11 +128,28 @@ class DeliveryQueue:
         """New entries of these shards for this consumer (waiting up to `block_ms` for some)."""
         if not shards:
             return []
-        streams: dict[Any, Any] = {keys.deliveries(s): ">" for s in shards}
-        reply = await self._r.xreadgroup(
-            keys.SENDER_GROUP, consumer, streams, count=count, block=block_ms
-        )
-        return _entries(reply)
+        if not isinstance(self._r, RedisCluster):
+            streams: dict[Any, Any] = {keys.deliveries(s): ">" for s in shards}
+            reply = await self._r.xreadgroup(
+                keys.SENDER_GROUP, consumer, streams, count=count, block=block_ms
+            )
+            return _entries(reply)
+        # A cluster reads (and blocks on) one slot per command: read every shard without
+        # blocking, in one pipeline, and look again a little later while nothing came.
+        per_shard = -(-count // len(shards))
+        deadline = time.monotonic() + (block_ms or 0) / 1000
+        while True:
+            async with self._r.pipeline(transaction=False) as pipe:
+                for shard in shards:
+                    pipe.xreadgroup(
+                        keys.SENDER_GROUP, consumer, {keys.deliveries(shard): ">"}, count=per_shard
+                    )
+                replies: list[object] = await pipe.execute()
+            entries = [entry for reply in replies for entry in _entries(reply)]
+            left = deadline - time.monotonic()
+            if entries or left <= 0:
+                return entries
+            await asyncio.sleep(min(CLUSTER_POLL, left))
 
     async def pending(self, shard: int, consumer: str, count: int) -> list[Entry]:
         """Entries of a shard this consumer read earlier and has not acknowledged, oldest first."""

@@ -70,7 +70,8 @@ def _runs_here(binary: Path) -> bool:
     return done.returncode == 0
 
 
-def _die_with_parent(parent_pid: int) -> None:  # runs in the child between fork and exec
+def die_with_parent(parent_pid: int) -> None:
+    """Make this child die with `parent_pid` (run between fork and exec: signal-safe only)."""
     if _LIBC is not None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
@@ -149,7 +150,7 @@ class EmbeddedRedis:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                preexec_fn=functools.partial(_die_with_parent, os.getpid()),  # noqa: PLW1509 - only async-signal-safe work in it
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),  # noqa: PLW1509 - only async-signal-safe work in it
             )
         except OSError as exc:
             self._cleanup()

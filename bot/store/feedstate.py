@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
 from bot.core.models import FeedState
 from bot.store import keys
+from bot.store.connection import Client
 
 _REASON_MAX = 200
 
@@ -17,7 +17,7 @@ _REASON_MAX = 200
 class FeedStateRepo:
     """Conditional-GET validators, the primed flag, health counters and the next poll of feeds."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._r = client
 

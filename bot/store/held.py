@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-import redis.asyncio as aioredis
-
 from bot.core.models import Delivery
 from bot.store import keys
+from bot.store.connection import Client
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class Held:
 class HeldRepo:
     """Per-chat sorted sets of held deliveries, and one due-time sorted set over all chats."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._r = client
 

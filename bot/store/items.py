@@ -6,17 +6,16 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-import redis.asyncio as aioredis
-
 from bot.core.analysis import SHORT_MARK
 from bot.core.models import Item
 from bot.store import keys
+from bot.store.connection import Client
 
 
 class ItemRepo:
     """Seen markers (SET with TTL), item bodies and each feed's newest items for /latest."""
 
-    def __init__(self, client: aioredis.Redis, retention_seconds: int) -> None:
+    def __init__(self, client: Client, retention_seconds: int) -> None:
         """Work through `client`; markers and items live `retention_seconds`."""
         self._r = client
         self._ttl = retention_seconds
@@ -90,7 +89,11 @@ class ItemRepo:
         wanted = list(dict.fromkeys(item_ids))
         if not wanted:
             return {}
-        bodies = cast(list[str | None], await self._r.mget([keys.item(i) for i in wanted]))
+        # GETs in a pipeline, not one MGET: on a cluster the items live in different slots.
+        async with self._r.pipeline(transaction=False) as pipe:
+            for item_id in wanted:
+                pipe.get(keys.item(item_id))
+            bodies: list[str | None] = await pipe.execute()
         return {
             item_id: Item.model_validate_json(body)
             for item_id, body in zip(wanted, bodies, strict=True)
@@ -107,12 +110,8 @@ class ItemRepo:
                 pipe.zrevrange(keys.feed_latest(feed_id), 0, limit - 1, withscores=True)
             per_feed: list[list[tuple[str, float]]] = await pipe.execute()
         ranked = sorted((pair for pairs in per_feed for pair in pairs), key=lambda p: -p[1])
-        ids = [item_id for item_id, _score in ranked[:limit]]
-        async with self._r.pipeline(transaction=False) as pipe:
-            for item_id in ids:
-                pipe.get(keys.item(item_id))
-            bodies: list[str | None] = await pipe.execute()
-        return [Item.model_validate_json(body) for body in bodies if body]
+        found = await self.many(item_id for item_id, _score in ranked[:limit])
+        return list(found.values())
 
     async def remember_query(self, query: str) -> str:
         """Keep a /latest filter for its "more" button; return the short key it is kept under."""

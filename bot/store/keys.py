@@ -1,7 +1,8 @@
 """Every Redis key name and TTL alertbot uses, in one place.
 
-Keys that one command or script touches together share a hash tag ({...}) so the same code runs
-on Redis Cluster: a chat's keys are tagged by chat id, a feed's keys by feed id.
+Keys that one command, script or MULTI transaction touches together share a hash tag ({...}) so
+the same code runs on Redis Cluster: a chat's keys are tagged by chat id, a feed's by feed id, a
+story's by story id, a delivery shard's by shard number, and the catalog's by {catalog}.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 PREFIX = "ab"
 
 # Catalog of feeds: hash feed id -> Feed JSON (seeded from the catalog file at start).
-CATALOG = f"{PREFIX}:catalog"
+CATALOG = f"{PREFIX}:{{catalog}}"
 # Every chat that ever started the bot: set of chat ids.
 CHATS = f"{PREFIX}:chats"
 # Deliveries waiting for a sender: SHARDS streams, each read by one consumer group. A chat's
@@ -28,7 +29,7 @@ RATE_BOT = f"{PREFIX}:rate:bot"
 # Feeds by the time they are due to be polled next: sorted set of feed ids, scored by epoch s.
 DUE = f"{PREFIX}:due"
 # Catalog feeds an admin removed: the catalog file does not bring them back at start.
-REMOVED = f"{PREFIX}:removed"
+REMOVED = f"{PREFIX}:{{catalog}}:removed"
 # When any poller last finished polling a feed (epoch seconds), for health checks.
 LAST_POLL = f"{PREFIX}:poll:last"
 # Every change to a chat's rules or sources, as a stream entry {chat}: each poller follows it

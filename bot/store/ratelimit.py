@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
 from bot.store import keys
+from bot.store.connection import Client
 
 # Generic cell rate algorithm on the server's clock (so senders on other machines agree).
 # KEYS[1]: the bucket. ARGV: interval ms, burst. Returns 0 when a send may go now (and counts
@@ -50,7 +49,7 @@ return until_ms
 class RateLimiter:
     """Shared buckets: one for the whole bot, one per chat."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._acquire = client.register_script(_ACQUIRE)
         self._reserve = client.register_script(_RESERVE)

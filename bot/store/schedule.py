@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
-import redis.asyncio as aioredis
-
 from bot.store import keys
+from bot.store.connection import Client
 
 # Deletes a lease only if this poller still holds it (it may have expired and passed on).
 _RELEASE = """
@@ -19,7 +18,7 @@ return 0
 class ScheduleRepo:
     """Due times of every polled feed, and per-feed leases."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._r = client
         self._release = client.register_script(_RELEASE)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from typing import cast
 
-import redis.asyncio as aioredis
-
 from bot.store import keys
+from bot.store.connection import Client
 
 # Takes a free shard, or keeps one this sender already holds (after Redis came back, say).
 _CLAIM = """
@@ -31,7 +30,7 @@ return 0
 class SenderRegistry:
     """Senders announce themselves; each holds a fair share of the shards by lease."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._r = client
         self._claim = client.register_script(_CLAIM)

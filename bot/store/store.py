@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
 from bot.core.models import Feed
 from bot.store.catalog import CatalogRepo
 from bot.store.chats import ChatRepo
+from bot.store.connection import Client
 from bot.store.counters import Counters
 from bot.store.deliveries import DeliveryQueue
 from bot.store.feedstate import FeedStateRepo
@@ -22,7 +21,7 @@ class Store:
     """Repositories: catalog, chats, feeds, items, stories, schedule, deliveries, held alerts."""
 
     def __init__(
-        self, client: aioredis.Redis, *, retention_seconds: int, stream_maxlen: int = 1_000_000
+        self, client: Client, *, retention_seconds: int, stream_maxlen: int = 1_000_000
     ) -> None:
         """Build every repository on `client`."""
         self.redis = client

@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
-import redis.asyncio as aioredis
-
 from bot.core.models import Item
 from bot.core.stories import Report, Verdict, band_keys, compare
 from bot.store import keys
+from bot.store.connection import Client
 
 MAX_CANDIDATES = 8  # stories compared per report, those sharing the most buckets first
 MAX_REPORTS = 6  # reports kept per story to compare with (the first ones tell it best)
@@ -46,7 +45,7 @@ class Told:
 class StoryRepo:
     """Group reports into stories and remember who was told of each."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         """Work through `client`."""
         self._r = client
 

@@ -27,12 +27,14 @@ from bot.store import Store
 from bot.store.connection import make_client
 from bot.store.embedded import EmbeddedRedis
 from tests.support.botapi import BotApiEmulator
+from tests.support.cluster import LocalCluster
 from tests.support.fleet import POLL_INTERVAL, run_fleet
 
 
-async def main(feeds: int, chats: int, rounds: int) -> None:
+async def main(feeds: int, chats: int, rounds: int, cluster: bool) -> None:
     """Run the fleet once and print its figures."""
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(None) as server:
+    server = LocalCluster() if cluster else EmbeddedRedis(None)
+    with tempfile.TemporaryDirectory() as tmp, server:
         client = make_client(server.url)
         emulator = BotApiEmulator(enforce_limits=True)
         emulator.start()
@@ -44,7 +46,9 @@ async def main(feeds: int, chats: int, rounds: int) -> None:
         finally:
             emulator.stop()
             await client.aclose()
+    where = "a local 3-master Redis Cluster" if cluster else "one Redis server"
     print(f"{feeds} feeds, {chats} chats, {rounds} rounds; poll interval {POLL_INTERVAL:g} s")
+    print(f"Redis: {where}")
     print(
         f"alerts: {found.expected} expected, {found.delivered} delivered, "
         f"{found.duplicates} duplicates, {found.missing} missing, {found.unexpected} unexpected"
@@ -66,5 +70,6 @@ if __name__ == "__main__":
     parser.add_argument("--feeds", type=int, default=300)
     parser.add_argument("--chats", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cluster", action="store_true", help="run on a local Redis Cluster")
     args = parser.parse_args()
-    asyncio.run(main(args.feeds, args.chats, args.rounds))
+    asyncio.run(main(args.feeds, args.chats, args.rounds, args.cluster))

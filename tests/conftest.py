@@ -44,6 +44,18 @@ def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield server.url
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the tests marked one_server out of the cluster run."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_cluster = params is not None and params.params.get("redis_url") == "cluster"
+        (drop if on_cluster and item.get_closest_marker("one_server") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[Client]:
     """A client on an empty database (flushed before each test)."""

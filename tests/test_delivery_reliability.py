@@ -207,6 +207,7 @@ async def why_missing(store: Store, missing: list[int], dead: str) -> str:
     )
 
 
+@pytest.mark.one_server
 @pytest.mark.timeout(90)
 async def test_sigkill_mid_fanout_then_restart(
     tmp_path: Path,
@@ -345,6 +346,7 @@ def pid_of(consumer: str) -> int:
     return int(consumer.rsplit("-", 2)[1])
 
 
+@pytest.mark.one_server
 @pytest.mark.timeout(90)
 async def test_two_sender_processes_share_the_stream(
     tmp_path: Path,
@@ -402,6 +404,7 @@ async def test_two_sender_processes_share_the_stream(
         assert procs.terminate(proc) == 0, procs.logs()
 
 
+@pytest.mark.one_server
 @pytest.mark.timeout(90)
 async def test_telegram_errors_at_process_level(
     tmp_path: Path,

@@ -7,10 +7,13 @@ from itertools import pairwise
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 
 from bot.core.models import Delivery, Feed, Item, Subscriber
 from bot.store import Store, keys
 from bot.store.chats import AddOutcome
+from bot.store.connection import is_cluster, make_client
 from bot.store.counters import Event
 from bot.store.deliveries import Claim
 from bot.store.ratelimit import RateLimiter
@@ -390,3 +393,46 @@ async def test_migrated_group_keeps_its_channels(store: Store, redis: aioredis.R
     assert await redis.smembers(keys.chat_channels(supergroup)) == {str(channel)}
     assert await store.chats.subscriber(channel) == Subscriber(chat_id=channel, rules=("drone",))
     assert await store.chats.unlink_channel(channel, supergroup)
+
+
+@pytest.mark.parametrize(
+    "together",
+    [
+        [keys.chat(7), keys.chat_sources(7), keys.chat_rules(7), keys.chat_channels(7)],
+        [keys.sent(7, "wire:1"), keys.edits(7, "wire:1"), keys.held(7), keys.digest_lease(7)],
+        [keys.chat(-100), keys.rate_chat(-100), keys.rate_commands(-100), keys.rate_notice(-100)],
+        [keys.feed_state("bbc"), keys.feed_latest("bbc"), keys.lease("bbc")],
+        [keys.feed_state("bbc"), keys.seen("bbc", "x"), keys.fingerprint("bbc", "ab12")],
+        [keys.story("wire:1"), keys.story_reports("wire:1"), keys.story_chats("wire:1")],
+        [keys.deliveries(5), keys.shard_lease(5), keys.attempts(5)],
+        [keys.CATALOG, keys.REMOVED],
+    ],
+)
+def test_keys_used_together_share_a_cluster_slot(together: list[str]) -> None:
+    """Keys that one script or transaction touches map to one Redis Cluster slot."""
+    assert len({key_slot(key.encode()) for key in together}) == 1, together
+
+
+def test_delivery_shards_spread_over_a_cluster() -> None:
+    """The delivery streams fall on every node of a 3-master cluster, not all on one."""
+    nodes = {key_slot(keys.deliveries(shard).encode()) * 3 // 16384 for shard in range(keys.SHARDS)}
+    assert nodes == {0, 1, 2}
+
+
+@pytest.mark.parametrize(
+    ("url", "cluster"),
+    [
+        ("redis+cluster://127.0.0.1:7000", True),
+        ("REDISS+CLUSTER://:secret@node1:7000", True),
+        ("redis://127.0.0.1:6379/0", False),
+        ("unix:///tmp/redis.sock", False),
+    ],
+)
+async def test_the_url_chooses_the_client(url: str, cluster: bool) -> None:
+    """A redis+cluster:// URL gets redis-py's cluster client; any other URL the plain one."""
+    client = make_client(url)  # neither client connects before its first command
+    try:
+        assert is_cluster(url) is cluster
+        assert isinstance(client, RedisCluster) is cluster
+    finally:
+        await client.aclose()

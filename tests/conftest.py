@@ -46,7 +46,8 @@ def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave the tests marked one_server out of the cluster run."""
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         params = getattr(item, "callspec", None)
         on_cluster = params is not None and params.params.get("redis_url") == "cluster"

@@ -60,7 +60,8 @@ async def main(feeds: int, chats: int, rounds: int, cluster: bool) -> None:
         f"{found.min_fetch_gap_s} s; fetched twice within half an interval: {found.double_fetches}"
     )
     print(
-        f"Telegram limit breaches: {found.breaches}; bot role answered /start: {found.bot_answered}"
+        f"Telegram limit breaches: {len(found.breaches)} {found.breaches}; "
+        f"bot role answered /start: {found.bot_answered}"
     )
     print(json.dumps(found.figures()))
 

@@ -115,6 +115,7 @@ def demo_entries(name: str, minutes: int) -> list[Entry]:
     ]
 
 
+@pytest.mark.one_server
 @pytest.mark.timeout(120)
 async def test_one_story_three_outlets_one_alert_edited_twice(
     tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store

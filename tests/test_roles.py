@@ -21,7 +21,7 @@ async def test_two_pollers_two_senders_and_the_bot(
     assert found.expected == 600
     assert (found.missing, found.duplicates, found.unexpected) == (0, 0, 0), found.logs
     assert found.double_fetches == 0, found.figures()
-    assert found.breaches == 0
+    assert found.breaches == []
     assert found.killed == ["poller-1", "sender-1"]
     survivors = {k: v for k, v in found.exits.items() if k not in found.killed}
     assert set(survivors.values()) == {0}, found.logs

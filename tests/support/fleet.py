@@ -49,7 +49,7 @@ class Fleet:
     fetches: int = 0
     killed: list[str] = field(default_factory=list)
     exits: dict[str, int | None] = field(default_factory=dict)
-    breaches: int = 0
+    breaches: list[str] = field(default_factory=list)  # what the emulator answered 429 to
     bot_answered: bool = False
     logs: str = ""
 
@@ -160,7 +160,7 @@ async def run_fleet(  # noqa: PLR0915 - one scenario, told in order
             found.duplicates = sum(max(0, n - 1) for n in got.values())
             found.missing = sum(1 for k in expected if got[k] == 0)
             found.unexpected = sum(n for k, n in got.items() if k not in expected)
-            found.breaches = len(emu.breaches)
+            found.breaches = list(emu.breaches)
             gaps = _fetch_gaps(server.request_times)
             found.fetches = len(server.request_times)
             found.min_fetch_gap_s = round(min(gaps), 3) if gaps else 0.0
@@ -188,18 +188,21 @@ async def _kill_between_sends(store: Store, proc: subprocess.Popen[bytes]) -> No
     A message whose request reached Telegram just before a SIGKILL cannot be known as sent by
     anyone (Telegram has no idempotency key): it is sent again once the dead sender's claim
     expires. Exactly once holds outside that window of a few milliseconds, so the sender is
-    frozen first (SIGSTOP), a request it already wrote is given time to arrive, and it is killed
-    only if it holds no claim; else it runs on a moment and is tried again.
+    frozen (SIGSTOP) when it holds no claim, looked at again while it cannot change (a claim
+    taken in between shows now), and killed only if it still holds none. Freezing it mid-send
+    would make that message late and bunch it with the other sender's, hence the look first.
     """
     while True:
+        if await _claims_held(store, proc.pid):
+            await asyncio.sleep(random.uniform(0.005, 0.02))
+            continue
         proc.send_signal(signal.SIGSTOP)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.03)
         if not await _claims_held(store, proc.pid):
             proc.kill()
             proc.wait()
             return
         proc.send_signal(signal.SIGCONT)
-        await asyncio.sleep(random.uniform(0.01, 0.05))
 
 
 async def _claims_held(store: Store, pid: int) -> bool:

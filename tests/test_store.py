@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -151,6 +152,28 @@ async def test_delivery_shards(store: Store) -> None:
     taken = await queue.take_over(shard, "c", 1)  # in pages, oldest first
     assert [e.delivery for e in taken] == same_shard[1:]
     assert await queue.pending(shard, "a", 10) == []
+
+
+async def test_read_waits_on_several_shards(store: Store) -> None:
+    """One read returns what several shards hold; a waiting read gets what is queued meanwhile."""
+    queue = store.deliveries
+    await queue.ensure_groups()
+    spread = [Delivery(chat_id=n, item_id="wire:1", rule="r") for n in range(keys.SHARDS)]
+    await queue.enqueue(spread)
+    every = list(range(keys.SHARDS))
+    found = await queue.read(every, "a", 100, None)
+    assert sorted(e.delivery.chat_id for e in found) == list(range(keys.SHARDS))
+    assert await queue.read(every, "a", 100, None) == []
+    late = Delivery(chat_id=3, item_id="wire:2", rule="r")
+
+    async def queue_later() -> None:
+        await asyncio.sleep(0.3)
+        await queue.enqueue([late])
+
+    waiting = asyncio.create_task(queue_later())
+    (entry,) = await queue.read(every, "a", 100, 5000)
+    await waiting
+    assert entry.delivery == late
 
 
 async def test_send_claims(store: Store) -> None:

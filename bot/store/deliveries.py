@@ -29,7 +29,11 @@ CLAIM_TTL = 30  # seconds a claim outlives a sender that died while sending (a s
 GONE = "gone"  # the value after the chat turned out to be gone
 DIGESTED = "digest"  # the value for a story the chat was told of in a digest
 NEAR_FULL = 0.8  # a backlog this share of the capacity is reported (logs, /stats)
-CLUSTER_POLL = 0.1  # seconds between an idle sender's reads of its shards on a Redis Cluster
+# On a Redis Cluster an idle sender reads its shards again after a pause that starts here and
+# doubles while nothing comes, up to the cap (the first alert after a quiet spell waits at most
+# that long; an idle sender reads about twice a second, not ten times).
+CLUSTER_POLL_FIRST = 0.1
+CLUSTER_POLL_CAP = 0.5
 
 # Claims a send: NX, or ours again after a retry. Returns the value that stands in the way.
 _CLAIM = """
@@ -91,6 +95,7 @@ class DeliveryQueue:
         self._shard_maxlen = max(1000, maxlen // keys.SHARDS)
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
+        self._pause = CLUSTER_POLL_FIRST
 
     @property
     def capacity(self) -> int:
@@ -146,10 +151,14 @@ class DeliveryQueue:
                     )
                 replies: list[object] = await pipe.execute()
             entries = [entry for reply in replies for entry in _entries(reply)]
-            left = deadline - time.monotonic()
-            if entries or left <= 0:
+            if entries:
+                self._pause = CLUSTER_POLL_FIRST
                 return entries
-            await asyncio.sleep(min(CLUSTER_POLL, left))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return entries
+            await asyncio.sleep(min(self._pause, left))
+            self._pause = min(CLUSTER_POLL_CAP, self._pause * 2)
 
     async def pending(self, shard: int, consumer: str, count: int) -> list[Entry]:
         """Entries of a shard this consumer read earlier and has not acknowledged, oldest first."""

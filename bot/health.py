@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.exceptions import RedisError
 
 from bot import metrics
 from bot.store import Store
+from bot.store.connection import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def check(store: Store, role: str, limits: Limits) -> Health:
             polled = await store.schedule.last_polled()
             oldest = await store.deliveries.oldest_waiting()
             backlog = await store.deliveries.backlog()
-    except (RedisError, TimeoutError, OSError) as exc:
+    except (*REDIS_ERRORS, TimeoutError, OSError) as exc:
         return Health(False, role, False, None, None, None, [f"Redis unreachable: {exc}"])
     poll_age = None if polled is None else max(0.0, now - polled)
     lag = 0.0 if oldest is None else max(0.0, now - oldest.timestamp())

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from bot import metrics
 from bot.core.document import source_text
 from bot.core.matching import RuleIndex, TermStats
@@ -31,6 +29,7 @@ from bot.errors import FeedError, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
 from bot.store import Store
+from bot.store.connection import REDIS_ERRORS
 from bot.store.counters import Event
 from bot.store.stories import Joined, Told
 
@@ -157,7 +156,7 @@ class Poller:
             try:
                 await self.rule_index(block_ms=RULE_FOLLOW_MS)
                 pause = 0.0
-            except RedisError:
+            except REDIS_ERRORS:
                 pause = min(30.0, max(0.5, pause * 2))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=pause)
@@ -183,7 +182,7 @@ class Poller:
                 await self._start_due(running)
                 pause = 0.0
                 wait = await self._idle_time()
-            except RedisError:  # Redis away: keep trying, a little slower each time
+            except REDIS_ERRORS:  # Redis away: keep trying, a little slower each time
                 pause = min(30.0, max(0.5, pause * 2))
                 log.warning("cannot reach Redis to schedule polls; retrying in %.1f s", pause)
                 wait = pause
@@ -238,7 +237,7 @@ class Poller:
                         return None
                 return await self._poll_and_reschedule(feed_id)
             finally:
-                with contextlib.suppress(RedisError):
+                with contextlib.suppress(*REDIS_ERRORS):
                     await schedule.release(feed_id, self._owner)
 
     async def _poll_and_reschedule(self, feed_id: str) -> FeedReport | None:
@@ -293,7 +292,7 @@ class Poller:
                 retry_after=exc.retry_after,
                 state=failed,
             )
-        except RedisError:
+        except REDIS_ERRORS:
             raise  # not the feed's fault: the poll loop waits for Redis
         except Exception as exc:  # a feed that trips a bug must not stop the others
             log.exception("feed %s: unexpected error", feed.id)

@@ -23,6 +23,7 @@ from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
 from bot.store.senders import SenderRegistry
 from tests.support.botapi import ApiError, BotApiEmulator
+from tests.support.cluster import LocalCluster
 
 CHAT = 501
 ITEM = Item(
@@ -185,6 +186,39 @@ async def test_sender_survives_a_redis_restart(
         stop.set()
         await client.aclose()
         server.stop()
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["one-node", "every-node"])
+async def test_sender_survives_cluster_restarts(emu: BotApiEmulator, bot: Bot, whole: bool) -> None:
+    """Redis Cluster nodes restarted under the sender: queued alerts go out once they are back."""
+    with LocalCluster() as cluster:
+        client = make_client(cluster.url)
+        store = Store(client, retention_seconds=3600)
+        stop = asyncio.Event()
+        try:
+            await store.catalog.replace(
+                [Feed(id="wire", name="Levant Wire", url="https://wire.example/")]
+            )
+            await store.items.save([ITEM, ITEM.model_copy(update={"id": "wire:2"})])
+            await store.chats.start(CHAT)
+            sender = Sender(store, TelegramTransport(bot), consumer="resilient")
+            task = asyncio.create_task(sender.run(stop))
+            await queue(store, CHAT)
+            await emu.wait_sent(CHAT, 1)
+            if whole:  # every node away for 2 s: the client finds no node to ask at all
+                await asyncio.to_thread(cluster.restart, 0, 1, 2, down_for=2.0)
+            else:
+                shard_node = cluster.node_of(keys.deliveries(keys.shard_of(CHAT)))
+                await asyncio.to_thread(cluster.restart, shard_node)
+            assert not task.done()
+            await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:2", rule="r")])
+            await emu.wait_sent(CHAT, 2, timeout=15)
+            stop.set()
+            await asyncio.wait_for(task, 5)
+            assert len(emu.sent(CHAT)) == 2
+        finally:
+            stop.set()
+            await client.aclose()
 
 
 async def test_group_migration_moves_the_chat(

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from redis.exceptions import RedisError
-
 from bot import metrics
 from bot.core.models import ChatView, Delivery, Item
 from bot.core.timing import hold_until, quiet_end
 from bot.delivery.render import Alert, render_alert, render_digest
 from bot.delivery.transport import ChatGone, ChatMoved, Rejected, RetryLater, Transport
 from bot.store import Store, keys
+from bot.store.connection import REDIS_ERRORS
 from bot.store.counters import Event
 from bot.store.deliveries import DIGESTED, GONE, Claim, Entry
 from bot.store.held import Held, digest_id
@@ -144,7 +143,7 @@ class Sender:
                         next_maintenance = time.monotonic() + MAINTAIN_EVERY
                     read = await self._fill()
                     pause = 0.0
-                except RedisError:
+                except REDIS_ERRORS:
                     pause = min(30.0, max(0.5, pause * 2))
                     log.warning("sender cannot reach Redis; retrying in %.1f s", pause)
                     self._forget_shards()
@@ -217,15 +216,15 @@ class Sender:
         held = self._store.held
         try:
             await self._send_digest(chat_id, due)
-        except RedisError:
+        except REDIS_ERRORS:
             pass  # the main loop notices Redis is away; the digest stays due
         except Exception:
             log.exception("digest for chat %s failed unexpectedly", chat_id)
-            with contextlib.suppress(RedisError):
+            with contextlib.suppress(*REDIS_ERRORS):
                 await held.reschedule(chat_id, datetime.now(UTC) + timedelta(seconds=MAX_BACKOFF))
         finally:
             self._digesting.discard(chat_id)
-            with contextlib.suppress(RedisError):
+            with contextlib.suppress(*REDIS_ERRORS):
                 await held.release(chat_id)
 
     async def _send_digest(self, chat_id: int, due: float) -> None:
@@ -375,7 +374,7 @@ class Sender:
         """Try the chat's oldest entry; on success it leaves the queue, else the chat waits."""
         try:
             delay = await self._deliver(entry)
-        except RedisError:
+        except REDIS_ERRORS:
             delay = 1.0  # the main loop notices Redis is away and waits for it
         except Exception:
             log.exception("delivery to chat %s failed unexpectedly", chat_id)
@@ -627,7 +626,7 @@ class Sender:
             await asyncio.wait(set(self._tasks), timeout=10)
         for task in list(self._tasks):
             task.cancel()
-        with contextlib.suppress(RedisError):
+        with contextlib.suppress(*REDIS_ERRORS):
             for shard in list(self._owned):
                 await self._registry.release(shard, self.consumer)
             await self._registry.leave(self.consumer)

@@ -16,7 +16,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import StoreError
@@ -30,6 +30,13 @@ CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 
 # What every repository works through: one server, or a cluster.
 Client: TypeAlias = aioredis.Redis | RedisCluster
+
+# What a Redis call raises when the server or cluster is away or refuses: redis-py's errors, and
+# the cluster client's own exception for "no node answers" (which is not a RedisError).
+REDIS_ERRORS: tuple[type[RedisError], type[RedisClusterException]] = (
+    RedisError,
+    RedisClusterException,
+)
 
 
 @dataclass
@@ -87,7 +94,7 @@ async def check(url: str) -> None:
     )
     try:
         await probe.ping()
-    except (RedisError, OSError) as exc:
+    except (*REDIS_ERRORS, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StoreError(f"cannot reach Redis at {redact(url)}: {reason}") from None
     finally:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import redis
+from redis.crc import key_slot
 
 from bot.errors import StoreError
 from bot.store.connection import CLUSTER_SCHEMES
@@ -40,8 +41,10 @@ class LocalCluster:
         """Prepare a cluster of `masters` primaries without replicas."""
         self.masters = masters
         self.ports: list[int] = []
+        self._buses: list[int] = []
         self._procs: list[subprocess.Popen[bytes]] = []
         self._tmp: Path | None = None
+        self._binary: Path | None = None
 
     @property
     def url(self) -> str:
@@ -52,17 +55,15 @@ class LocalCluster:
 
     def start(self, timeout: float = 30.0) -> LocalCluster:
         """Start the nodes, give each its slots, join them and wait for cluster_state:ok."""
-        binary = find_server_binary()
+        self._binary = find_server_binary()
         self._tmp = Path(tempfile.mkdtemp(prefix="alertbot-cluster-"))
-        buses: list[int] = []
         try:
             for index in range(self.masters):
-                port, bus = _free_port(), _free_port()
-                self.ports.append(port)
-                buses.append(bus)
-                self._procs.append(self._spawn(binary, index, port, bus))
+                self.ports.append(_free_port())
+                self._buses.append(_free_port())
+                self._procs.append(self._spawn(index))
             clients = [self._wait_ping(port, timeout) for port in self.ports]
-            self._assign(clients, buses)
+            self._assign(clients)
             self._wait_ok(clients, timeout)
             for client in clients:
                 client.close()
@@ -71,12 +72,32 @@ class LocalCluster:
             raise
         return self
 
-    def _spawn(self, binary: Path, index: int, port: int, bus: int) -> subprocess.Popen[bytes]:
+    def node_of(self, key: str) -> int:
+        """The index of the node that holds `key`'s slot."""
+        return min(key_slot(key.encode()) // (SLOTS // self.masters), self.masters - 1)
+
+    def restart(self, *indexes: int, down_for: float = 0.0, timeout: float = 30.0) -> None:
+        """Stop these nodes (SIGTERM flushes their AOF), wait, start them again on their data."""
+        for index in indexes:
+            self._procs[index].terminate()
+        for index in indexes:
+            self._procs[index].wait(timeout)
+        time.sleep(down_for)
+        for index in indexes:
+            self._procs[index] = self._spawn(index)
+        clients = [self._wait_ping(port, timeout) for port in self.ports]
+        self._wait_ok(clients, timeout)
+        for client in clients:
+            client.close()
+
+    def _spawn(self, index: int) -> subprocess.Popen[bytes]:
         assert self._tmp is not None
+        assert self._binary is not None
+        port, bus = self.ports[index], self._buses[index]
         directory = self._tmp / f"node{index}"
-        directory.mkdir()
+        directory.mkdir(exist_ok=True)
         args = [
-            str(binary),
+            str(self._binary),
             "--port", str(port),
             "--bind", "127.0.0.1",
             "--cluster-enabled", "yes",
@@ -87,7 +108,8 @@ class LocalCluster:
             "--logfile", str(directory / "redis.log"),
             "--daemonize", "no",
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes",  # a restarted node comes back with its keys
+            "--appendfsync", "everysec",
             "--maxmemory-policy", "noeviction",
         ]  # fmt: skip
         return subprocess.Popen(
@@ -110,7 +132,7 @@ class LocalCluster:
             time.sleep(0.02)
         raise StoreError(f"cluster node on port {port} did not answer within {timeout:.0f} s")
 
-    def _assign(self, clients: list[redis.Redis], buses: list[int]) -> None:
+    def _assign(self, clients: list[redis.Redis]) -> None:
         share = SLOTS // self.masters
         for index, client in enumerate(clients):
             first = index * share
@@ -118,7 +140,7 @@ class LocalCluster:
             client.cluster("ADDSLOTS", *range(first, last + 1))
             # Distinct epochs up front, as redis-cli does, so no node waits to settle a clash.
             client.cluster("SET-CONFIG-EPOCH", index + 1)
-        for port, bus in zip(self.ports[1:], buses[1:], strict=True):
+        for port, bus in zip(self.ports[1:], self._buses[1:], strict=True):
             clients[0].cluster("MEET", "127.0.0.1", port, bus)
 
     def _wait_ok(self, clients: list[redis.Redis], timeout: float) -> None:
@@ -145,7 +167,7 @@ class LocalCluster:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self.ports = []
+        self.ports, self._buses = [], []
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

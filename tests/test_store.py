@@ -459,3 +459,19 @@ async def test_the_url_chooses_the_client(url: str, cluster: bool) -> None:
         assert isinstance(client, RedisCluster) is cluster
     finally:
         await client.aclose()
+
+
+@pytest.mark.one_server
+async def test_catalog_under_its_old_key_names_is_kept(store: Store) -> None:
+    """A catalog kept under the names from before hash tags keeps admin feeds and removals."""
+    old = {new: name for name, new in keys.LEGACY_NAMES.items()}
+    added = Feed(id="extra", name="Extra", url="https://extra.example/", origin="admin")
+    await store.redis.hset(old[keys.CATALOG], added.id, added.model_dump_json())
+    await store.redis.sadd(old[keys.REMOVED], "gone")
+    from_file = [
+        Feed(id="wire", name="Wire", url="https://wire.example/"),
+        Feed(id="gone", name="Gone", url="https://gone.example/"),
+    ]
+    feeds = await store.seed_catalog(from_file, now=0.0)
+    assert [feed.id for feed in feeds] == ["extra", "wire"]
+    assert await store.redis.exists(*old.values()) == 0

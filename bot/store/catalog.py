@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
+from redis.asyncio.cluster import RedisCluster
+
 from bot.core.models import Feed
 from bot.store import keys
 from bot.store.connection import Client
@@ -24,6 +26,14 @@ class CatalogRepo:
             if feeds:
                 pipe.hset(keys.CATALOG, mapping={f.id: f.model_dump_json() for f in feeds})
             await pipe.execute()
+
+    async def adopt_legacy_names(self) -> None:
+        """Rename the catalog's keys from their names before hash tags (one server only)."""
+        if isinstance(self._r, RedisCluster):
+            return  # no alertbot ran on a cluster under the old names
+        for old, new in keys.LEGACY_NAMES.items():
+            if await self._r.exists(old) and not await self._r.exists(new):
+                await self._r.rename(old, new)
 
     async def seed(self, from_file: list[Feed]) -> list[Feed]:
         """Bring in the catalog file at start; return the catalog after it.

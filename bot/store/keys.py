@@ -30,6 +30,9 @@ RATE_BOT = f"{PREFIX}:rate:bot"
 DUE = f"{PREFIX}:due"
 # Catalog feeds an admin removed: the catalog file does not bring them back at start.
 REMOVED = f"{PREFIX}:{{catalog}}:removed"
+# Names the catalog's keys had before they shared a hash tag; on one server they are renamed
+# at start, so an upgrade keeps the feeds admins added and removed.
+LEGACY_NAMES = {f"{PREFIX}:catalog": CATALOG, f"{PREFIX}:removed": REMOVED}
 # When any poller last finished polling a feed (epoch seconds), for health checks.
 LAST_POLL = f"{PREFIX}:poll:last"
 # Every change to a chat's rules or sources, as a stream entry {chat}: each poller follows it

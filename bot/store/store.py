@@ -39,6 +39,7 @@ class Store:
 
     async def seed_catalog(self, from_file: list[Feed], now: float) -> list[Feed]:
         """Bring the catalog file in and put every enabled feed on the poll schedule."""
+        await self.catalog.adopt_legacy_names()
         feeds = await self.catalog.seed(from_file)
         states = await self.feeds.many([feed.id for feed in feeds])
         await self.schedule.ensure([f.id for f in feeds if not states[f.id].disabled], now)

@@ -188,6 +188,27 @@ async def test_sender_survives_a_redis_restart(
         server.stop()
 
 
+async def test_sender_recreates_lost_consumer_groups(
+    store: Store, emu: BotApiEmulator, bot: Bot
+) -> None:
+    """Delivery streams lost with their groups (Redis back without data): sending goes on."""
+    await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
+    await store.items.save([ITEM, ITEM.model_copy(update={"id": "wire:2"})])
+    await store.chats.start(CHAT)
+    stop = asyncio.Event()
+    task = asyncio.create_task(Sender(store, TelegramTransport(bot), consumer="s").run(stop))
+    try:
+        await queue(store, CHAT)
+        await emu.wait_sent(CHAT, 1)
+        await store.redis.delete(*(keys.deliveries(shard) for shard in range(keys.SHARDS)))
+        await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:2", rule="r")])
+        await emu.wait_sent(CHAT, 2, timeout=15)
+        assert not task.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
 @pytest.mark.parametrize("whole", [False, True], ids=["one-node", "every-node"])
 async def test_sender_survives_cluster_restarts(emu: BotApiEmulator, bot: Bot, whole: bool) -> None:
     """Redis Cluster nodes restarted under the sender: queued alerts go out once they are back."""

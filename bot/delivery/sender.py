@@ -134,10 +134,15 @@ class Sender:
     async def _work(self, stop: asyncio.Event, *, everything: bool) -> None:
         pause = 0.0
         next_maintenance = 0.0
+        groups_checked = False
         try:
-            await self._queue.ensure_groups()
             while not stop.is_set():
                 try:
+                    if not groups_checked:
+                        # Again after every Redis error: a server back without its data (no
+                        # AOF) has lost the streams' consumer groups (reads answer NOGROUP).
+                        await self._queue.ensure_groups()
+                        groups_checked = True
                     if time.monotonic() >= next_maintenance:
                         await self._maintain(everything)
                         next_maintenance = time.monotonic() + MAINTAIN_EVERY
@@ -149,6 +154,7 @@ class Sender:
                     self._forget_shards()
                     await self._sleep(stop, pause)
                     next_maintenance = 0.0
+                    groups_checked = False
                     continue
                 self._dispatch()
                 if not self._queued and not self._tasks:

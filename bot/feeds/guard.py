@@ -10,8 +10,10 @@ per new origin, redirect hops are checked too.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -297,6 +299,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every fetcher of the process (loading the CAs takes ~30 ms)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a GuardedBackend; refusals name the URL of the hop."""
 
@@ -308,11 +316,12 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         retries: int,
         inner: httpcore.AsyncNetworkBackend | None,
     ) -> None:
-        super().__init__(limits=limits, retries=retries, trust_env=False)
+        context = _ssl_context()
+        super().__init__(limits=limits, retries=retries, trust_env=False, verify=context)
         # httpx 0.28 cannot pass a network_backend through, so the pool the parent built is
         # replaced by one with the same settings (mirrors AsyncHTTPTransport's no-proxy branch).
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -161,22 +161,6 @@ async def wait_backlog_empty(store: Store, procs: Senders, within: float = 10.0)
         await asyncio.sleep(0.1)
 
 
-async def kill_between_sends(emu: BotApiEmulator, proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL `proc` midway between two sends (about 34 ms apart at 29 a second).
-
-    A message whose request reached Telegram in the last few milliseconds before a SIGKILL
-    cannot be known as sent by anyone (Telegram has no idempotency key), so it is sent again:
-    exactly-once holds up to that window. The kill lands outside it, 15 ms after a send.
-    """
-    while True:
-        last = emu.sent()[-1].date
-        await asyncio.sleep(max(0.0, last + 0.015 - time.time()))
-        if emu.sent()[-1].date == last:  # the next send has not started
-            proc.kill()
-            proc.wait()
-            return
-
-
 def exactly_once(counts: Counter[int], chats: Iterable[int]) -> dict[int, int]:
     """The chats (of `chats`, or any other) that did not get exactly one message."""
     wanted = set(chats)
@@ -224,7 +208,7 @@ async def test_sigkill_mid_fanout_then_restart(
     first = procs.start()
     await until(emu, lambda: len(emu.sent()) >= 150, 30, "150 of the fan-out's messages", procs)
     (dead,) = {h for h in (await SenderRegistry(store.redis).holders()).values() if h}
-    await kill_between_sends(emu, first)
+    await process.kill_between_sends(store, first)
     sent_before = len(emu.sent())
     assert 150 <= sent_before < FANOUT, procs.logs()
     second = procs.start()

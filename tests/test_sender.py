@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator
@@ -153,6 +154,26 @@ async def test_expired_item_is_dropped(sender: Sender, store: Store, emu: BotApi
     assert await store.deliveries.backlog() == 0
 
 
+@contextlib.asynccontextmanager
+async def first_alert_sent(
+    store: Store, emu: BotApiEmulator, bot: Bot
+) -> AsyncIterator[asyncio.Task[None]]:
+    """A sender running on `store` that has just sent CHAT its first alert; stopped on leaving."""
+    await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
+    await store.items.save([ITEM, ITEM.model_copy(update={"id": "wire:2"})])
+    await store.chats.start(CHAT)
+    stop = asyncio.Event()
+    sender = Sender(store, TelegramTransport(bot), consumer="resilient")
+    task = asyncio.create_task(sender.run(stop))
+    try:
+        await queue(store, CHAT)
+        await emu.wait_sent(CHAT, 1)
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
 async def test_sender_survives_a_redis_restart(
     tmp_path: Path, emu: BotApiEmulator, bot: Bot
 ) -> None:
@@ -160,30 +181,19 @@ async def test_sender_survives_a_redis_restart(
     server = EmbeddedRedis(tmp_path / "redis").start()
     client = make_client(server.url)
     store = Store(client, retention_seconds=3600)
-    stop = asyncio.Event()
     try:
-        await store.catalog.replace(
-            [Feed(id="wire", name="Levant Wire", url="https://wire.example/")]
-        )
-        await store.items.save([ITEM])
-        await store.chats.start(CHAT)
-        sender = Sender(store, TelegramTransport(bot), consumer="resilient")
-        task = asyncio.create_task(sender.run(stop))
-        await queue(store, CHAT)
-        await emu.wait_sent(CHAT, 1)
-        server.kill()
-        await asyncio.sleep(1.5)  # the sender meets a dead socket and backs off
-        assert not task.done()
-        server.start()
-        await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id=ITEM.id, rule="after")])
-        await store.items.save([ITEM.model_copy(update={"id": "wire:2"})])
-        await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:2", rule="after")])
-        await emu.wait_sent(CHAT, 2, timeout=15)
-        stop.set()
-        await asyncio.wait_for(task, 5)
+        async with first_alert_sent(store, emu, bot) as task:
+            server.kill()
+            await asyncio.sleep(1.5)  # the sender meets a dead socket and backs off
+            assert not task.done()
+            server.start()
+            await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id=ITEM.id, rule="after")])
+            # Saved again: the kill may have cost the last second of the AOF.
+            await store.items.save([ITEM.model_copy(update={"id": "wire:2"})])
+            await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:2", rule="after")])
+            await emu.wait_sent(CHAT, 2, timeout=15)
         assert len(emu.sent(CHAT)) == 2
     finally:
-        stop.set()
         await client.aclose()
         server.stop()
 
@@ -192,21 +202,11 @@ async def test_sender_recreates_lost_consumer_groups(
     store: Store, emu: BotApiEmulator, bot: Bot
 ) -> None:
     """Delivery streams lost with their groups (Redis back without data): sending goes on."""
-    await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
-    await store.items.save([ITEM, ITEM.model_copy(update={"id": "wire:2"})])
-    await store.chats.start(CHAT)
-    stop = asyncio.Event()
-    task = asyncio.create_task(Sender(store, TelegramTransport(bot), consumer="s").run(stop))
-    try:
-        await queue(store, CHAT)
-        await emu.wait_sent(CHAT, 1)
+    async with first_alert_sent(store, emu, bot) as task:
         await store.redis.delete(*(keys.deliveries(shard) for shard in range(keys.SHARDS)))
         await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:2", rule="r")])
         await emu.wait_sent(CHAT, 2, timeout=15)
         assert not task.done()
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
 
 
 @pytest.mark.parametrize("whole", [False, True], ids=["one-node", "every-node"])
@@ -215,30 +215,18 @@ async def test_sender_survives_cluster_restarts(emu: BotApiEmulator, bot: Bot, w
     with LocalCluster() as cluster:
         client = make_client(cluster.url)
         store = Store(client, retention_seconds=3600)
-        stop = asyncio.Event()
         try:
-            await store.catalog.replace(
-                [Feed(id="wire", name="Levant Wire", url="https://wire.example/")]
-            )
-            await store.items.save([ITEM, ITEM.model_copy(update={"id": "wire:2"})])
-            await store.chats.start(CHAT)
-            sender = Sender(store, TelegramTransport(bot), consumer="resilient")
-            task = asyncio.create_task(sender.run(stop))
-            await queue(store, CHAT)
-            await emu.wait_sent(CHAT, 1)
-            if whole:  # every node away for 2 s: the client finds no node to ask at all
-                await asyncio.to_thread(cluster.restart, 0, 1, 2, down_for=2.0)
-            else:
-                shard_node = cluster.node_of(keys.deliveries(keys.shard_of(CHAT)))
-                await asyncio.to_thread(cluster.restart, shard_node)
-            assert not task.done()
-            await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:2", rule="r")])
-            await emu.wait_sent(CHAT, 2, timeout=15)
-            stop.set()
-            await asyncio.wait_for(task, 5)
+            async with first_alert_sent(store, emu, bot) as task:
+                if whole:  # every node away for 2 s: the client finds no node to ask at all
+                    await asyncio.to_thread(cluster.restart, 0, 1, 2, down_for=2.0)
+                else:
+                    shard_node = cluster.node_of(keys.deliveries(keys.shard_of(CHAT)))
+                    await asyncio.to_thread(cluster.restart, shard_node)
+                assert not task.done()
+                await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:2", rule="r")])
+                await emu.wait_sent(CHAT, 2, timeout=15)
             assert len(emu.sent(CHAT)) == 2
         finally:
-            stop.set()
             await client.aclose()
 
 

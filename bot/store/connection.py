@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -66,22 +66,16 @@ def _node_url(url: str) -> str:
 
 def make_client(url: str) -> Client:
     """An asyncio client (the cluster client for a cluster URL) that retries when a link drops."""
-    retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), 6)
+    options: dict[str, Any] = {
+        "decode_responses": True,
+        "socket_connect_timeout": 5,
+        "health_check_interval": 30,
+        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), 6),
+    }
     if is_cluster(url):
-        return RedisCluster.from_url(
-            _node_url(url),
-            decode_responses=True,
-            socket_connect_timeout=5,
-            health_check_interval=30,
-            retry=retry,
-        )
+        return RedisCluster.from_url(_node_url(url), **options)
     return aioredis.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=5,
-        health_check_interval=30,
-        retry=retry,
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        url, retry_on_error=[RedisConnectionError, RedisTimeoutError], **options
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import socket
 import subprocess
 import time
 from collections import Counter
@@ -20,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.demo.feedserver import FeedServer
-from bot.store import Store, keys
-from bot.store.deliveries import PENDING
+from bot.store import Store
 from tests.support import process
 from tests.support.botapi import BotApiEmulator
 from tests.support.chat import ask
@@ -145,7 +143,7 @@ async def run_fleet(  # noqa: PLR0915 - one scenario, told in order
                     await asyncio.sleep(POLL_INTERVAL / 2)
                     procs["poller-1"][0].kill()
                     procs["poller-1"][0].wait()
-                    await _kill_between_sends(store, procs["sender-1"][0])
+                    await process.kill_between_sends(store, procs["sender-1"][0])
                     found.killed += ["poller-1", "sender-1"]
                 want = sum(expected.values())
                 await _wait_alerts(emu, chat_ids, want, published + deadline)
@@ -180,44 +178,6 @@ async def run_fleet(  # noqa: PLR0915 - one scenario, told in order
                 for name, (_p, log) in procs.items()
             )
     return found
-
-
-async def _kill_between_sends(store: Store, proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL a sender at a moment when none of its claimed sends is under way.
-
-    A message whose request reached Telegram just before a SIGKILL cannot be known as sent by
-    anyone (Telegram has no idempotency key): it is sent again once the dead sender's claim
-    expires. Exactly once holds outside that window of a few milliseconds, so the sender is
-    frozen (SIGSTOP) when it holds no claim, looked at again while it cannot change (a claim
-    taken in between shows now), and killed only if it still holds none. Freezing it mid-send
-    would make that message late and bunch it with the other sender's, hence the look first.
-    """
-    while True:
-        if await _claims_held(store, proc.pid):
-            await asyncio.sleep(random.uniform(0.005, 0.02))
-            continue
-        proc.send_signal(signal.SIGSTOP)
-        await asyncio.sleep(0.03)
-        if not await _claims_held(store, proc.pid):
-            proc.kill()
-            proc.wait()
-            return
-        proc.send_signal(signal.SIGCONT)
-
-
-async def _claims_held(store: Store, pid: int) -> bool:
-    """Whether the sender with this process id holds a claim on a send (it may be sending)."""
-    names = [
-        name
-        async for name in store.redis.scan_iter(match=f"{keys.PREFIX}:sent:*", count=1000)
-        if not name.endswith(":edits")
-    ]
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for name in names:
-            pipe.get(name)
-        values: list[str | None] = await pipe.execute()
-    mine = f"{PENDING}{socket.gethostname()}-{pid}-"
-    return any(value and value.startswith(mine) for value in values)
 
 
 def expected_chats(expected: Counter[tuple[int, str]]) -> set[int]:

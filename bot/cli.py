@@ -63,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     choice = match.add_mutually_exclusive_group()
     choice.add_argument("--synonyms", type=Path, help="a synonyms file instead of the default")
     choice.add_argument("--no-synonyms", action="store_true", help="no synonyms at all")
+    stories = commands.add_parser(
+        "stories",
+        help="group items into stories offline, as the poller would",
+        description="Feed the items of ITEMS (JSON lines with id, title, summary, link, "
+        "published in ISO 8601, lang and source) oldest first through the story grouping, on "
+        'an embedded Redis of its own, and print one line per item: {"id": ..., "story": ...}.',
+    )
+    stories.add_argument("--items", type=Path, required=True, help="JSON lines")
+    choice = stories.add_mutually_exclusive_group()
+    choice.add_argument("--synonyms", type=Path, help="a synonyms file instead of the default")
+    choice.add_argument("--no-synonyms", action="store_true", help="no synonyms at all")
     return parser
 
 
@@ -71,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "match":
         return _match(args)
+    if args.command == "stories":
+        return _stories(args)
     try:
         overrides = {"webhook_url": args.webhook} if getattr(args, "webhook", None) else {}
         settings = load_settings(**overrides)
@@ -133,6 +146,28 @@ def _match(args: argparse.Namespace) -> int:
     except AlertbotError as exc:
         print(f"alertbot match: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. `head`) has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _stories(args: argparse.Namespace) -> int:
+    """`alertbot stories`: exit 2 with one line on stderr for any unusable input."""
+    from bot.rulebook import load_synonyms
+    from bot.storiescli import InputError, run_stories
+
+    try:
+        synonyms = load_synonyms("none" if args.no_synonyms else args.synonyms or "default")
+        asyncio.run(run_stories(args.items, synonyms))
+    except InputError as exc:
+        print(f"alertbot stories: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"alertbot stories: {exc}", file=sys.stderr)
+        return 2
+    except AlertbotError as exc:
+        print(f"alertbot stories: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader (e.g. `head`) has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -21,6 +21,10 @@ FETCH_ERRORS = Counter(
 )
 ITEMS_NEW = Counter("alertbot_items_new", "New items found in feeds")
 MATCHES = Counter("alertbot_matches", "Alerts queued: a chat's rule matched a story new to it")
+FOLDED = Counter(
+    "alertbot_matches_folded",
+    "Matches that joined a story the chat was alerted to (its message shows the story)",
+)
 UPDATES = Counter(
     "alertbot_updates_queued", "Edits queued: a story a chat was told of got an outlet"
 )

@@ -149,7 +149,6 @@ EN: Final[dict[str, str]] = {
     "digest.more": "… and {count} more: /latest lists them.",
     "latest.invalid": "That filter cannot be used: {reason}.",
     "latest.none_matching": "None of the recent stories from your sources match that.",
-    "latest.also": "+{count} outlets",
     "latest.more": "More ›",
     "latest.no_more": "No more stories.",
     "latest.stale": "This list has expired: send /latest again.",

@@ -134,7 +134,6 @@ AR: Final[dict[str, str]] = {
     "digest.more": "… و{count} أخرى: /latest يعرضها.",
     "latest.invalid": "لا يمكن استخدام هذا المرشّح: {reason}.",
     "latest.none_matching": "لا شيء من أحدث أخبار مصادرك يطابق ذلك.",
-    "latest.also": "+{count} مصادر",
     "latest.more": "المزيد ›",
     "latest.no_more": "لا مزيد من الأخبار.",
     "latest.stale": "انتهت صلاحية هذه القائمة: أرسل /latest من جديد.",

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.core.document import analyze, source_text
 from bot.core.models import Feed, Item
 from bot.core.rules import Rule
-from bot.delivery.render import render_item_line
+from bot.delivery.render import also_line, render_item_line
 from bot.errors import RuleError
 from config.texts import text
 from handlers.common import LATEST_COUNT, Services, argument, chat_id, followed_ids, services
@@ -157,9 +157,14 @@ async def build_page(
     for story, item in stories[offset : offset + count]:
         name = by_id[item.feed_id].name if item.feed_id in by_id else item.feed_id
         line = render_item_line(item, name, tz=tz)
-        others = len(await svc.store.stories.outlets(story)) - 1
-        if others > 0:
-            line += " · " + text("latest.also", count=others)
+        # Every outlet of the story, whichever language it reported in.
+        others = [
+            by_id[feed].name if feed in by_id else feed
+            for feed in await svc.store.stories.outlets(story)
+            if feed != item.feed_id
+        ]
+        if others:
+            line += "\n" + also_line(others)
         lines.append(line)
     return Page(lines=lines, more=len(stories) > offset + count)
 

@@ -60,7 +60,9 @@ STORIES = [
     Entry("s-3", "Navy tests a new sea drone", "The trial ran for a week.", minutes=30),
 ]
 ARABIC_OLD = "افتتاح معرض الكتاب في عمّان"
-ARABIC_NEW = "مسيرة تضرب قاعدة أمريكية في سوريا"
+# Another story than NEWS (a drone over a port in Yemen): the English and Arabic reports of one
+# event would be one story, whose second report edits the first alert.
+ARABIC_NEW = "مسيرة تستهدف ميناء الحديدة في اليمن"
 
 
 # Building documents the shared helper cannot (custom dates, links, encodings, bad XML).
@@ -496,7 +498,7 @@ async def test_wrong_declared_charset_gives_correct_arabic(
 async def test_vocalized_windows_1256_declared_as_utf8_gives_correct_arabic(bench: Bench) -> None:
     """Fully vocalized windows-1256 Arabic declared as UTF-8 is still stored as the right Arabic."""
     vocalized_old = "افْتِتَاحُ مَعْرِضِ الْكِتَابِ فِي عَمَّانَ"
-    vocalized_new = "مُسَيَّرَةٌ تَضْرِبُ قَاعِدَةً أَمْرِيكِيَّةً فِي سُورِيَا"
+    vocalized_new = "مُسَيَّرَةٌ تَسْتَهْدِفُ مِينَاءَ الْحُدَيْدَةِ فِي الْيَمَنِ"
     content_type = "application/rss+xml; charset=utf-8"
     old = [("ar-1", vocalized_old)]
     url = bench.server.set(

@@ -168,6 +168,78 @@ async def test_one_story_three_outlets_one_alert_edited_twice(
     assert "Traceback" not in log.read_text()
 
 
+# One outlet's templates: another region, another flight. Each is news of its own.
+KYIV = Entry("kyiv", "Air raid alert declared in Kyiv region", "Residents are urged to take "
+             "shelter until the all-clear.", minutes=60)  # fmt: skip
+ODESA = Entry("odesa", "Air raid alert declared in Odesa region", "Residents are urged to take "
+              "shelter until the all-clear.", minutes=62)  # fmt: skip
+FLIGHT_A = Entry("f2041", "Flight 2041 diverted to Cairo", "The plane landed safely after a "
+                 "passenger fell ill, the airline said.", minutes=64)  # fmt: skip
+FLIGHT_B = Entry("f763", "Flight 763 diverted to Cairo", "The plane landed safely after a "
+                 "passenger fell ill, the airline said.", minutes=66)  # fmt: skip
+FLIGHT_B_ELSEWHERE = Entry(
+    "ap-763",
+    "Passenger illness forces Flight 763 to land in Cairo",
+    "The airline said the plane landed safely in Cairo.",
+    minutes=70,
+)
+
+
+@pytest.mark.one_server
+@pytest.mark.timeout(120)
+async def test_templated_series_alerts_each_and_joins_the_right_story(
+    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
+) -> None:
+    """One outlet's series alerts each, and another outlet's report edits the right alert.
+
+    Kyiv then Odesa, Flight 2041 then Flight 763 from one outlet are four alerts; another
+    outlet's Flight 763 report edits the Flight 763 alert, not the Flight 2041 one.
+    """
+    outlets = {"wire": "Levant Wire", "ap": "Press Agency"}
+    for feed_id in outlets:
+        feed_server.set(f"/{feed_id}.xml", rss([OLD]))
+    catalog = tmp_path / "feeds.toml"
+    lines = [
+        f'[[feeds]]\nid = "{feed}"\nname = "{name}"\nurl = "{feed_server.url(f"/{feed}.xml")}"\n'
+        for feed, name in outlets.items()
+    ]
+    catalog.write_text("".join(lines), encoding="utf-8")
+    log = tmp_path / "bot.log"
+    bot = process.start(["run"], process.bot_env(emu, redis_url, catalog), tmp_path, log)
+    try:
+        await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
+        await ask(emu, CHAT, "/start")
+        assert "Rule 1 added" in (await ask(emu, CHAT, '/watch "air raid"')).plain_text
+        assert "Rule 2 added" in (await ask(emu, CHAT, "/watch flight diverted")).plain_text
+        await wait_primed(store, list(outlets))
+        sent_before = len(emu.sent(CHAT))
+        feed_server.set("/wire.xml", rss([OLD, KYIV]))
+        await emu.wait_sent(CHAT, sent_before + 1, timeout=20)
+        feed_server.set("/wire.xml", rss([OLD, KYIV, ODESA, FLIGHT_A]))
+        await emu.wait_sent(CHAT, sent_before + 3, timeout=20)
+        feed_server.set("/wire.xml", rss([OLD, KYIV, ODESA, FLIGHT_A, FLIGHT_B]))
+        alerts = await emu.wait_sent(CHAT, sent_before + 4, timeout=20)
+        heads = [a.plain_text.splitlines()[0] for a in alerts[sent_before:]]
+        assert heads == [KYIV.title, ODESA.title, FLIGHT_A.title, FLIGHT_B.title]
+        feed_server.set("/ap.xml", rss([OLD, FLIGHT_B_ELSEWHERE]))
+        await emu.wait_for(lambda: len(emu.edits(CHAT)) == 1, timeout=20, what="one edit")
+        flight_b = alerts[sent_before + 3]
+        assert {e.message_id for e in emu.edits(CHAT)} == {flight_b.message_id}
+        edited = emu.message(CHAT, flight_b.message_id).plain_text
+        assert "Also: \u2068Press Agency\u2069" in edited
+        before = feed_server.requests["/ap.xml"]
+        await emu.wait_for(  # a few more poll rounds change nothing
+            lambda: feed_server.requests["/ap.xml"] >= before + 2, timeout=20, what="2 polls"
+        )
+        assert len(emu.sent(CHAT)) == sent_before + 4
+        stop(bot, log)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert "Traceback" not in log.read_text()
+
+
 async def wait_primed(store: Store, feed_ids: list[str], timeout: float = 20.0) -> None:  # noqa: ASYNC109
     """Wait until each feed's first poll has recorded its backlog."""
     async with asyncio.timeout(timeout):

@@ -14,7 +14,7 @@ import pytest
 from telegram import Bot
 
 from bot.core.models import Delivery, Feed, Item
-from bot.core.stories import report as story_report
+from bot.core.stories import Featurizer
 from bot.delivery.render import render_alert
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
@@ -361,7 +361,7 @@ async def test_backlog_warning(store: Store, bot: Bot, caplog: pytest.LogCapture
 
 async def tell_story(store: Store, *items: Item) -> str:
     """Group items into one story as the poller does; return the story id."""
-    joined = [await store.stories.assign(item, story_report(item)) for item in items]
+    joined = [await store.stories.assign(item, Featurizer().report(item)) for item in items]
     assert len({j.story_id for j in joined}) == 1
     return joined[0].story_id
 
@@ -386,7 +386,7 @@ async def test_more_outlets_edit_the_alert_boundedly(
     (message,) = emu.sent(CHAT)
     assert "Also" not in message.plain_text
     for copy in copies:  # each copy comes from another outlet (the same link)
-        assert (await store.stories.assign(copy, story_report(copy))).story_id == story
+        assert (await store.stories.assign(copy, Featurizer().report(copy))).story_id == story
         await store.deliveries.enqueue([update, update])  # a duplicate update changes nothing
         await sender.drain()
     edits = emu.edits(CHAT)

@@ -120,6 +120,11 @@ def raw_words(text: str) -> list[str]:
     return [m.group() for m in _word_matches(normalize(text))]
 
 
+def split_normalized(text: str) -> list[str]:
+    """The words of a text that is already normalized (data files written so), case kept."""
+    return [m.group() for m in _word_matches(text)]
+
+
 def words(text: str) -> list[str]:
     """Just the folded words of a text, in order."""
     return [token.text for token in tokenize(text)]

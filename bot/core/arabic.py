@@ -9,6 +9,7 @@ stay apart; an adjective's ية also yields its ي (أمريكية, أمريكي
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 MIN_STEM = 3  # letters a stem keeps (a final ة counts)
 _CONJUNCTIONS = ("", "و", "ف")
@@ -84,6 +85,12 @@ def _proclitic_splits(word: str) -> Iterable[str]:
             if any(_root_letter(word, i) for i in range(len(prefix))):
                 continue
             yield rest
+
+
+@lru_cache(maxsize=100_000)
+def proclitic_forms(word: str) -> frozenset[str]:
+    """The word, and the word without the attached words it may start with (بدير -> دير)."""
+    return frozenset(_proclitic_splits(word))
 
 
 def _number_singulars(stem: str) -> set[str]:

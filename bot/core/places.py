@@ -1,212 +1,263 @@
-"""A compact gazetteer for story grouping: places in the news, in English and Arabic, with parents.
+"""The places a text names, from a gazetteer of GeoNames cities, ISO regions and CLDR countries.
 
-Two reports of one event name places that agree (the same base, or the base and its province);
-a template-like report of another attack names another place. Each line below is
-`id | parent id | names...`; a name may be several words, and Arabic names match with their
-attached prepositions and article (بدير الزور, والرقة). Words that are also common nouns in
-one of the languages are left out (صور "pictures" for Tyre, العمر "age" without حقل).
+`bot/core/data/places.tsv` is built by tools/build_places.py from GeoNames' cities of 15,000
+people or more with their Latin and Arabic names, the first-level regions of ISO 3166-2, country
+names in English and Arabic from CLDR, and a short hand-kept list of what those lack (bases, oil
+fields, crossings). Every place has an id (SY, SY-DY, g170794, x-omar-field) and a parent, so
+the al-Omar field lies in Deir ez-Zor province lies in Syria, whichever script named it.
+
+Reading a text:
+- an English name counts only where its capitalized words are capitalized in the text ("Gaza
+  City" is a place, "the Gaza city of Rafah" names Gaza); an Arabic name matches with its
+  attached prepositions and conjunctions (بدير الزور, والحديدة);
+- the longest name wins where names overlap ("Gaza City" over "Gaza");
+- a name shared by several places means the one in a country the text also names, else the
+  most populous (Tripoli, Lebanon only when Lebanon is named);
+- a name inside an organization's name is not a place: followed by another capitalized word
+  ("United States Geological Survey", "China Earthquake Networks Center"), or right after an
+  institution's head word ("Kandilli Observatory in Istanbul", "مرصد ... في").
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 
-from bot.core.analysis import item_forms, normalize, rule_forms, tokenize
+from bot.core.analysis import Token, is_arabic, item_forms, tokenize
+from bot.core.arabic import proclitic_forms
 
-_TABLE = """
-syria | | Syria | Syrian | سوريا | سورية
-iraq | | Iraq | Iraqi | العراق
-lebanon | | Lebanon | Lebanese | لبنان
-israel | | Israel | Israeli | اسرائيل
-palestine | | Palestine | Palestinian | فلسطين
-iran | | Iran | Iranian | ايران
-yemen | | Yemen | Yemeni | اليمن
-jordan | | Jordan | الاردن
-saudi | | Saudi Arabia | Saudi | السعودية
-qatar | | Qatar | قطر
-uae | | United Arab Emirates | UAE | الامارات
-kuwait | | Kuwait | الكويت
-bahrain | | Bahrain | البحرين
-oman | | Oman | سلطنة عمان
-egypt | | Egypt | Egyptian | مصر
-libya | | Libya | ليبيا
-sudan | | Sudan | السودان
-tunisia | | Tunisia | تونس
-algeria | | Algeria | الجزائر
-morocco | | Morocco | المغرب
-turkey | | Turkey | Turkiye | Turkish | تركيا
-russia | | Russia | Russian | روسيا
-ukraine | | Ukraine | Ukrainian | اوكرانيا
-usa | | United States | America | الولايات المتحدة | امريكا | اميركا
-uk | | Britain | United Kingdom | بريطانيا
-france | | France | فرنسا
-germany | | Germany | المانيا
-china | | China | الصين
-afghanistan | | Afghanistan | افغانستان
-pakistan | | Pakistan | باكستان
-deir-ez-zor | syria | Deir ez-Zor | Deir al-Zor | Deir el-Zour | Deir Ezzor | دير الزور
-omar-field | deir-ez-zor | al-Omar | Omar oil field | حقل العمر
-conoco | deir-ez-zor | Conoco | كونيكو
-albukamal | deir-ez-zor | Albukamal | Abu Kamal | Boukamal | البوكمال
-mayadin | deir-ez-zor | Mayadin
-hasakah | syria | Hasakah | Hasaka | الحسكة
-shaddadi | hasakah | Shaddadi | الشدادي
-qamishli | hasakah | Qamishli | القامشلي
-raqqa | syria | Raqqa | الرقة
-tanf | syria | al-Tanf | Tanf | التنف
-damascus | syria | Damascus | دمشق
-aleppo | syria | Aleppo | حلب
-homs | syria | Homs | حمص
-hama | syria | Hama | حماة
-idlib | syria | Idlib | ادلب
-latakia | syria | Latakia | اللاذقية
-daraa | syria | Daraa | درعا
-quneitra | syria | Quneitra | القنيطرة
-golan | syria | Golan | الجولان
-baghdad | iraq | Baghdad | بغداد
-anbar | iraq | Anbar | الانبار
-ain-al-asad | anbar | Ain al-Asad | Ain al Asad | Ain Al-Assad | عين الاسد
-erbil | iraq | Erbil | Irbil | اربيل
-harir | erbil | Harir base
-basra | iraq | Basra | البصرة
-mosul | iraq | Mosul | الموصل
-kirkuk | iraq | Kirkuk | كركوك
-najaf | iraq | Najaf | النجف
-karbala | iraq | Karbala | كربلاء
-beirut | lebanon | Beirut | بيروت
-dahiyeh | beirut | Dahiyeh | Dahieh | الضاحية الجنوبية
-sidon | lebanon | Sidon | صيدا
-tripoli-lb | lebanon | طرابلس لبنان
-south-lebanon | lebanon | South Lebanon | southern Lebanon | جنوب لبنان
-bekaa | lebanon | Bekaa | البقاع
-gaza | palestine | Gaza | غزة
-gaza-city | gaza | Gaza City | مدينة غزة
-rafah | gaza | Rafah | رفح
-khan-younis | gaza | Khan Younis | Khan Yunis | خان يونس
-jabalia | gaza | Jabalia | جباليا
-west-bank | palestine | West Bank | الضفة الغربية
-jenin | west-bank | Jenin | جنين
-nablus | west-bank | Nablus | نابلس
-ramallah | west-bank | Ramallah | رام الله
-hebron | west-bank | Hebron | الخليل
-jerusalem | palestine | Jerusalem | القدس
-tel-aviv | israel | Tel Aviv | تل ابيب
-haifa | israel | Haifa | حيفا
-eilat | israel | Eilat | ايلات
-tehran | iran | Tehran | طهران
-isfahan | iran | Isfahan | اصفهان
-sanaa | yemen | Sanaa | صنعاء
-hodeidah | yemen | Hodeidah | Hudaydah | الحديدة
-aden | yemen | Aden | عدن
-marib | yemen | Marib | مارب
-red-sea | | Red Sea | البحر الاحمر
-bab-el-mandeb | yemen | Bab el-Mandeb | باب المندب
-amman | jordan | Amman
-tower-22 | jordan | Tower 22 | البرج 22
-riyadh | saudi | Riyadh | الرياض
-jeddah | saudi | Jeddah | جدة
-doha | qatar | Doha | الدوحة
-dubai | uae | Dubai | دبي
-abu-dhabi | uae | Abu Dhabi | ابوظبي | ابو ظبي
-cairo | egypt | Cairo | القاهرة
-sinai | egypt | Sinai | سيناء
-tripoli-ly | libya | Tripoli
-benghazi | libya | Benghazi | بنغازي
-khartoum | sudan | Khartoum | الخرطوم
-darfur | sudan | Darfur | دارفور
-ankara | turkey | Ankara | انقرة
-istanbul | turkey | Istanbul | اسطنبول
-moscow | russia | Moscow | موسكو
-kyiv | ukraine | Kyiv | Kiev | كييف
-kharkiv | ukraine | Kharkiv | خاركيف
-washington | usa | Washington | واشنطن
-new-york | usa | New York | نيويورك
-london | uk | London | لندن
-paris | france | Paris | باريس
-berlin | germany | Berlin | برلين
-beijing | china | Beijing | بكين
-kabul | afghanistan | Kabul | كابل
-herat | afghanistan | Herat | هرات
-kandahar | afghanistan | Kandahar | قندهار
-"""
+# Head words of institutions: a place right after one ("Observatory in Istanbul", "University
+# of Baghdad") is where the institution sits, not where the news happened.
+_INSTITUTIONS = frozenset(
+    """observatory institute university center centre agency survey ministry department council
+    authority service bureau office academy museum embassy consulate company corporation bank
+    school hospital network networks
+    مرصد المرصد معهد جامعة مركز المركز وكالة هيئة وزارة سفارة قنصلية شركة بنك مستشفى""".split()
+)
+EARTH_KM = 6371.0
+NEAR_KM = 100.0
+_LINKS = frozenset({"in", "of", "at", "for", "في", "ب"})
+# Capitalized words that go on a place's name without making it an organization's.
+_GEOGRAPHIC = frozenset(
+    """region province governorate oblast city strip district county state airport port base
+    valley mountains coast border area camp town village""".split()
+)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
-    """One gazetteer entry: its id, and the ids it lies within (nearest first)."""
+    """One gazetteer entry: its id, the ids it lies within (nearest first), its population."""
 
     id: str
     within: tuple[str, ...]
+    population: int
+
+    @property
+    def country(self) -> str:
+        """The country the place lies in (itself for a country; "" for a sea)."""
+        chain = (self.id, *self.within)
+        return chain[-1] if len(chain[-1]) == 2 else ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Name:
+    places: tuple[str, ...]
+    words: tuple[str, ...]  # folded
+    capitals: tuple[bool, ...]  # which words are capitalized in the English name
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A place named in a text: which, and where (token positions)."""
+
     place: str
-    words: tuple[frozenset[str], ...]  # each word's forms, as a rule word would match
-    # Which words are capitalized in an English name: "Gaza City" is a place, "the Gaza city
-    # of Rafah" is not.
-    capitals: tuple[bool, ...]
+    start: int
+    end: int
+
+
+class Gazetteer:
+    """Places by id and names by their first word, read from the gazetteer file."""
+
+    def __init__(self, text: str) -> None:
+        """Read the gazetteer from the text of places.tsv."""
+        parents: dict[str, str] = {}
+        population: dict[str, int] = {}
+        self._where: dict[str, tuple[float, float]] = {}
+        by_words: dict[tuple[str, ...], tuple[list[str], tuple[bool, ...]]] = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            place, parent, people, where, names = line.split("\t")
+            if where:
+                lat, lon = where.split(",")
+                self._where[place] = (math.radians(float(lat)), math.radians(float(lon)))
+            if parent:
+                parents[place] = parent
+            population[place] = int(people)
+            for name in names.split("|"):
+                raw = name.split(" ")  # the file holds normalized names, words split by spaces
+                words = tuple(w.casefold() for w in raw)
+                entry = by_words.get(words)
+                if entry is None:
+                    entry = by_words[words] = ([], tuple(w[:1].isupper() for w in raw))
+                entry[0].append(place)
+        self.places: dict[str, Place] = {}
+        for place, size in population.items():
+            chain: list[str] = []
+            current = parents.get(place)
+            while current is not None and current not in chain and current != place:
+                chain.append(current)
+                current = parents.get(current)
+            self.places[place] = Place(place, tuple(chain), size)
+        self._names: dict[str, list[_Name]] = {}
+        for words, (places, capitals) in by_words.items():
+            ranked = sorted(set(places), key=lambda p: (-self._rank(p), p))
+            self._names.setdefault(words[0], []).append(_Name(tuple(ranked), words, capitals))
+        for group in self._names.values():
+            group.sort(key=lambda n: -len(n.words))  # the longest name first
+
+    def _rank(self, place: str) -> int:
+        """Countries first, then places by population (a region counts as its namesake city)."""
+        found = self.places.get(place)
+        if found is None:
+            return 0
+        return found.population + (10**12 if not found.within else 0)
+
+    def mentions(self, text: str | list[Token]) -> list[Mention]:
+        """The places a text (or its tokens) names, in order, one per name."""
+        tokens = tokenize(text) if isinstance(text, str) else text
+        # Arabic words lose only the words attached before them (بدير, والحديدة): endings
+        # stripped as for matching would make سلطات of السلطات ("the authorities") a town.
+        forms = [
+            proclitic_forms(token.text)
+            if is_arabic(token.text)
+            else item_forms(token) | {token.text}
+            for token in tokens
+        ]
+        found: list[tuple[_Name, int, int]] = []
+        start = 0
+        while start < len(tokens):
+            match = self._longest(tokens, forms, start)
+            if match is None:
+                start += 1
+                continue
+            end = start + len(match.words)
+            if not _inside_organization(tokens, start, end):
+                found.append((match, start, end))
+            start = end
+        # Countries the text names outright, and those of places only one country has.
+        named = {p for name, _, _ in found for p in name.places[:1] if not self.within(p)}
+        countries = named | {
+            self.places[p].country for name, _, _ in found if len(name.places) == 1
+            for p in name.places
+        }  # fmt: skip
+        mentions = []
+        for name, begin, end in found:
+            place = next(
+                (p for p in name.places if self.places[p].country in countries), name.places[0]
+            )
+            # A lone town of a country the text does not name, in a text that names others, is
+            # a misreading more often than news ("Noto" in Japan is a town in Sicily too).
+            known = self.places[place]
+            if known.within and named and known.country not in named:
+                continue
+            mentions.append(Mention(place, begin, end))
+        return mentions
+
+    def _longest(
+        self, tokens: list[Token], forms: list[frozenset[str]], start: int
+    ) -> _Name | None:
+        for first in forms[start]:
+            for name in self._names.get(first, ()):
+                end = start + len(name.words)
+                if end > len(tokens):
+                    continue
+                if all(
+                    (word in forms[start + n])
+                    and (
+                        not name.capitals[n]
+                        or is_arabic(word)
+                        or tokens[start + n].raw[:1].isupper()
+                    )
+                    for n, word in enumerate(name.words)
+                ):
+                    return name
+        return None
+
+    def expand(self, places: frozenset[str]) -> frozenset[str]:
+        """Places with every place they lie within."""
+        wider = {parent for place in places for parent in self.within(place)}
+        return frozenset(places | wider)
+
+    def within(self, place: str) -> tuple[str, ...]:
+        """The places `place` lies within, nearest first (empty for a country or an unknown id)."""
+        found = self.places.get(place)
+        return found.within if found else ()
+
+    def related(self, a: str, b: str) -> bool:
+        """Whether two places are the same or one lies within the other."""
+        return a == b or a in self.within(b) or b in self.within(a)
+
+    def near(self, a: str, b: str) -> bool:
+        """Whether two places lie within NEAR_KM of each other (Kunar's Asadabad and Jalalabad).
+
+        Reports of one quake or one offensive name the towns around it; a template about an
+        attack elsewhere names a town farther away (Kyiv and Odesa lie 440 km apart).
+        """
+        if a not in self._where or b not in self._where:
+            return False
+        (lat_a, lon_a), (lat_b, lon_b) = self._where[a], self._where[b]
+        # The haversine distance on a sphere of the Earth's mean radius.
+        h = (
+            math.sin((lat_b - lat_a) / 2) ** 2
+            + math.cos(lat_a) * math.cos(lat_b) * math.sin((lon_b - lon_a) / 2) ** 2
+        )
+        return 2 * EARTH_KM * math.asin(math.sqrt(h)) <= NEAR_KM
+
+    def country(self, place: str) -> str:
+        """The country a place lies in (itself for a country, "" for a sea or an unknown id)."""
+        found = self.places.get(place)
+        return found.country if found else ""
+
+    def is_local(self, place: str) -> bool:
+        """Whether a place is finer than a country (a region, a city, a site)."""
+        return bool(self.within(place))
+
+
+def _inside_organization(tokens: list[Token], start: int, end: int) -> bool:
+    """Whether the name at tokens[start:end] belongs to an organization's name."""
+    if end < len(tokens) and not is_arabic(tokens[end].text):
+        follower = tokens[end].raw
+        # "United States Geological Survey": a capitalized word goes on the name (a sentence
+        # in title case is read as names anyway, where every word is capitalized).
+        if (
+            follower[:1].isupper()
+            and not follower.isupper()
+            and tokens[end].text not in _GEOGRAPHIC
+            and not _title_case(tokens)
+        ):
+            return True
+    before = [t.text for t in tokens[max(0, start - 2) : start]]
+    if before and before[-1] in _LINKS:
+        before = before[:-1]
+    return bool(before) and before[-1] in _INSTITUTIONS
+
+
+def _title_case(tokens: list[Token]) -> bool:
+    """Whether most words of a text are capitalized (a headline in title case)."""
+    latin = [t for t in tokens if t.raw[:1].isalpha() and not is_arabic(t.text)]
+    return len(latin) >= 4 and sum(t.raw[:1].isupper() for t in latin) >= 0.7 * len(latin)
 
 
 @cache
-def _gazetteer() -> tuple[dict[str, Place], dict[str, list[_Name]]]:
-    """Places by id, and names by the forms of their first word."""
-    parents: dict[str, str] = {}
-    names: dict[str, list[_Name]] = {}
-    for line in _TABLE.strip().splitlines():
-        place, parent, *spellings = (part.strip() for part in line.split("|"))
-        if parent:
-            parents[place] = parent
-        for spelling in spellings:
-            tokens = tokenize(spelling)
-            words = tuple(rule_forms(token.text) for token in tokens)
-            if not words or not all(words):
-                continue
-            capitals = tuple(token.raw[:1].isupper() for token in tokens)
-            for form in words[0]:
-                names.setdefault(form, []).append(_Name(place, words, capitals))
-    places: dict[str, Place] = {}
-    for place in {*parents, *(n.place for group in names.values() for n in group)}:
-        chain: list[str] = []
-        current = parents.get(place)
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = parents.get(current)
-        places[place] = Place(place, tuple(chain))
-    return places, names
+def gazetteer() -> Gazetteer:
+    """The bundled gazetteer, read once per process."""
+    data = files("bot.core") / "data" / "places.tsv"
+    return Gazetteer(data.read_text(encoding="utf-8"))
 
 
 def places_in(text: str) -> frozenset[str]:
-    """Ids of the places a text names, with the places they lie within."""
-    known, names = _gazetteer()
-    tokens = tokenize(normalize(text))
-    forms = [item_forms(token) | {token.text} for token in tokens]
-    capital = [token.raw[:1].isupper() for token in tokens]
-    found: set[str] = set()
-    for start, candidates in enumerate(forms):
-        for form in candidates:
-            for name in names.get(form, ()):
-                end = start + len(name.words)
-                if end <= len(forms) and all(
-                    word & forms[start + n] and (capital[start + n] or not name.capitals[n])
-                    for n, word in enumerate(name.words)
-                ):
-                    found.add(name.place)
-    for place in list(found):
-        found.update(known[place].within)
-    return frozenset(found)
-
-
-def finest(places: frozenset[str]) -> frozenset[str]:
-    """The places of a set that no other place of the set lies within (the most precise)."""
-    known, _ = _gazetteer()
-    wider = {parent for place in places for parent in known[place].within}
-    return frozenset(places - wider)
-
-
-def within(place: str) -> tuple[str, ...]:
-    """The places `place` lies within, nearest first (empty for a country or an unknown id)."""
-    known, _ = _gazetteer()
-    found = known.get(place)
-    return found.within if found else ()
+    """Ids of the places a text names (not the places they lie within)."""
+    return frozenset(m.place for m in gazetteer().mentions(text))

@@ -1,54 +1,66 @@
 """Story grouping: whether a new report is a copy of a known one, the same event, or another story.
 
-Each report gets features once: a MinHash signature over its analyzed content words (title and
-summary, stop words dropped, each word as its shortest candidate stem so "بطائرات" meets
-"طائرات"), the places it names (bot/core/places.py, with the places they lie within), names
-and numbers. Similar reports are found through LSH bands (64 bands of 2 rows: a pair at an
-estimated Jaccard of 0.15 shares a band about 3 times in 4, at 0.25 about 49 in 50), then
-`compare` decides:
+Each report gets features once (`Featurizer.report`):
+- its words: one form per content word (stop words out, each word as its shortest stem so
+  "بطائرات" meets "طائرات"), headline words counted twice: compared within one language;
+- what both languages share: the places it names (gazetteer ids, bot/core/places.py), names
+  carried across scripts (bot/core/names.py: Blinken and بلينكن meet), the bilingual synonym
+  groups it touches (drone | مسيرة), identifiers (Flight 763, رحلة 763) and counts.
 
-- same canonical link, or near-identical words with agreeing places: the same report;
-- another outlet's own wording: enough overlap within the time window, in the same language,
-  with a precise place in common (or, without one, more overlap), and counts that agree when
-  the overlap is low, unless the later report says a toll rose and gives a higher count;
-- places that disagree (a wire template about an attack elsewhere) always part two reports,
-  however similar their words: the findings measured such templates above real rewrites.
+Every word and key is weighed by how rare it is in the stream (its inverse document frequency,
+learnt in Redis by bot/store/stories.py, before the stream has spoken by a prior from word
+frequencies), so a shared "Hualien" or "Tower 22" counts for far more than "killed" or "attack".
+`compare` then decides:
 
-Names (capitalized English sequences) are kept for display and future use; rewrites name the
-same actors differently (CENTCOM, U.S. Central Command), so they do not decide. Arabic has no
-capitals and names are not extracted from it: places and counts carry the check there.
+- the same link, or near-identical words naming the same places and counts: the same report;
+- places that disagree part two reports whatever their words (a wire template about another
+  attack, an air-raid alert for another region): the headline's places must appear in the other
+  report, and two reports naming different countries in their headlines are two events;
+  different identifiers (Flight 2041, Flight 763) part them too;
+- within one language: enough weighted word overlap, less when a precise place is shared;
+- across languages: enough overlap of the shared keys, and a precise place or a rare name in
+  common;
+- counts are weak evidence: counts that disagree ask for more overlap, unless the later report
+  says a toll rose and gives a higher count (outlets restate and revise numbers).
+
+Which reports may be compared at all (the time window from a story's latest report, the same
+outlet's series) is the store's part.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from importlib.resources import files
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from bot.core.analysis import Token, normalize, raw_item_forms, tokenize
+from bot.core.analysis import Token, is_arabic, item_forms, normalize, raw_item_forms, tokenize
 from bot.core.links import kept_params
 from bot.core.models import Item
-from bot.core.places import finest, places_in, within
+from bot.core.names import arabic_keys, latin_key
+from bot.core.places import Gazetteer, gazetteer
+from bot.core.synonyms import Synonyms
 
-STORY_WINDOW = timedelta(hours=12)
-# 128, not 64: rewrites score 0.15 to 0.35, where 64 permutations misjudge by about 0.05 (one
-# standard deviation) and a seed rewrite at a true 0.17 was estimated 0.09.
-PERMUTATIONS = 128
-ROWS_PER_BAND = 2
-# Thresholds on the estimated Jaccard similarity, chosen on tests/fixtures/stories/pairs.json
-# (bench/grouping.py) with the earlier word sets, and kept: copies score 0.8 and up; rewrites by
-# another outlet 0.05 to 0.49; templates about another event 0.05 to 0.8.
-COPY_SIMILARITY = 0.7
-EVENT_SIMILARITY = 0.12  # another outlet's rewrite naming a precise place in common
-EVENT_SIMILARITY_NO_PLACE = 0.25  # without a precise place in common, more words must agree
-NUMBERS_MATTER = 0.3  # below this, counts that disagree part two reports
-_PRIME = (1 << 61) - 1
-_MASK = (1 << 64) - 1
+# A story takes reports while they keep coming: up to STORY_GAP after its latest report, and
+# never more than STORY_CAP after its first (a story told for days is news again).
+STORY_GAP = timedelta(hours=48)
+STORY_CAP = timedelta(hours=72)
+# Thresholds, chosen on the tuning part of tests/fixtures/stories (bench/grouping.py).
+COPY_SIMILARITY = 0.8  # weighted word cosine of a copy or a republished item
+EVENT_SIMILARITY = 0.3  # another outlet's report naming a precise place in common
+EVENT_SIMILARITY_COUNTRY = 0.3  # with only a country in common, more words must agree
+EVENT_SIMILARITY_NO_PLACE = 0.55  # with no place in common, more still
+COUNTS_DISAGREE = 0.0  # counts that disagree (and no rise) ask for this much more
+PLACE_MISSING = 0.3  # a headline's precise place not near any the other report names
+NOVEL_GAP = timedelta(hours=6)  # "another quake" this long after a story's report is another
+CROSS_EXTRA = 0.0  # across languages (anchors only), this much more
+RARE_NAME = 4.0  # a name this rare in the stream (weight) links two languages by itself
 
 _STOP = frozenset(
     normalize(word).casefold()
@@ -73,6 +85,11 @@ _MONTHS = frozenset(
     كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين
     """.split()
 )
+_DISTANCES = frozenset(
+    normalize(word).casefold()
+    for word in """km kilometres kilometers kilometre kilometer miles mile
+    كيلومتر كيلومترات كيلومترا كلم كم ميل اميال""".split()
+)
 _DECIMAL = re.compile(r"\d+(?:[.,]\d+)?")
 # Counts written as words, as outlets write small ones (normalized: ة kept, alef folded).
 _NUMBER_WORDS = {
@@ -96,24 +113,18 @@ _NUMBER_WORDS = {
     )
     for word in words.split()
 }
+# A number that names a thing rather than counts it: Flight 763, رحلة 763, Route 5, MH17.
+_IDENTIFIER = re.compile(
+    r"(?:\b(?:flight|route|highway|platform|رحلة|الرحلة|رقم)\s+(?:no\s+|number\s+|رقم\s+)?(\d+)\b)"
+    r"|\b([A-Z]{2}\d{2,4})\b",
+    re.IGNORECASE,
+)
 # Referrer and campaign parameters that do not change which article a link opens: dropped when
 # links are compared (with the tracking ones, bot/core/links.py), kept on links shown to readers.
 _COMPARE_ONLY = re.compile(r"^(ocid|cmpid|ref|src|at_\w+)$", re.I)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'-]+(?:\s+(?:al-|el-|bin\s|de\s)?[A-Z][\w'-]+)*)")
 
-
-def _hash_params() -> tuple[tuple[int, int], ...]:
-    """Fixed (a, b) pairs of the permutations, the same in every process and run."""
-    params = []
-    for n in range(PERMUTATIONS):
-        seed = hashlib.blake2b(f"alertbot-minhash-{n}".encode(), digest_size=16).digest()
-        params.append(
-            (int.from_bytes(seed[:8], "big") % _PRIME | 1, int.from_bytes(seed[8:], "big") % _PRIME)
-        )
-    return tuple(params)
-
-
-_PARAMS = _hash_params()
+Weights = Callable[[str], float]
 
 
 class Verdict(Enum):
@@ -128,29 +139,61 @@ class Verdict(Enum):
 class Report:
     """The features of one news item for grouping, kept in Redis as JSON."""
 
-    signature: tuple[int, ...]
-    places: frozenset[str]
-    names: frozenset[str]
-    numbers: frozenset[str]
+    outlet: str
     published: datetime
     lang: str | None
     link: str | None
+    terms: dict[str, int]  # word form -> count (headline words twice)
+    head_places: frozenset[str]  # places the headline names
+    places: frozenset[str]  # places the whole report names
+    regions: frozenset[str]  # the regions (not countries) those places lie within
+    names: frozenset[str]  # keys of names, comparable across scripts (~blnkn)
+    concepts: frozenset[str]  # bilingual synonym groups (=drone)
+    counts: frozenset[str]
+    ids: frozenset[str]  # identifiers: Flight 763 -> 763
     # The report says a toll rose ("toll rises to three", "ارتفاع حصيلة"): its counts may
     # exceed an earlier report's without making it another event.
     count_update: bool = False
+    # The headline says this is another event of a kind ("another quake", "زلزال جديد"): it
+    # does not join a story begun well before it.
+    novel: bool = False
+
+    def anchors(self) -> frozenset[str]:
+        """The keys both languages write alike: places, concepts, identifiers and counts."""
+        return frozenset(
+            {f"@{p}" for p in self.places}
+            | {f"@{p}" for p in self.regions}
+            | self.concepts
+            | {f"#{i}" for i in self.ids}
+            | {f"+{n}" for n in self.counts}
+        )
+
+    def shared_keys(self) -> frozenset[str]:
+        """What this report names that a report in the other language can name too."""
+        return self.anchors() | self.names
+
+    def all_keys(self) -> frozenset[str]:
+        """Every word and key of the report: what the stream's weights count."""
+        return frozenset(self.terms) | self.shared_keys()
 
     def to_json(self) -> str:
         """The report as compact JSON."""
         return json.dumps(
             {
-                "sig": list(self.signature),
-                "places": sorted(self.places),
-                "names": sorted(self.names),
-                "numbers": sorted(self.numbers),
+                "outlet": self.outlet,
                 "published": self.published.isoformat(),
                 "lang": self.lang,
                 "link": self.link,
+                "terms": self.terms,
+                "head": sorted(self.head_places),
+                "places": sorted(self.places),
+                "regions": sorted(self.regions),
+                "names": sorted(self.names),
+                "concepts": sorted(self.concepts),
+                "counts": sorted(self.counts),
+                "ids": sorted(self.ids),
                 "update": self.count_update,
+                "novel": self.novel,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -161,42 +204,110 @@ class Report:
         """A report stored by `to_json`."""
         data = json.loads(raw)
         return cls(
-            signature=tuple(data["sig"]),
-            places=frozenset(data["places"]),
-            names=frozenset(data["names"]),
-            numbers=frozenset(data["numbers"]),
+            outlet=data["outlet"],
             published=datetime.fromisoformat(data["published"]),
             lang=data["lang"],
             link=data["link"],
-            count_update=bool(data.get("update", False)),  # absent from older stored reports
+            terms=dict(data["terms"]),
+            head_places=frozenset(data["head"]),
+            places=frozenset(data["places"]),
+            regions=frozenset(data["regions"]),
+            names=frozenset(data["names"]),
+            concepts=frozenset(data["concepts"]),
+            counts=frozenset(data["counts"]),
+            ids=frozenset(data["ids"]),
+            count_update=bool(data["update"]),
+            novel=bool(data.get("novel", False)),
         )
 
 
-def report(item: Item) -> Report:
-    """The grouping features of an item (its headline and summary, link, time, language)."""
-    text = f"{item.title}\n{item.summary}"
-    tokens = tokenize(text)
-    words = content_forms(text)
-    return Report(
-        signature=signature(words),
-        places=places_in(text),
-        names=_names(f"{item.title}. {item.summary}"),
-        numbers=_numbers([t.text for t in tokens]),
-        published=item.published,
-        lang=item.lang,
-        link=canonical_link(item.link),
-        count_update=bool(words & _RISE) and bool(words & _TOLL),
-    )
+@dataclass(frozen=True)
+class Match:
+    """How a new report compares with a known one, and how strongly."""
+
+    verdict: Verdict
+    score: float
+
+
+class Featurizer:
+    """Turns items into reports, with the synonym groups both languages share."""
+
+    def __init__(self, synonyms: Synonyms | None = None, places: Gazetteer | None = None) -> None:
+        """Read concepts from `synonyms` and places from `places` (the bundled gazetteer)."""
+        self._synonyms = synonyms or Synonyms.empty()
+        self._places = places
+
+    @property
+    def places(self) -> Gazetteer:
+        """The gazetteer (loaded on first use: it takes most of a second)."""
+        if self._places is None:
+            self._places = gazetteer()
+        return self._places
+
+    @cached_property
+    def _place_groups(self) -> frozenset[int]:
+        """Synonym groups of places (Syria | سوريا): the gazetteer names those already."""
+        return frozenset(
+            n
+            for n, group in enumerate(self._synonyms.groups)
+            if any(self.places.mentions(" ".join(m.words)) for m in group[:1])
+        )
+
+    def report(self, item: Item) -> Report:
+        """The grouping features of an item (its headline and lead, link, time, language)."""
+        title_tokens = tokenize(item.title)
+        lead_tokens = tokenize(item.summary)
+        tokens = title_tokens + lead_tokens
+        terms: dict[str, int] = {}
+        for weight, group in ((2, title_tokens), (1, lead_tokens)):
+            for form in _content(group):
+                terms[form] = terms.get(form, 0) + weight
+        gazetteer = self.places
+        head = frozenset(m.place for m in gazetteer.mentions(title_tokens))
+        body = frozenset(m.place for m in gazetteer.mentions(lead_tokens))
+        forms = [item_forms(t) | {t.text} for t in tokens]
+        concepts = frozenset(
+            self._synonyms.key(n)
+            for n in self._synonyms.groups_in(forms)
+            if n not in self._place_groups
+        )
+        words = set(terms)
+        text = normalize(f"{item.title}\n{item.summary}")
+        return Report(
+            outlet=item.feed_id,
+            published=item.published,
+            lang=item.lang,
+            link=canonical_link(item.link),
+            terms=terms,
+            head_places=head,
+            places=head | body,
+            regions=frozenset(
+                r for p in head | body for r in gazetteer.within(p) if gazetteer.is_local(r)
+            ),
+            names=_name_keys(f"{item.title}. {item.summary}", tokens),
+            concepts=concepts,
+            counts=_numbers([t.text for t in tokens]),
+            ids=frozenset(a or b.upper() for a, b in _IDENTIFIER.findall(text)),
+            count_update=bool(words & _RISE) and bool(words & _TOLL),
+            novel=_novel(title_tokens, lead_tokens),
+        )
+
+
+def _content(tokens: Iterable[Token]) -> list[str]:
+    """One case-folded form per content word, its shortest stem (stop and one-letter words out)."""
+    forms = []
+    for token in tokens:
+        if token.text in _STOP or len(token.text) < 2 or token.text[0].isdigit():
+            continue
+        form = _shortest(token)
+        if form not in _STOP:
+            forms.append(form)
+    return forms
 
 
 def content_forms(text: str) -> frozenset[str]:
-    """One case-folded form per content word, its shortest stem (stop and one-letter words out)."""
-    forms: set[str] = set()
-    for token in tokenize(text):
-        if token.text in _STOP or len(token.text) < 2:
-            continue
-        forms.add(_shortest(token))
-    return frozenset(forms - _STOP)
+    """The content forms of a text (see `_content`)."""
+    return frozenset(_content(tokenize(text)))
 
 
 @lru_cache(maxsize=100_000)
@@ -212,81 +323,262 @@ def _shortest(token: Token) -> str:
     return _shortest_raw(token.raw, token.text)
 
 
-# Words of a toll update, as `content_forms` keeps them: a report needs one of each.
+# Words of a toll update, as `_content` keeps them: a report needs one of each.
 _RISE = frozenset(
-    _shortest(token)
-    for token in tokenize(
-        "rises rose risen climbs climbed jumps jumped ارتفاع ارتفعت ترتفع يرتفع ارتفع"
+    _content(
+        tokenize(
+            "rises rose risen climbs climbed jumps jumped soars soared reaches "
+            "ارتفاع ارتفعت ترتفع يرتفع ارتفع"
+        )
     )
 )
+_NOVEL = frozenset(
+    normalize(word).casefold()
+    for word in "another new fresh second third renewed جديد جديدة اخر اخرى ثان ثانية ثاني".split()
+)
+_AFTER = frozenset(t.text for t in tokenize("after days بعد ايام"))
+_EVENT_KINDS = frozenset(_content(tokenize("quake earthquake tremor زلزال الزلزال هزة")))
+_AREA_EVENTS = frozenset({"=earthquake", "=aftershock", "=flood", "=storm", "=tsunami"})
+_NEW_NAMES = frozenset("york delhi zealand jersey orleans mexico caledonia guinea south".split())
 _TOLL = frozenset(
-    _shortest(token)
-    for token in tokenize(
-        "toll tally casualties dead killed wounded injured "
-        "حصيلة عدد ضحايا قتلى شهداء جرحى مصابين اصابات"
+    _content(
+        tokenize(
+            "toll tally casualties dead deaths killed wounded injured "
+            "حصيلة عدد ضحايا قتلى شهداء جرحى مصابين اصابات وفيات"
+        )
     )
 )
 
 
-def signature(forms: frozenset[str]) -> tuple[int, ...]:
-    """The MinHash signature of a set of word forms (an empty set signs as the one word "")."""
-    hashes = [
-        int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "big")
-        for f in (forms or {""})
-    ]
-    return tuple(min((a * h + b) % _PRIME for h in hashes) & _MASK for a, b in _PARAMS)
+def _novel(title: list[Token], lead: list[Token]) -> bool:
+    """Whether a report says it tells another event of a kind, not an update of one.
+
+    The headline says so ("another quake", "زلزال جديد"), or the lead's first words put an
+    event of the same kind before it ("days after the deadly quake", "بعد ايام من الزلزال").
+    """
+    if set(_content(title)) & _TOLL:
+        return False  # "new toll", "حصيلة جديدة": an update
+    words = [t.text for t in title]
+    for n, word in enumerate(words):
+        following = words[n + 1] if n + 1 < len(words) else ""
+        if word in _NOVEL and not (word == "new" and following in _NEW_NAMES):
+            return True
+    opening = (title + lead)[:30]
+    for n, token in enumerate(opening):
+        if token.text in _AFTER and {_shortest(t) for t in opening[n + 1 : n + 6]} & _EVENT_KINDS:
+            return True
+    return False
 
 
-def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """The estimated Jaccard similarity of two signatures' word sets."""
-    if not a or len(a) != len(b):
-        return 0.0
-    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
-
-
-def band_keys(signature: tuple[int, ...]) -> list[str]:
-    """The LSH bucket keys of a signature: reports sharing one are candidates for one story."""
-    keys = []
-    for band in range(len(signature) // ROWS_PER_BAND):
-        rows = signature[band * ROWS_PER_BAND : (band + 1) * ROWS_PER_BAND]
-        digest = hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
-        keys.append(f"{band}:{digest}")
-    return keys
-
-
-def compare(new: Report, known: Report, window: timedelta = STORY_WINDOW) -> Verdict:
+def compare(new: Report, known: Report, weight: Weights) -> Match:
     """Whether `new` is the same report as `known`, the same event told anew, or another story."""
     if new.link is not None and new.link == known.link:
-        return Verdict.SAME_REPORT
-    if abs(new.published - known.published) > window:
-        return Verdict.DIFFERENT
-    agree, shared = _places_agree(new.places, known.places)
-    if not agree:
-        return Verdict.DIFFERENT
-    score = similarity(new.signature, known.signature)
-    counts_agree = not (new.numbers and known.numbers) or bool(new.numbers & known.numbers)
-    # A copy repeats the counts: a near-identical text with other numbers is a template
-    # (a quake of another magnitude) or an update, and an update still has to pass as an event.
-    if score >= COPY_SIMILARITY and counts_agree:
-        return Verdict.SAME_REPORT
-    if new.lang and known.lang and new.lang != known.lang:
-        return Verdict.DIFFERENT  # words cannot be compared across languages
-    # Low overlap is common to rewrites and to other stories from the same place; counts that
-    # disagree there ("12 killed" / "toll passes 9,000") tell them apart. Above NUMBERS_MATTER
-    # the words say enough (a later report may update a count). Without a precise place in
-    # common, counts must always agree: a template about another quake in the same country
-    # differs in little else.
-    # A later report that says the toll rose, with a higher count, updates the earlier one.
-    counts_updated = _counts_updated(new, known)
-    if (
-        shared
-        and score >= EVENT_SIMILARITY
-        and (counts_agree or counts_updated or score >= NUMBERS_MATTER)
+        return Match(Verdict.SAME_REPORT, 1.0)
+    earlier, later = (known, new) if known.published <= new.published else (new, known)
+    counts_agree = not (new.counts and known.counts) or bool(new.counts & known.counts)
+    if (later.novel and later.published - earlier.published > NOVEL_GAP) or (
+        new.novel != known.novel and not counts_agree
     ):
-        return Verdict.SAME_EVENT
-    if not shared and score >= EVENT_SIMILARITY_NO_PLACE and counts_agree:
-        return Verdict.SAME_EVENT
-    return Verdict.DIFFERENT
+        return Match(Verdict.DIFFERENT, 0.0)  # another quake, a day later or of another size
+    places = gazetteer_of_reports()
+    if _places_conflict(new, known, places) or (new.ids and known.ids and not new.ids & known.ids):
+        return Match(Verdict.DIFFERENT, 0.0)
+    shared_place = _share_local_place(new.places, known.places, places)
+    counts_ok = counts_agree or _counts_updated(new, known)
+    same_language = not (new.lang and known.lang and new.lang != known.lang)
+    anchors = cross_similarity(new, known, weight)
+    if same_language:
+        words = word_similarity(new.terms, known.terms, weight)
+        if words >= COPY_SIMILARITY and counts_agree and new.places == known.places:
+            return Match(Verdict.SAME_REPORT, words)
+        # Words and anchors alike: rewrites share few words but name the same things.
+        score = (words + anchors) / 2
+    else:
+        score = anchors
+        rare_name = any(weight(k) >= RARE_NAME for k in new.names & known.names)
+        if not (shared_place or rare_name or _share_country(new.places, known.places, places)):
+            return Match(Verdict.DIFFERENT, score)
+    if shared_place:
+        needed = EVENT_SIMILARITY
+    elif _share_country(new.places, known.places, places):
+        needed = EVENT_SIMILARITY_COUNTRY
+    else:
+        needed = EVENT_SIMILARITY_NO_PLACE
+    if not same_language:
+        needed += CROSS_EXTRA
+    if not counts_ok:
+        needed += COUNTS_DISAGREE
+    if _headline_place_missing(new, known, places) or _headline_place_missing(known, new, places):
+        needed += PLACE_MISSING
+    return Match(Verdict.SAME_EVENT if score >= needed else Verdict.DIFFERENT, score)
+
+
+# Before the stream has counted many reports, a word's weight leans on how common it is in the
+# language (bot/core/data/wordfreq.tsv, from wordfreq): that many reports, imagined, in which a
+# word of Zipf frequency z appears with probability about REPORT_WORDS * 10**(z - 9).
+PRIOR_REPORTS = 500
+REPORT_WORDS = 300  # news says "killed" far more often than the language at large
+
+
+def key_weight(reports_with_key: int, reports: int, prior: float = 0.0) -> float:
+    """How much a word or key says: the log of how rare it is among the reports counted.
+
+    `prior` is the share of reports a word is expected in before any was counted (0 for names,
+    places and other keys, which are rare until the stream says otherwise).
+    """
+    expected = reports_with_key + PRIOR_REPORTS * prior
+    return math.log((reports + PRIOR_REPORTS + 2) / (expected + 1))
+
+
+@lru_cache(maxsize=1)
+def _zipf_table() -> dict[str, float]:
+    data = files("bot.core") / "data" / "wordfreq.tsv"
+    table = {}
+    for line in data.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            form, zipf = line.split("\t")
+            table[form] = float(zipf)
+    return table
+
+
+def word_prior(key: str) -> float:
+    """The share of reports a word (or a concept, by its first member) is expected in."""
+    form = key[1:].split(" ", maxsplit=1)[0] if key.startswith("=") else key
+    zipf = _zipf_table().get(form)
+    return 0.0 if zipf is None else min(0.9, REPORT_WORDS * 10 ** (zipf - 9))
+
+
+def gazetteer_of_reports() -> Gazetteer:
+    """The gazetteer reports' place ids come from."""
+    return gazetteer()
+
+
+def word_similarity(a: dict[str, int], b: dict[str, int], weight: Weights) -> float:
+    """Cosine of two reports' words, each weighed by its count and its rarity in the stream."""
+    if not a or not b:
+        return 0.0
+    va = {t: c * weight(t) for t, c in a.items()}
+    vb = {t: c * weight(t) for t, c in b.items()}
+    dot = sum(v * vb[t] for t, v in va.items() if t in vb)
+    norm = math.sqrt(sum(v * v for v in va.values())) * math.sqrt(sum(v * v for v in vb.values()))
+    return dot / norm if norm else 0.0
+
+
+def cross_similarity(a: Report, b: Report, weight: Weights) -> float:
+    """How much two reports in different languages name alike, weighed by rarity.
+
+    Places, concepts, identifiers and counts count on both sides; a name counts only where the
+    other report names it too (every Arabic word yields name keys, most of them no name).
+    """
+    names = a.names & b.names
+    return key_similarity(a.anchors() | names, b.anchors() | names, weight)
+
+
+def key_similarity(a: frozenset[str], b: frozenset[str], weight: Weights) -> float:
+    """Weighted cosine of two sets of keys (places, names, concepts, identifiers)."""
+    if not a or not b:
+        return 0.0
+    dot = sum(weight(k) ** 2 for k in a & b)
+    norm = math.sqrt(sum(weight(k) ** 2 for k in a)) * math.sqrt(sum(weight(k) ** 2 for k in b))
+    return dot / norm if norm else 0.0
+
+
+def _share_local_place(a: frozenset[str], b: frozenset[str], places: Gazetteer) -> bool:
+    """Whether two sets of places share a precise one (finer than a country)."""
+    return any(
+        places.related(x, y) and (places.is_local(x) and places.is_local(y)) for x in a for y in b
+    )
+
+
+def _share_country(a: frozenset[str], b: frozenset[str], places: Gazetteer) -> bool:
+    """Whether two sets of places name a country in common (themselves or around their places)."""
+    return bool(({places.country(p) for p in a} & {places.country(p) for p in b}) - {""})
+
+
+def _beside(a: Report, b: Report, places: Gazetteer) -> Callable[[str, str], bool]:
+    """How close two places must be to count as one place of two reports' event.
+
+    The same place or one within the other; for a quake, a flood or a storm (felt across a
+    region) also two places within NEAR_KM of each other.
+    """
+    area = bool(a.concepts & b.concepts & _AREA_EVENTS)
+
+    def beside(x: str, y: str) -> bool:
+        return places.related(x, y) or (area and places.near(x, y))
+
+    return beside
+
+
+def _headline_place_missing(a: Report, b: Report, places: Gazetteer) -> bool:
+    """Whether a's headline names precise places that b, naming others, never comes near."""
+    head = {p for p in a.head_places if places.is_local(p)}
+    other = {p for p in b.places if places.is_local(p)}
+    beside = _beside(a, b, places)
+    return bool(head and other) and not any(beside(x, y) for x in head for y in other)
+
+
+def _places_conflict(a: Report, b: Report, places: Gazetteer) -> bool:
+    """Whether two reports' places say they are about different events.
+
+    Reports of one event name places at different levels and around it (Erbil and the Kurdistan
+    Region, Kunar and Jalalabad for one quake), so only a plain contradiction counts: each
+    headline names a precise place, the two lie in one country, neither in nor (for a quake, a
+    flood or a storm) beside the other, and neither report names the other's place (Kyiv then
+    Odesa, Rafah then Khan Younis).
+    """
+    head_a = {p for p in a.head_places if places.is_local(p)}
+    head_b = {p for p in b.head_places if places.is_local(p)}
+    if not head_a or not head_b:
+        return False
+    if not _headline_place_missing(a, b, places) or not _headline_place_missing(b, a, places):
+        return False
+    countries_a = {places.country(p) for p in head_a}
+    return bool(countries_a & {places.country(p) for p in head_b})
+
+
+def _counts_updated(a: Report, b: Report) -> bool:
+    """Whether the later of two reports says a toll rose and states a higher count."""
+    earlier, later = (a, b) if a.published <= b.published else (b, a)
+    if not later.count_update or not later.counts or not earlier.counts:
+        return False
+    return max(map(float, later.counts)) > max(map(float, earlier.counts))
+
+
+def _numbers(words: list[str]) -> frozenset[str]:
+    """Counts a text states, in digits or words: not years, and not days beside a month name."""
+    found: set[str] = set()
+    for n, word in enumerate(words):
+        bare = word.removeprefix("و")  # "و31": Arabic writes "and" attached, digits too
+        value = _NUMBER_WORDS.get(word) or _NUMBER_WORDS.get(bare)
+        if value is None:
+            if not _DECIMAL.fullmatch(bare):
+                continue
+            value = bare.replace(",", ".").lstrip("0") or "0"
+        if value.isdigit() and 1900 <= int(value) <= 2100:
+            continue
+        beside = {words[m] for m in (n - 1, n + 1) if 0 <= m < len(words)}
+        if value.isdigit() and int(value) <= 31 and beside & _MONTHS:
+            continue
+        if n + 1 < len(words) and words[n + 1] in _DISTANCES:
+            continue  # "at a depth of 10 km": a measure most quakes share, not a count
+        found.add(value)
+    return frozenset(found)
+
+
+def _name_keys(text: str, tokens: list[Token]) -> frozenset[str]:
+    """Keys of the names a text holds: capitalized English words, and every Arabic content word."""
+    keys: set[str] = set()
+    for match in _NAME.finditer(normalize(text)):
+        for word in match.group(1).split():
+            if word.casefold() in _STOP:
+                continue
+            key = latin_key(word)
+            if key:
+                keys.add(key)
+    for token in tokens:
+        if is_arabic(token.text) and token.text not in _STOP:
+            keys |= arabic_keys(token.text)
+    return frozenset(keys)
 
 
 def canonical_link(url: str | None) -> str | None:
@@ -305,59 +597,3 @@ def canonical_link(url: str | None) -> str | None:
     query = urlencode(sorted(kept_params(parts.query, also_drop=_COMPARE_ONLY)))
     path = parts.path.rstrip("/") or ""
     return urlunsplit(("https", host, path, query, ""))
-
-
-def _places_agree(a: frozenset[str], b: frozenset[str]) -> tuple[bool, bool]:
-    """Whether two reports' places can be the same event, and whether they share a precise one.
-
-    Precise places (a city, a base, a province) decide when both name some: they agree when one
-    of A's lies in, contains or is one of B's. Otherwise countries decide, if both name some.
-    """
-    local_a = {p for p in finest(a) if within(p)}
-    local_b = {p for p in finest(b) if within(p)}
-    if local_a and local_b:
-        shared = any(x == y or x in within(y) or y in within(x) for x in local_a for y in local_b)
-        return shared, shared
-    if local_a or local_b:  # one is precise, the other names at most countries
-        precise, other = (a, b) if local_a else (b, a)
-        countries_other = {p for p in other if not within(p)}
-        countries_precise = {p for p in precise if not within(p)}
-        if countries_other and not countries_other & countries_precise:
-            return False, False
-        return True, False
-    countries_a, countries_b = set(a), set(b)
-    if countries_a and countries_b and not countries_a & countries_b:
-        return False, False
-    return True, False
-
-
-def _counts_updated(a: Report, b: Report) -> bool:
-    """Whether the later of two reports says a toll rose and states a higher count."""
-    earlier, later = (a, b) if a.published <= b.published else (b, a)
-    if not later.count_update or not later.numbers or not earlier.numbers:
-        return False
-    return max(map(float, later.numbers)) > max(map(float, earlier.numbers))
-
-
-def _numbers(words: list[str]) -> frozenset[str]:
-    """Counts a text states, in digits or words: not years, and not days beside a month name."""
-    found: set[str] = set()
-    for n, word in enumerate(words):
-        bare = word.removeprefix("و")  # "و31": Arabic writes "and" attached, digits too
-        value = _NUMBER_WORDS.get(word) or _NUMBER_WORDS.get(bare)
-        if value is None:
-            if not _DECIMAL.fullmatch(bare):
-                continue
-            value = bare.replace(",", ".").lstrip("0") or "0"
-        if value.isdigit() and 1900 <= int(value) <= 2100:
-            continue
-        beside = {words[m] for m in (n - 1, n + 1) if 0 <= m < len(words)}
-        if value.isdigit() and int(value) <= 31 and beside & _MONTHS:
-            continue
-        found.add(value)
-    return frozenset(found)
-
-
-def _names(text: str) -> frozenset[str]:
-    """Capitalized English word sequences that do not start a sentence (people, organisations)."""
-    return frozenset(m.group(1).casefold() for m in _NAME.finditer(normalize(text)))

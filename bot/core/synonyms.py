@@ -34,6 +34,7 @@ class Synonyms:
         self.groups = groups
         self._by_form: dict[str, set[int]] = {}
         self._phrases: list[tuple[tuple[frozenset[str], ...], int]] = []
+        self._phrase_starts: dict[str, list[tuple[tuple[frozenset[str], ...], int]]] = {}
         for number, group in enumerate(groups):
             for member in group:
                 if len(member.slots) == 1:
@@ -42,6 +43,8 @@ class Synonyms:
                         self._by_form.setdefault(form, set()).add(number)
                 else:
                     self._phrases.append((member.slots, number))
+                    for form in member.slots[0]:
+                        self._phrase_starts.setdefault(form, []).append((member.slots, number))
 
     @classmethod
     def empty(cls) -> Synonyms:
@@ -77,6 +80,24 @@ class Synonyms:
         for form in forms | {f.casefold() for f in forms}:
             numbers |= self._by_form.get(form, set())
         return [member for n in sorted(numbers) for member in self.groups[n]]
+
+    def key(self, number: int) -> str:
+        """A group's name for story grouping: its first member, folded ("=drone")."""
+        return "=" + " ".join(self.groups[number][0].words).casefold()
+
+    def groups_in(self, forms: list[frozenset[str]]) -> frozenset[int]:
+        """The groups a text names, given each of its words' item forms in order."""
+        found: set[int] = set()
+        for start, word in enumerate(forms):
+            for form in word:
+                found |= self._by_form.get(form, set())
+                for slots, number in self._phrase_starts.get(form, ()):
+                    end = start + len(slots)
+                    if end <= len(forms) and all(
+                        slot & forms[start + n] for n, slot in enumerate(slots)
+                    ):
+                        found.add(number)
+        return frozenset(found)
 
     def for_phrase(self, slots: tuple[frozenset[str], ...]) -> list[Member]:
         """Every member of every group that contains this phrase (word by word)."""

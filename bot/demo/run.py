@@ -116,8 +116,9 @@ async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> DemoResult:
             finally:
                 await fetcher.aclose()
     print(f"Done: {len(console.sent)} alert(s), {len(console.edits)} edit(s): one story told by "
-          "three outlets is one alert, edited as each outlet reports it. Set "
-          "ALERTBOT_TELEGRAM_TOKEN to run the real bot.", file=out)  # fmt: skip
+          "four outlets in Arabic and English is one alert, edited as outlets report it; the "
+          "attack on another base is an alert of its own. Set ALERTBOT_TELEGRAM_TOKEN to run "
+          "the real bot.", file=out)  # fmt: skip
     return DemoResult(
         recorded=first.new_items, new_items=new_items, alerts=console.sent, edits=console.edits
     )

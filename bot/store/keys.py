@@ -48,8 +48,14 @@ LATEST_QUERY_TTL = 86_400  # a /latest filter behind a "more" button
 # A story is remembered (its reports, outlets and the chats told of it) as long as a sent
 # marker, so a late report can still edit the chats' messages.
 STORY_TTL = SENT_TTL
-# An LSH bucket or a link marker only has to find stories young enough to join.
-STORY_LOOKUP_TTL = 13 * 3600
+# A story index entry or a link marker only has to find stories young enough to join (a story
+# takes reports up to 72 hours after its first, bot/core/stories.py).
+STORY_LOOKUP_TTL = 73 * 3600
+# Word and key counts for grouping weights: one hash per period; the current and the previous
+# one are read, so the weights follow the last one to two weeks of news.
+TERM_PERIOD = 7 * 86_400
+TERMS_TTL = 2 * TERM_PERIOD + 3600
+TERMS_DOCS = ""  # the field of a period's hash that counts its reports
 MAX_EDITS = 3  # a chat's message about a story is edited at most this often ("Also: ...")
 # Chats whose held alerts (quiet hours, digests) are due: sorted set of chat ids by epoch s.
 DIGEST_DUE = f"{PREFIX}:digest:due"
@@ -151,9 +157,14 @@ def story_chats(story_id: str) -> str:
     return f"{PREFIX}:story:{{{story_id}}}:chats"
 
 
-def story_bucket(band: str) -> str:
-    """Set of story ids whose reports fell in one LSH bucket (near-duplicate candidates)."""
-    return f"{PREFIX}:lsh:{band}"
+def story_index(key: str) -> str:
+    """Sorted set of the young stories a word or key was reported in, by their latest report."""
+    return f"{PREFIX}:storyix:{key}"
+
+
+def terms(period: int) -> str:
+    """Hash of how many reports of one period held each word or key (and, at "", how many)."""
+    return f"{PREFIX}:terms:{period}"
 
 
 def story_link(link_digest: str) -> str:

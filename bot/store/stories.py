@@ -1,26 +1,51 @@
 """Stories in Redis: which story a new report joins, its outlets, and the chats told of it.
 
-A report finds candidate stories through its canonical link and its LSH buckets (sets with a
-TTL), then joins the first candidate whose kept reports `compare` calls the same report or the
-same event; otherwise it starts a story of its own, named by its item id.
+A report is weighed first: each of its words and keys by how many recent reports held it
+(`ab:terms:<period>`, the current and the previous week), so rare words count most. It then
+finds candidate stories through its canonical link and through its rarest words and keys
+(`ab:storyix:<key>`, sorted sets of young stories by their latest report), and is compared with
+the best candidates' kept reports (`bot/core/stories.compare`). It joins the candidate it
+matches best, if any may take it:
+
+- a story takes reports up to `STORY_GAP` after its latest one, and up to `STORY_CAP` after its
+  first, so a developing story stays one while reports keep coming;
+- an outlet already in a story adds to it only its own update (its wording of the same report
+  again, near enough): a series from one outlet (an air-raid alert for Kyiv, then one for
+  Odesa) is a story each.
+
+Otherwise it starts a story of its own, named by its item id.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
 from bot.core.models import Item
-from bot.core.stories import Report, Verdict, band_keys, compare
+from bot.core.stories import (
+    STORY_CAP,
+    STORY_GAP,
+    Match,
+    Report,
+    Verdict,
+    compare,
+    key_weight,
+    word_prior,
+    word_similarity,
+)
 from bot.store import keys
 from bot.store.connection import Client
 
-MAX_CANDIDATES = 8  # stories compared per report, those sharing the most buckets first
-MAX_REPORTS = 6  # reports kept per story to compare with (the first ones tell it best)
+MAX_CANDIDATES = 8  # stories compared per report, those sharing the most weight first
+MAX_REPORTS = 8  # reports kept per story to compare with: the first ones, then the newest
+INDEXED_WORDS = 12  # a report's rarest words that make its story findable (and find others)
+INDEXED_NAMES = 6  # likewise its rarest names
+STORIES_PER_KEY = 40  # the newest stories read per key
+UPDATE_SIMILARITY = 0.5  # an outlet's report joins its own story again only this close to it
 
 
 @dataclass(frozen=True)
@@ -42,20 +67,35 @@ class Told:
     words: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Story:
+    story_id: str
+    outlets: list[str]
+    started: float
+    last: float
+    reports: list[Report]
+
+
 class StoryRepo:
     """Group reports into stories and remember who was told of each."""
 
-    def __init__(self, client: Client) -> None:
-        """Work through `client`."""
+    def __init__(self, client: Client, clock: Callable[[], float] = time.time) -> None:
+        """Work through `client`; `clock` (epoch seconds) picks the word-count period."""
         self._r = client
+        self._clock = clock
 
     async def assign(self, item: Item, report: Report) -> Joined:
         """Put a new report in the story it belongs to, or start one."""
-        for story_id in await self._candidates(report):
-            verdict = await self._verdict(story_id, report)
-            if verdict is not None:
-                return await self._join(story_id, item, report, verdict)
-        return await self._start(item, report)
+        weights = await self.weights(report.all_keys())
+        best: tuple[float, _Story, Verdict] | None = None
+        for story in await self._candidates(report, weights):
+            found = await self._match(story, report, weights)
+            if found is not None and (best is None or found.score > best[0]):
+                best = (found.score, story, found.verdict)
+        await self._count(report)
+        if best is None:
+            return await self._start(item, report, weights)
+        return await self._join(best[1], item, report, best[2], weights)
 
     async def outlets(self, story_id: str) -> list[str]:
         """The feed ids that reported a story, first reporter first."""
@@ -79,71 +119,164 @@ class StoryRepo:
             pipe.expire(key, keys.STORY_TTL)
             await pipe.execute()
 
-    async def _candidates(self, report: Report) -> list[str]:
-        """Stories that may hold this report: its link's story first, then by shared buckets."""
-        bands = band_keys(report.signature)
+    def _periods(self) -> tuple[int, int]:
+        current = int(self._clock() // keys.TERM_PERIOD)
+        return current, current - 1
+
+    async def weights(self, wanted: Iterable[str]) -> dict[str, float]:
+        """Each key's weight from the reports counted in this period and the previous one."""
+        fields = [keys.TERMS_DOCS, *sorted(set(wanted))]
+        async with self._r.pipeline(transaction=False) as pipe:
+            for period in self._periods():
+                pipe.hmget(keys.terms(period), fields)
+            replies = cast(list[list[str | None]], await pipe.execute())
+        counts = [sum(int(r[n] or 0) for r in replies) for n in range(len(fields))]
+        docs = counts[0]
+        return {
+            key: key_weight(df, docs, word_prior(key))
+            for key, df in zip(fields[1:], counts[1:], strict=True)
+        }
+
+    async def _count(self, report: Report) -> None:
+        """Count the report's words and keys in the current period."""
+        period = self._periods()[0]
+        key = keys.terms(period)
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.hincrby(key, keys.TERMS_DOCS, 1)
+            for term in report.all_keys():
+                pipe.hincrby(key, term, 1)
+            pipe.expire(key, keys.TERMS_TTL)
+            await pipe.execute()
+
+    async def _candidates(self, report: Report, weights: Mapping[str, float]) -> list[_Story]:
+        """Young stories that may hold this report: its link's story, then by shared weight."""
+        lookup = _findable_by(report, weights)
+        since = report.published.timestamp() - STORY_GAP.total_seconds()
         async with self._r.pipeline(transaction=False) as pipe:
             if report.link:
                 pipe.get(keys.story_link(_digest(report.link)))
-            for band in bands:
-                pipe.smembers(keys.story_bucket(band))
+            for key in lookup:
+                pipe.zrevrangebyscore(
+                    keys.story_index(key), "+inf", since, start=0, num=STORIES_PER_KEY
+                )
             replies = await pipe.execute()
         linked = cast(str | None, replies.pop(0)) if report.link else None
-        shared: Counter[str] = Counter()
-        for members in cast(list[set[str]], replies):
-            shared.update(members)
-        ranked = [story for story, _ in shared.most_common(MAX_CANDIDATES)]
+        shared: dict[str, float] = {}
+        for key, members in zip(lookup, cast(list[list[str]], replies), strict=True):
+            for story_id in members:
+                shared[story_id] = shared.get(story_id, 0.0) + weights.get(key, 0.0)
+        ranked = sorted(shared, key=lambda story: (-shared[story], story))[:MAX_CANDIDATES]
         if linked:
             ranked = [linked, *(story for story in ranked if story != linked)]
-        return ranked
+        return await self._load(ranked)
 
-    async def _verdict(self, story_id: str, report: Report) -> Verdict | None:
-        """How the report relates to a story's kept reports (None: a different story)."""
-        raw = cast(list[str], await self._r.lrange(keys.story_reports(story_id), 0, -1))
-        found: Verdict | None = None
-        for known in raw:
-            verdict = compare(report, Report.from_json(known))
-            if verdict is Verdict.SAME_REPORT:
-                return verdict
-            if verdict is Verdict.SAME_EVENT:
-                found = verdict
-        return found
+    async def _load(self, story_ids: list[str]) -> list[_Story]:
+        async with self._r.pipeline(transaction=False) as pipe:
+            for story_id in story_ids:
+                pipe.hmget(keys.story(story_id), ["outlets", "started", "last"])
+                pipe.lrange(keys.story_reports(story_id), 0, -1)
+            replies = await pipe.execute()
+        stories = []
+        for n, story_id in enumerate(story_ids):
+            outlets, started, last = cast(list[str | None], replies[2 * n])
+            reports = cast(list[str], replies[2 * n + 1])
+            if outlets is None or started is None or not reports:
+                continue  # expired meanwhile
+            stories.append(
+                _Story(
+                    story_id=story_id,
+                    outlets=json.loads(outlets),
+                    started=float(started),
+                    last=float(last or started),
+                    reports=[Report.from_json(raw) for raw in reports],
+                )
+            )
+        return stories
 
-    async def _start(self, item: Item, report: Report) -> Joined:
+    async def _match(
+        self, story: _Story, report: Report, weights: dict[str, float]
+    ) -> Match | None:
+        """How the report matches a story that may take it (None: it may not, or it does not)."""
+        at = report.published.timestamp()
+        if at > story.last + STORY_GAP.total_seconds() or at > story.started + (
+            STORY_CAP.total_seconds()
+        ):
+            return None
+        if at < story.started - STORY_GAP.total_seconds():
+            return None  # a late-arriving report from long before the story began
+        missing = {k for known in story.reports for k in known.all_keys()} - weights.keys()
+        if missing:
+            weights.update(await self.weights(missing))
+        weight = _lookup(weights)
+        own = report.outlet in story.outlets
+        best: Match | None = None
+        for known in story.reports:
+            if own and known.outlet != report.outlet:
+                continue  # an outlet's own series: only its own earlier report can take it
+            found = compare(report, known, weight)
+            if found.verdict is Verdict.DIFFERENT:
+                continue
+            if (
+                own
+                and found.verdict is Verdict.SAME_EVENT
+                and (
+                    report.lang != known.lang
+                    or word_similarity(report.terms, known.terms, weight) < UPDATE_SIMILARITY
+                )
+            ):
+                continue
+            if best is None or found.score > best.score:
+                best = found
+        return best
+
+    async def _start(self, item: Item, report: Report, weights: Mapping[str, float]) -> Joined:
         story_id = item.id
+        at = report.published.timestamp()
         async with self._r.pipeline(transaction=True) as pipe:
             pipe.hset(
                 keys.story(story_id),
-                mapping={
-                    "outlets": json.dumps([item.feed_id]),
-                    "started": item.published.isoformat(),
-                },
+                mapping={"outlets": json.dumps([item.feed_id]), "started": at, "last": at},
             )
             pipe.expire(keys.story(story_id), keys.STORY_TTL)
             pipe.rpush(keys.story_reports(story_id), report.to_json())
             pipe.expire(keys.story_reports(story_id), keys.STORY_TTL)
             await pipe.execute()
-        await self._index(story_id, report)
+        await self._index(story_id, report, weights, at)
         return Joined(story_id=story_id, new=True, new_outlet=True)
 
-    async def _join(self, story_id: str, item: Item, report: Report, verdict: Verdict) -> Joined:
-        outlets = await self.outlets(story_id)
-        new_outlet = item.feed_id not in outlets
+    async def _join(
+        self,
+        story: _Story,
+        item: Item,
+        report: Report,
+        verdict: Verdict,
+        weights: Mapping[str, float],
+    ) -> Joined:
+        story_id = story.story_id
+        new_outlet = item.feed_id not in story.outlets
+        last = max(story.last, report.published.timestamp())
         async with self._r.pipeline(transaction=False) as pipe:
             if new_outlet:
-                outlets.append(item.feed_id)
-                pipe.hset(keys.story(story_id), "outlets", json.dumps(outlets))
-            # A copy adds nothing to compare with; another outlet's wording widens the story.
+                pipe.hset(
+                    keys.story(story_id), "outlets", json.dumps([*story.outlets, item.feed_id])
+                )
+            pipe.hset(keys.story(story_id), "last", last)
+            # A copy adds nothing to compare with; another wording widens the story. The first
+            # reports are kept, and the newest one in the last place.
             if verdict is Verdict.SAME_EVENT:
-                pipe.rpush(keys.story_reports(story_id), report.to_json())
-                pipe.ltrim(keys.story_reports(story_id), 0, MAX_REPORTS - 1)
+                if len(story.reports) < MAX_REPORTS:
+                    pipe.rpush(keys.story_reports(story_id), report.to_json())
+                else:
+                    pipe.lset(keys.story_reports(story_id), -1, report.to_json())
             await pipe.execute()
-        if verdict is Verdict.SAME_EVENT:
-            await self._index(story_id, report)
+        await self._index(story_id, report, weights, last)
         return Joined(story_id=story_id, new=False, new_outlet=new_outlet, verdict=verdict)
 
-    async def _index(self, story_id: str, report: Report) -> None:
-        """Make the story findable by this report's link and buckets, for the lookup window."""
+    async def _index(
+        self, story_id: str, report: Report, weights: Mapping[str, float], last: float
+    ) -> None:
+        """Make the story findable by this report's link and rarest keys, for the lookup window."""
+        oldest = last - keys.STORY_LOOKUP_TTL
         async with self._r.pipeline(transaction=False) as pipe:
             if report.link:
                 pipe.set(
@@ -152,10 +285,38 @@ class StoryRepo:
                     ex=keys.STORY_LOOKUP_TTL,
                     nx=True,
                 )
-            for band in band_keys(report.signature):
-                pipe.sadd(keys.story_bucket(band), story_id)
-                pipe.expire(keys.story_bucket(band), keys.STORY_LOOKUP_TTL)
+            for key in _findable_by(report, weights):
+                index = keys.story_index(key)
+                pipe.zadd(index, {story_id: last})
+                pipe.zremrangebyscore(index, "-inf", oldest)
+                pipe.expire(index, keys.STORY_LOOKUP_TTL)
             await pipe.execute()
+
+
+def _findable_by(report: Report, weights: Mapping[str, float]) -> list[str]:
+    """The keys a report's story is found by, and that it looks candidates up by.
+
+    Its rarest words, and what a report in the other language can share: its places,
+    identifiers and rarest names.
+    """
+    return [
+        *_rarest(report.terms, weights, INDEXED_WORDS),
+        *sorted(f"@{p}" for p in report.places),
+        *sorted(f"#{i}" for i in report.ids),
+        *_rarest(report.names, weights, INDEXED_NAMES),
+    ]
+
+
+def _rarest(found: Iterable[str], weights: Mapping[str, float], count: int) -> list[str]:
+    """The `count` keys of highest weight (ties by name, so every process picks the same)."""
+    return sorted(found, key=lambda k: (-weights.get(k, 0.0), k))[:count]
+
+
+def _lookup(weights: Mapping[str, float]) -> Callable[[str], float]:
+    def weight(key: str) -> float:
+        return weights.get(key, 0.0)
+
+    return weight
 
 
 def _digest(link: str) -> str:

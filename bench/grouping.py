@@ -7,8 +7,9 @@ chosen on it) or the "measure" part (only measured). For each part this prints:
 
 - pairs: two reports of one event should share a story, two of different events should not;
   precision and recall of "same story" within one language and across languages, both for
-  `compare` on each pair (word weights from the whole part) and for the real grouping in
-  publish order through the store (`alertbot stories`, an embedded Redis);
+  `compare` on each pair no farther apart than a story's window (word weights from the whole
+  part; no story in between to join them) and for the real grouping in publish order through
+  the store (`alertbot stories`, an embedded Redis): the figures a user sees;
 - templated series: pairs of events of one series that ended in one story (the target is 0);
 - stories per event.
 
@@ -38,7 +39,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.core.models import Item
-from bot.core.stories import Featurizer, Report, Verdict, compare, key_weight, word_prior
+from bot.core.stories import (
+    STORY_GAP,
+    Featurizer,
+    Report,
+    Verdict,
+    compare,
+    key_weight,
+    word_prior,
+)
 from bot.rulebook import load_synonyms
 from bot.store.connection import open_redis
 from bot.store.stories import StoryRepo
@@ -119,6 +128,9 @@ def pairwise(reports: list[Labelled], featurizer: Featurizer) -> dict[str, Any]:
 
 
 def _joinable(a: Report, b: Report, weight: Any) -> bool:
+    """Whether compare would join two reports that the store's window lets it compare."""
+    if abs(a.published - b.published) > STORY_GAP:
+        return False
     return compare(b, a, weight).verdict is not Verdict.DIFFERENT
 
 

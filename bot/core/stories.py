@@ -53,11 +53,13 @@ STORY_GAP = timedelta(hours=48)
 STORY_CAP = timedelta(hours=72)
 # Thresholds, chosen on the tuning part of tests/fixtures/stories (bench/grouping.py).
 COPY_SIMILARITY = 0.8  # weighted word cosine of a copy or a republished item
-EVENT_SIMILARITY = 0.3  # another outlet's report naming a precise place in common
-EVENT_SIMILARITY_COUNTRY = 0.3  # with only a country in common, more words must agree
+EVENT_SIMILARITY = 0.18  # another outlet's report naming a precise place in common
+EVENT_SIMILARITY_COUNTRY = 0.12  # with only a country in common, more words must agree
 EVENT_SIMILARITY_NO_PLACE = 0.55  # with no place in common, more still
 COUNTS_DISAGREE = 0.0  # counts that disagree (and no rise) ask for this much more
-PLACE_MISSING = 0.3  # a headline's precise place not near any the other report names
+PLACE_MISSING = 0.45  # a headline's precise place not near any the other report names
+DAYS_DISAGREE = 0.15  # reports naming other weekdays, published this far apart: more
+DAYS_APART = timedelta(hours=12)
 NOVEL_GAP = timedelta(hours=6)  # "another quake" this long after a story's report is another
 CROSS_EXTRA = 0.0  # across languages (anchors only), this much more
 RARE_NAME = 4.0  # a name this rare in the stream (weight) links two languages by itself
@@ -157,6 +159,7 @@ class Report:
     # The headline says this is another event of a kind ("another quake", "زلزال جديد"): it
     # does not join a story begun well before it.
     novel: bool = False
+    days: frozenset[str] = frozenset()  # weekdays named ("on Tuesday", "الثلاثاء"), as 0 to 6
 
     def anchors(self) -> frozenset[str]:
         """The keys both languages write alike: places, concepts, identifiers and counts."""
@@ -194,6 +197,7 @@ class Report:
                 "ids": sorted(self.ids),
                 "update": self.count_update,
                 "novel": self.novel,
+                "days": sorted(self.days),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -218,6 +222,7 @@ class Report:
             ids=frozenset(data["ids"]),
             count_update=bool(data["update"]),
             novel=bool(data.get("novel", False)),
+            days=frozenset(data.get("days", ())),
         )
 
 
@@ -290,6 +295,7 @@ class Featurizer:
             ids=frozenset(a or b.upper() for a, b in _IDENTIFIER.findall(text)),
             count_update=bool(words & _RISE) and bool(words & _TOLL),
             novel=_novel(title_tokens, lead_tokens),
+            days=frozenset(_WEEKDAYS[t.text] for t in tokens if t.text in _WEEKDAYS),
         )
 
 
@@ -334,8 +340,16 @@ _RISE = frozenset(
 )
 _NOVEL = frozenset(
     normalize(word).casefold()
-    for word in "another new fresh second third renewed جديد جديدة اخر اخرى ثان ثانية ثاني".split()
+    for word in """another new fresh second third renewed again
+    جديد جديدة اخر اخرى ثان ثانية ثاني مجددا مجدد""".split()
 )
+_WEEKDAYS = {
+    normalize(word).casefold(): str(n % 7)
+    for n, word in enumerate(
+        "monday tuesday wednesday thursday friday saturday sunday "
+        "الاثنين الثلاثاء الاربعاء الخميس الجمعة السبت الاحد".split()
+    )
+}
 _AFTER = frozenset(t.text for t in tokenize("after days بعد ايام"))
 _EVENT_KINDS = frozenset(_content(tokenize("quake earthquake tremor زلزال الزلزال هزة")))
 _AREA_EVENTS = frozenset({"=earthquake", "=aftershock", "=flood", "=storm", "=tsunami"})
@@ -356,12 +370,13 @@ def _novel(title: list[Token], lead: list[Token]) -> bool:
     The headline says so ("another quake", "زلزال جديد"), or the lead's first words put an
     event of the same kind before it ("days after the deadly quake", "بعد ايام من الزلزال").
     """
-    if set(_content(title)) & _TOLL:
-        return False  # "new toll", "حصيلة جديدة": an update
     words = [t.text for t in title]
+    forms = [_shortest(t) for t in title]
     for n, word in enumerate(words):
         following = words[n + 1] if n + 1 < len(words) else ""
-        if word in _NOVEL and not (word == "new" and following in _NEW_NAMES):
+        if word not in _NOVEL or (word == "new" and following in _NEW_NAMES):
+            continue
+        if not set(forms[max(0, n - 2) : n + 3]) & _TOLL:  # "new toll", "حصيلة جديدة": updates
             return True
     opening = (title + lead)[:30]
     for n, token in enumerate(opening):
@@ -410,6 +425,13 @@ def compare(new: Report, known: Report, weight: Weights) -> Match:
         needed += COUNTS_DISAGREE
     if _headline_place_missing(new, known, places) or _headline_place_missing(known, new, places):
         needed += PLACE_MISSING
+    if (
+        new.days
+        and known.days
+        and not new.days & known.days
+        and (abs(new.published - known.published) > DAYS_APART)
+    ):
+        needed += DAYS_DISAGREE  # strikes on one city on successive days
     return Match(Verdict.SAME_EVENT if score >= needed else Verdict.DIFFERENT, score)
 
 

@@ -44,6 +44,7 @@ MAX_CANDIDATES = 8  # stories compared per report, those sharing the most weight
 MAX_REPORTS = 8  # reports kept per story to compare with: the first ones, then the newest
 INDEXED_WORDS = 12  # a report's rarest words that make its story findable (and find others)
 INDEXED_NAMES = 6  # likewise its rarest names
+INDEXED_CONCEPTS = 6  # and its rarest concepts (drone | مسيرة): found across languages
 STORIES_PER_KEY = 40  # the newest stories read per key
 UPDATE_SIMILARITY = 0.5  # an outlet's report joins its own story again only this close to it
 
@@ -297,13 +298,14 @@ def _findable_by(report: Report, weights: Mapping[str, float]) -> list[str]:
     """The keys a report's story is found by, and that it looks candidates up by.
 
     Its rarest words, and what a report in the other language can share: its places,
-    identifiers and rarest names.
+    identifiers, and rarest names and concepts.
     """
     return [
         *_rarest(report.terms, weights, INDEXED_WORDS),
         *sorted(f"@{p}" for p in report.places),
         *sorted(f"#{i}" for i in report.ids),
         *_rarest(report.names, weights, INDEXED_NAMES),
+        *_rarest(report.concepts, weights, INDEXED_CONCEPTS),
     ]
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.client import Pipeline as ServerPipeline
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -30,6 +31,8 @@ CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 
 # What every repository works through: one server, or a cluster.
 Client: TypeAlias = aioredis.Redis | RedisCluster
+# What `Client.pipeline()` gives, for helpers that queue commands on a caller's pipeline.
+Pipeline: TypeAlias = ServerPipeline | ClusterPipeline
 
 # What a Redis call raises when the server or cluster is away or refuses: redis-py's errors, and
 # the cluster client's own exception for "no node answers" (which is not a RedisError).

@@ -38,14 +38,16 @@ from bot.core.stories import (
     word_similarity,
 )
 from bot.store import keys
-from bot.store.connection import Client
+from bot.store.connection import Client, Pipeline
 
-MAX_CANDIDATES = 8  # stories compared per report, those sharing the most weight first
-MAX_REPORTS = 8  # reports kept per story to compare with: the first ones, then the newest
+MAX_CANDIDATES = 6  # stories compared per report, those sharing the most weight first
+MAX_REPORTS = 6  # reports kept per story to compare with: the first ones, then the newest
 INDEXED_WORDS = 12  # a report's rarest words that make its story findable (and find others)
 INDEXED_NAMES = 6  # likewise its rarest names
 INDEXED_CONCEPTS = 6  # and its rarest concepts (drone | مسيرة): found across languages
 STORIES_PER_KEY = 40  # the newest stories read per key
+WEIGHTS_FOR = 60.0  # seconds a process reuses the word weights it read
+WEIGHTS_EVERY = 25  # or for this many reports counted
 UPDATE_SIMILARITY = 0.5  # an outlet's report joins its own story again only this close to it
 
 
@@ -84,6 +86,9 @@ class StoryRepo:
         """Work through `client`; `clock` (epoch seconds) picks the word-count period."""
         self._r = client
         self._clock = clock
+        self._cache: dict[str, float] = {}
+        self._cache_until = 0.0
+        self._counted = 0
 
     async def assign(self, item: Item, report: Report) -> Joined:
         """Put a new report in the story it belongs to, or start one."""
@@ -93,10 +98,15 @@ class StoryRepo:
             found = await self._match(story, report, weights)
             if found is not None and (best is None or found.score > best[0]):
                 best = (found.score, story, found.verdict)
-        await self._count(report)
-        if best is None:
-            return await self._start(item, report, weights)
-        return await self._join(best[1], item, report, best[2], weights)
+        # Every write of a report in one round trip: its story, the index, the word counts.
+        async with self._r.pipeline(transaction=False) as pipe:
+            if best is None:
+                joined = self._start(pipe, item, report, weights)
+            else:
+                joined = self._join(pipe, best[1], item, report, best[2], weights=weights)
+            self._count(pipe, report)
+            await pipe.execute()
+        return joined
 
     async def outlets(self, story_id: str) -> list[str]:
         """The feed ids that reported a story, first reporter first."""
@@ -125,7 +135,26 @@ class StoryRepo:
         return current, current - 1
 
     async def weights(self, wanted: Iterable[str]) -> dict[str, float]:
-        """Each key's weight from the reports counted in this period and the previous one."""
+        """Each key's weight from the reports counted in this period and the previous one.
+
+        Weights move slowly, so each process keeps those it read for WEIGHTS_FOR seconds or
+        WEIGHTS_EVERY reports, whichever comes first: a report is compared with stories whose
+        words it mostly shares with the last ones.
+        """
+        now = self._clock()
+        if now >= self._cache_until or self._counted >= WEIGHTS_EVERY:
+            self._cache.clear()
+            self._cache_until = now + WEIGHTS_FOR
+            self._counted = 0
+        found = {key: self._cache[key] for key in wanted if key in self._cache}
+        missing = {key for key in wanted if key not in found}
+        if missing:
+            fetched = await self._fetch_weights(missing)
+            self._cache.update(fetched)
+            found.update(fetched)
+        return found
+
+    async def _fetch_weights(self, wanted: Iterable[str]) -> dict[str, float]:
         fields = [keys.TERMS_DOCS, *sorted(set(wanted))]
         async with self._r.pipeline(transaction=False) as pipe:
             for period in self._periods():
@@ -138,16 +167,14 @@ class StoryRepo:
             for key, df in zip(fields[1:], counts[1:], strict=True)
         }
 
-    async def _count(self, report: Report) -> None:
+    def _count(self, pipe: Pipeline, report: Report) -> None:
         """Count the report's words and keys in the current period."""
-        period = self._periods()[0]
-        key = keys.terms(period)
-        async with self._r.pipeline(transaction=False) as pipe:
-            pipe.hincrby(key, keys.TERMS_DOCS, 1)
-            for term in report.all_keys():
-                pipe.hincrby(key, term, 1)
-            pipe.expire(key, keys.TERMS_TTL)
-            await pipe.execute()
+        self._counted += 1
+        key = keys.terms(self._periods()[0])
+        pipe.hincrby(key, keys.TERMS_DOCS, 1)
+        for term in report.all_keys():
+            pipe.hincrby(key, term, 1)
+        pipe.expire(key, keys.TERMS_TTL)
 
     async def _candidates(self, report: Report, weights: Mapping[str, float]) -> list[_Story]:
         """Young stories that may hold this report: its link's story, then by shared weight."""
@@ -230,68 +257,68 @@ class StoryRepo:
                 best = found
         return best
 
-    async def _start(self, item: Item, report: Report, weights: Mapping[str, float]) -> Joined:
+    def _start(
+        self, pipe: Pipeline, item: Item, report: Report, weights: Mapping[str, float]
+    ) -> Joined:
         story_id = item.id
         at = report.published.timestamp()
-        async with self._r.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                keys.story(story_id),
-                mapping={"outlets": json.dumps([item.feed_id]), "started": at, "last": at},
-            )
-            pipe.expire(keys.story(story_id), keys.STORY_TTL)
-            pipe.rpush(keys.story_reports(story_id), report.to_json())
-            pipe.expire(keys.story_reports(story_id), keys.STORY_TTL)
-            await pipe.execute()
-        await self._index(story_id, report, weights, at)
+        pipe.hset(
+            keys.story(story_id),
+            mapping={"outlets": json.dumps([item.feed_id]), "started": at, "last": at},
+        )
+        pipe.expire(keys.story(story_id), keys.STORY_TTL)
+        pipe.rpush(keys.story_reports(story_id), report.to_json())
+        pipe.expire(keys.story_reports(story_id), keys.STORY_TTL)
+        self._index(pipe, story_id, report, weights, at)
         return Joined(story_id=story_id, new=True, new_outlet=True)
 
-    async def _join(
+    def _join(
         self,
+        pipe: Pipeline,
         story: _Story,
         item: Item,
         report: Report,
         verdict: Verdict,
+        *,
         weights: Mapping[str, float],
     ) -> Joined:
         story_id = story.story_id
         new_outlet = item.feed_id not in story.outlets
         last = max(story.last, report.published.timestamp())
-        async with self._r.pipeline(transaction=False) as pipe:
-            if new_outlet:
-                pipe.hset(
-                    keys.story(story_id), "outlets", json.dumps([*story.outlets, item.feed_id])
-                )
-            pipe.hset(keys.story(story_id), "last", last)
-            # A copy adds nothing to compare with; another wording widens the story. The first
-            # reports are kept, and the newest one in the last place.
-            if verdict is Verdict.SAME_EVENT:
-                if len(story.reports) < MAX_REPORTS:
-                    pipe.rpush(keys.story_reports(story_id), report.to_json())
-                else:
-                    pipe.lset(keys.story_reports(story_id), -1, report.to_json())
-            await pipe.execute()
-        await self._index(story_id, report, weights, last)
+        if new_outlet:
+            pipe.hset(keys.story(story_id), "outlets", json.dumps([*story.outlets, item.feed_id]))
+        pipe.hset(keys.story(story_id), "last", last)
+        # A copy adds nothing to compare with; another wording widens the story. The first
+        # reports are kept, and the newest one in the last place.
+        if verdict is Verdict.SAME_EVENT:
+            if len(story.reports) < MAX_REPORTS:
+                pipe.rpush(keys.story_reports(story_id), report.to_json())
+            else:
+                pipe.lset(keys.story_reports(story_id), -1, report.to_json())
+        self._index(pipe, story_id, report, weights, last)
         return Joined(story_id=story_id, new=False, new_outlet=new_outlet, verdict=verdict)
 
-    async def _index(
-        self, story_id: str, report: Report, weights: Mapping[str, float], last: float
+    def _index(
+        self,
+        pipe: Pipeline,
+        story_id: str,
+        report: Report,
+        weights: Mapping[str, float],
+        last: float,
     ) -> None:
         """Make the story findable by this report's link and rarest keys, for the lookup window."""
         oldest = last - keys.STORY_LOOKUP_TTL
-        async with self._r.pipeline(transaction=False) as pipe:
-            if report.link:
-                pipe.set(
-                    keys.story_link(_digest(report.link)),
-                    story_id,
-                    ex=keys.STORY_LOOKUP_TTL,
-                    nx=True,
-                )
-            for key in _findable_by(report, weights):
-                index = keys.story_index(key)
-                pipe.zadd(index, {story_id: last})
+        if report.link:
+            pipe.set(
+                keys.story_link(_digest(report.link)), story_id, ex=keys.STORY_LOOKUP_TTL, nx=True
+            )
+        for key in _findable_by(report, weights):
+            index = keys.story_index(key)
+            pipe.zadd(index, {story_id: last})
+            # Reads skip stories too old to join; old entries are trimmed now and then.
+            if _digest(story_id + key)[0] < "2":
                 pipe.zremrangebyscore(index, "-inf", oldest)
-                pipe.expire(index, keys.STORY_LOOKUP_TTL)
-            await pipe.execute()
+            pipe.expire(index, keys.STORY_LOOKUP_TTL)
 
 
 def _findable_by(report: Report, weights: Mapping[str, float]) -> list[str]:

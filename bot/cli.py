@@ -159,10 +159,7 @@ def _stories(args: argparse.Namespace) -> int:
     try:
         synonyms = load_synonyms("none" if args.no_synonyms else args.synonyms or "default")
         asyncio.run(run_stories(args.items, synonyms))
-    except InputError as exc:
-        print(f"alertbot stories: {exc}", file=sys.stderr)
-        return 2
-    except ConfigError as exc:
+    except (InputError, ConfigError) as exc:  # bad items, or a bad synonyms file
         print(f"alertbot stories: {exc}", file=sys.stderr)
         return 2
     except AlertbotError as exc:

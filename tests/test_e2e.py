@@ -41,6 +41,16 @@ def write_catalog(path: Path, server: FeedServer) -> Path:
     return path
 
 
+def outlet_catalog(path: Path, server: FeedServer, outlets: dict[str, str]) -> Path:
+    """A catalog of these outlets (feed id -> name), each at /<id>.xml on the feed server."""
+    lines = [
+        f'[[feeds]]\nid = "{feed}"\nname = "{name}"\nurl = "{server.url(f"/{feed}.xml")}"\n'
+        for feed, name in outlets.items()
+    ]
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
 def stop(proc: subprocess.Popen[bytes], log: Path) -> None:
     """SIGTERM the bot and check it stopped cleanly."""
     proc.send_signal(signal.SIGTERM)
@@ -124,12 +134,7 @@ async def test_one_story_three_outlets_one_alert_edited_twice(
     outlets = {"arabicpost": "عربي بوست", "sohr": "المرصد السوري", "almayadeen": "الميادين"}
     for feed_id in outlets:
         feed_server.set(f"/{feed_id}.xml", rss(demo_entries(f"{feed_id}-1.xml", 0)))
-    catalog = tmp_path / "feeds.toml"
-    lines = [
-        f'[[feeds]]\nid = "{feed}"\nname = "{name}"\nurl = "{feed_server.url(f"/{feed}.xml")}"\n'
-        for feed, name in outlets.items()
-    ]
-    catalog.write_text("".join(lines), encoding="utf-8")
+    catalog = outlet_catalog(tmp_path / "feeds.toml", feed_server, outlets)
     log = tmp_path / "bot.log"
     bot = process.start(["run"], process.bot_env(emu, redis_url, catalog), tmp_path, log)
     try:
@@ -198,12 +203,7 @@ async def test_templated_series_alerts_each_and_joins_the_right_story(
     outlets = {"wire": "Levant Wire", "ap": "Press Agency"}
     for feed_id in outlets:
         feed_server.set(f"/{feed_id}.xml", rss([OLD]))
-    catalog = tmp_path / "feeds.toml"
-    lines = [
-        f'[[feeds]]\nid = "{feed}"\nname = "{name}"\nurl = "{feed_server.url(f"/{feed}.xml")}"\n'
-        for feed, name in outlets.items()
-    ]
-    catalog.write_text("".join(lines), encoding="utf-8")
+    catalog = outlet_catalog(tmp_path / "feeds.toml", feed_server, outlets)
     log = tmp_path / "bot.log"
     bot = process.start(["run"], process.bot_env(emu, redis_url, catalog), tmp_path, log)
     try:

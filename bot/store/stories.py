@@ -239,9 +239,11 @@ class StoryRepo:
         own = report.outlet in story.outlets
         best: Match | None = None
         for known in story.reports:
+            found = compare(report, known, weight)
+            if found.veto:
+                return None  # evidence against any report of the story parts it from all
             if own and known.outlet != report.outlet:
                 continue  # an outlet's own series: only its own earlier report can take it
-            found = compare(report, known, weight)
             if found.verdict is Verdict.DIFFERENT:
                 continue
             if (

@@ -40,11 +40,11 @@ from bot.core.stories import (
 from bot.store import keys
 from bot.store.connection import Client, Pipeline
 
-MAX_CANDIDATES = 6  # stories compared per report, those sharing the most weight first
+MAX_CANDIDATES = 4  # stories compared per report, those sharing the most weight first
 MAX_REPORTS = 6  # reports kept per story to compare with: the first ones, then the newest
-INDEXED_WORDS = 12  # a report's rarest words that make its story findable (and find others)
+INDEXED_WORDS = 8  # a report's rarest words that make its story findable (and find others)
 INDEXED_NAMES = 6  # likewise its rarest names
-INDEXED_CONCEPTS = 6  # and its rarest concepts (drone | مسيرة): found across languages
+INDEXED_CONCEPTS = 3  # and its rarest concepts (drone | مسيرة): found across languages
 STORIES_PER_KEY = 40  # the newest stories read per key
 WEIGHTS_FOR = 60.0  # seconds a process reuses the word weights it read
 WEIGHTS_EVERY = 25  # or for this many reports counted

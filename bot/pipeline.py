@@ -132,6 +132,7 @@ class Poller:
         self._stats = TermStats()  # which words are common, learnt from the items seen
         # Story features name the bilingual synonym groups the rules use too.
         self._featurizer = Featurizer(compiler.synonyms)
+        self._grouping = asyncio.Lock()
         self._index: RuleIndex | None = None
         self._last_change = "0-0"  # the newest rule change the index holds
 
@@ -381,8 +382,11 @@ class Poller:
         featurizer = self._featurizer
         reports = await asyncio.to_thread(lambda: [featurizer.report(item) for item in young])
         joined: dict[str, Joined] = {}
-        for item, features in zip(young, reports, strict=True):
-            joined[item.id] = await self._store.stories.assign(item, features)
+        # One item at a time per poller: feeds polled together would otherwise each start a
+        # story for one event, neither seeing the other's yet.
+        async with self._grouping:
+            for item, features in zip(young, reports, strict=True):
+                joined[item.id] = await self._store.stories.assign(item, features)
         grouped = [
             item.model_copy(update={"story_id": joined[item.id].story_id})
             if item.id in joined

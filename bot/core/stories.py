@@ -41,6 +41,7 @@ from importlib.resources import files
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bot.core.analysis import Token, is_arabic, item_forms, normalize, raw_item_forms, tokenize
+from bot.core.arabic import strip_article
 from bot.core.links import kept_params
 from bot.core.models import Item
 from bot.core.names import arabic_keys, latin_key
@@ -58,7 +59,6 @@ EVENT_SIMILARITY_COUNTRY = 0.12  # with only a country in common, more words mus
 EVENT_SIMILARITY_NO_PLACE = 0.4  # with no place in common, more still
 COUNTS_DISAGREE = 0.0  # counts that disagree (and no rise) ask for this much more
 PLACE_MISSING = 0.45  # a headline's precise place not near any the other report names
-DAYS_DISAGREE = 0.15
 DAYS_APART = timedelta(hours=20)  # reports naming other weekdays this far apart: other days
 NOVEL_GAP = timedelta(hours=6)  # "another quake" this long after a story's report is another
 CROSS_EXTRA = 0.0  # across languages (anchors only), this much more
@@ -347,7 +347,7 @@ _RISE = frozenset(
 _NOVEL = frozenset(
     normalize(word).casefold()
     for word in """another new fresh second third renewed again
-    جديد جديدة اخر اخرى ثان ثانية ثاني مجددا مجدد""".split()
+    جديد جديدة اخر اخرى ثان ثانية ثاني مجددا مجدد تجدد تجددت تجددا متجددة""".split()
 )
 _WEEKDAYS = {
     normalize(word).casefold(): str(n % 7)
@@ -403,8 +403,8 @@ def _novel(title: list[Token], lead: list[Token]) -> bool:
     forms = [_shortest(t) for t in title]
     for n, word in enumerate(words):
         following = words[n + 1] if n + 1 < len(words) else ""
-        if word not in _NOVEL or (word == "new" and following in _NEW_NAMES):
-            continue
+        if strip_article(word) not in _NOVEL or (word == "new" and following in _NEW_NAMES):
+            continue  # without its article: "لليلة الثانية", for the second night
         if not set(forms[max(0, n - 2) : n + 3]) & _TOLL:  # "new toll", "حصيلة جديدة": updates
             return True
     opening = (title + lead)[:30]
@@ -429,6 +429,8 @@ def compare(new: Report, known: Report, weight: Weights) -> Match:
     places = gazetteer_of_reports()
     if _places_conflict(new, known, places) or (new.ids and known.ids and not new.ids & known.ids):
         return VETO
+    if _other_day(new, known):
+        return VETO  # strikes on one city on successive days
     shared_place = _share_local_place(new.places, known.places, places)
     counts_ok = counts_agree or _counts_updated(new, known)
     same_language = not (new.lang and known.lang and new.lang != known.lang)
@@ -456,8 +458,6 @@ def compare(new: Report, known: Report, weight: Weights) -> Match:
         needed += COUNTS_DISAGREE
     if _headline_place_missing(new, known, places) or _headline_place_missing(known, new, places):
         needed += PLACE_MISSING
-    if _other_day(new, known):
-        needed += DAYS_DISAGREE  # strikes on one city on successive days
     return Match(Verdict.SAME_EVENT if score >= needed else Verdict.DIFFERENT, score)
 
 

@@ -361,3 +361,36 @@ async def test_word_counts_are_kept_per_period(store: Store) -> None:
     assert after["cairo"] < before["cairo"]
     assert after["@g360630"] < before["@g360630"]  # Cairo's gazetteer id, counted too
     assert after["kyiv"] > before["kyiv"] * 0.99  # more reports, none with Kyiv: no lighter
+
+
+@pytest.mark.parametrize(
+    ("later", "minutes", "veto"),
+    [
+        ("Drones strike Port Sudan fuel depot on Tuesday", 24 * 60, True),  # another day
+        (
+            "Drones strike Port Sudan fuel depot on Monday",
+            24 * 60,
+            False,
+        ),  # the same day, told late
+        ("Drones strike Port Sudan fuel depot on Tuesday", 3 * 60, False),  # too close to tell
+        ("Toll from Monday's Port Sudan strike rises to 9 on Tuesday", 24 * 60, False),  # update
+    ],
+)
+def test_other_weekdays_a_day_apart_part_reports(later: str, minutes: int, veto: bool) -> None:
+    """Reports a day apart naming other weekdays are other events, unless a toll rose."""
+    first = news("Drones strike Port Sudan fuel depot on Monday", "A fire broke out, killing 4.")
+    second = news(later, "A fire broke out, killing 4.", feed="b", minutes=minutes)
+    assert compare(FEATURES.report(second), FEATURES.report(first), weight).veto is veto
+
+
+async def test_evidence_against_any_kept_report_keeps_a_report_out(store: Store) -> None:
+    """A report contradicting one report of a story does not join it, however like another."""
+    monday = news("Drones strike Port Sudan fuel depot on Monday", "A fire broke out at the "
+                  "depot in Port Sudan.", feed="a")  # fmt: skip
+    undated = news("Drones strike Port Sudan fuel depot", "A fire broke out at the depot in Port "
+                   "Sudan.", feed="b", minutes=60)  # fmt: skip
+    tuesday = news("Drones strike Port Sudan fuel depot on Tuesday", "A fire broke out at the "
+                   "depot in Port Sudan.", feed="c", minutes=26 * 60)  # fmt: skip
+    first = await assign(store, monday)
+    assert (await assign(store, undated)).story_id == first.story_id
+    assert (await assign(store, tuesday)).new

@@ -14,8 +14,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "tests" / "fixtures" / "stories" / "reports.jsonl"
-# The events the reviewers' own set is built on: none of them may be in ours.
-REVIEWERS = ("tower 22", "herat", "hualien", "myanmar", "marrakesh", "al haouz", "kahramanmaras")
+# The events the reviewers' own set is built on (words their notes would hold): none is ours.
+REVIEWERS = (
+    ("tower 22",), ("herat",), ("hualien",), ("myanmar", "quake"), ("marrakesh",),
+    ("al haouz",), ("kahramanmaras",), ("turkish", "election"),
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("tool", ["build_places.py", "build_wordfreq.py"])
@@ -66,4 +69,4 @@ def test_real_reports_are_well_formed_and_sourced() -> None:
         assert report["title"]
         assert report["source"]
         note = str(report["note"]).casefold()
-        assert not any(event in note for event in REVIEWERS), report["id"]
+        assert not any(all(w in note for w in words) for words in REVIEWERS), report["id"]

@@ -186,11 +186,6 @@ class Gazetteer:
                     return name
         return None
 
-    def expand(self, places: frozenset[str]) -> frozenset[str]:
-        """Places with every place they lie within."""
-        wider = {parent for place in places for parent in self.within(place)}
-        return frozenset(places | wider)
-
     def within(self, place: str) -> tuple[str, ...]:
         """The places `place` lies within, nearest first (empty for a country or an unknown id)."""
         found = self.places.get(place)

@@ -13,15 +13,14 @@ frequencies), so a shared "Hualien" or "Tower 22" counts for far more than "kill
 `compare` then decides:
 
 - the same link, or near-identical words naming the same places and counts: the same report;
-- places that disagree part two reports whatever their words (a wire template about another
-  attack, an air-raid alert for another region): the headline's places must appear in the other
-  report, and two reports naming different countries in their headlines are two events;
-  different identifiers (Flight 2041, Flight 763) part them too;
-- within one language: enough weighted word overlap, less when a precise place is shared;
-- across languages: enough overlap of the shared keys, and a precise place or a rare name in
-  common;
-- counts are weak evidence: counts that disagree ask for more overlap, unless the later report
-  says a toll rose and gives a higher count (outlets restate and revise numbers).
+- evidence of another event vetoes, whatever the words: headline places that contradict (a
+  wire template about another attack, an air-raid alert for another region), identifiers that
+  differ (Flight 2041, Flight 763), "another quake" hours later, other weekdays a day apart;
+- within one language: enough weighted word and anchor overlap, less when a precise place or a
+  country is shared, more when a headline's precise place is missing from the other report;
+- across languages: enough anchor overlap, and a place, a country or a rare name in common;
+- counts are weak evidence: outlets restate and revise numbers, so counts that disagree part
+  reports only where one says it tells another event (or in telling a copy from a rewrite).
 
 Which reports may be compared at all (the time window from a story's latest report, the same
 outlet's series) is the store's part.
@@ -57,11 +56,9 @@ COPY_SIMILARITY = 0.8  # weighted word cosine of a copy or a republished item
 EVENT_SIMILARITY = 0.18  # another outlet's report naming a precise place in common
 EVENT_SIMILARITY_COUNTRY = 0.12  # with only a country in common, more words must agree
 EVENT_SIMILARITY_NO_PLACE = 0.4  # with no place in common, more still
-COUNTS_DISAGREE = 0.0  # counts that disagree (and no rise) ask for this much more
 PLACE_MISSING = 0.45  # a headline's precise place not near any the other report names
 DAYS_APART = timedelta(hours=20)  # reports naming other weekdays this far apart: other days
 NOVEL_GAP = timedelta(hours=6)  # "another quake" this long after a story's report is another
-CROSS_EXTRA = 0.0  # across languages (anchors only), this much more
 RARE_NAME = 4.0  # a name this rare in the stream (weight) links two languages by itself
 
 _STOP = frozenset(
@@ -171,13 +168,9 @@ class Report:
             | {f"+{n}" for n in self.counts}
         )
 
-    def shared_keys(self) -> frozenset[str]:
-        """What this report names that a report in the other language can name too."""
-        return self.anchors() | self.names
-
     def all_keys(self) -> frozenset[str]:
         """Every word and key of the report: what the stream's weights count."""
-        return frozenset(self.terms) | self.shared_keys()
+        return frozenset(self.terms) | self.anchors() | self.names
 
     def to_json(self) -> str:
         """The report as compact JSON."""
@@ -243,17 +236,9 @@ VETO = Match(Verdict.DIFFERENT, 0.0, veto=True)
 class Featurizer:
     """Turns items into reports, with the synonym groups both languages share."""
 
-    def __init__(self, synonyms: Synonyms | None = None, places: Gazetteer | None = None) -> None:
-        """Read concepts from `synonyms` and places from `places` (the bundled gazetteer)."""
+    def __init__(self, synonyms: Synonyms | None = None) -> None:
+        """Read concepts from `synonyms`, places from the bundled gazetteer (on first use)."""
         self._synonyms = synonyms or Synonyms.empty()
-        self._places = places
-
-    @property
-    def places(self) -> Gazetteer:
-        """The gazetteer (loaded on first use: it takes most of a second)."""
-        if self._places is None:
-            self._places = gazetteer()
-        return self._places
 
     @cached_property
     def _place_groups(self) -> frozenset[int]:
@@ -261,7 +246,7 @@ class Featurizer:
         return frozenset(
             n
             for n, group in enumerate(self._synonyms.groups)
-            if any(self.places.mentions(" ".join(m.words)) for m in group[:1])
+            if gazetteer().mentions(" ".join(group[0].words))
         )
 
     def report(self, item: Item) -> Report:
@@ -273,9 +258,9 @@ class Featurizer:
         for weight, group in ((2, title_tokens), (1, lead_tokens)):
             for form in _content(group):
                 terms[form] = terms.get(form, 0) + weight
-        gazetteer = self.places
-        head = frozenset(m.place for m in gazetteer.mentions(title_tokens))
-        body = frozenset(m.place for m in gazetteer.mentions(lead_tokens))
+        places = gazetteer()
+        head = frozenset(m.place for m in places.mentions(title_tokens))
+        body = frozenset(m.place for m in places.mentions(lead_tokens))
         forms = [item_forms(t) | {t.text} for t in tokens]
         concepts = frozenset(
             self._synonyms.key(n)
@@ -293,7 +278,7 @@ class Featurizer:
             head_places=head,
             places=head | body,
             regions=frozenset(
-                r for p in head | body for r in gazetteer.within(p) if gazetteer.is_local(r)
+                r for p in head | body for r in places.within(p) if places.is_local(r)
             ),
             names=_name_keys(f"{item.title}. {item.summary}", tokens),
             concepts=concepts,
@@ -426,13 +411,13 @@ def compare(new: Report, known: Report, weight: Weights) -> Match:
         and later.published - earlier.published > NOVEL_GAP
     ) or (new.novel != known.novel and not counts_agree):
         return VETO  # another quake, a day later or of another size
-    places = gazetteer_of_reports()
+    places = gazetteer()
     if _places_conflict(new, known, places) or (new.ids and known.ids and not new.ids & known.ids):
         return VETO
     if _other_day(new, known):
         return VETO  # strikes on one city on successive days
     shared_place = _share_local_place(new.places, known.places, places)
-    counts_ok = counts_agree or _counts_updated(new, known)
+    shared_country = _share_country(new.places, known.places, places)
     same_language = not (new.lang and known.lang and new.lang != known.lang)
     anchors = cross_similarity(new, known, weight)
     if same_language:
@@ -444,18 +429,14 @@ def compare(new: Report, known: Report, weight: Weights) -> Match:
     else:
         score = anchors
         rare_name = any(weight(k) >= RARE_NAME for k in new.names & known.names)
-        if not (shared_place or rare_name or _share_country(new.places, known.places, places)):
+        if not (shared_place or rare_name or shared_country):
             return Match(Verdict.DIFFERENT, score)
     if shared_place:
         needed = EVENT_SIMILARITY
-    elif _share_country(new.places, known.places, places):
+    elif shared_country:
         needed = EVENT_SIMILARITY_COUNTRY
     else:
         needed = EVENT_SIMILARITY_NO_PLACE
-    if not same_language:
-        needed += CROSS_EXTRA
-    if not counts_ok:
-        needed += COUNTS_DISAGREE
     if _headline_place_missing(new, known, places) or _headline_place_missing(known, new, places):
         needed += PLACE_MISSING
     return Match(Verdict.SAME_EVENT if score >= needed else Verdict.DIFFERENT, score)
@@ -494,11 +475,6 @@ def word_prior(key: str) -> float:
     form = key[1:].split(" ", maxsplit=1)[0] if key.startswith("=") else key
     zipf = _zipf_table().get(form)
     return 0.0 if zipf is None else min(0.9, REPORT_WORDS * 10 ** (zipf - 9))
-
-
-def gazetteer_of_reports() -> Gazetteer:
-    """The gazetteer reports' place ids come from."""
-    return gazetteer()
 
 
 def word_similarity(a: dict[str, int], b: dict[str, int], weight: Weights) -> float:
@@ -582,14 +558,6 @@ def _places_conflict(a: Report, b: Report, places: Gazetteer) -> bool:
         return False
     countries_a = {places.country(p) for p in head_a}
     return bool(countries_a & {places.country(p) for p in head_b})
-
-
-def _counts_updated(a: Report, b: Report) -> bool:
-    """Whether the later of two reports says a toll rose and states a higher count."""
-    earlier, later = (a, b) if a.published <= b.published else (b, a)
-    if not later.count_update or not later.counts or not earlier.counts:
-        return False
-    return max(map(float, later.counts)) > max(map(float, earlier.counts))
 
 
 def _numbers(words: list[str]) -> frozenset[str]:

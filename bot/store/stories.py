@@ -93,9 +93,13 @@ class StoryRepo:
     async def assign(self, item: Item, report: Report) -> Joined:
         """Put a new report in the story it belongs to, or start one."""
         weights = await self.weights(report.all_keys())
+        candidates = await self._candidates(report, weights)
+        # The kept reports' words too, in one round trip for every candidate.
+        known = {k for story in candidates for kept in story.reports for k in kept.all_keys()}
+        weights.update(await self.weights(known - weights.keys()))
         best: tuple[float, _Story, Verdict] | None = None
-        for story in await self._candidates(report, weights):
-            found = await self._match(story, report, weights)
+        for story in candidates:
+            found = self._match(story, report, weights)
             if found is not None and (best is None or found.score > best[0]):
                 best = (found.score, story, found.verdict)
         # Every write of a report in one round trip: its story, the index, the word counts.
@@ -221,9 +225,7 @@ class StoryRepo:
             )
         return stories
 
-    async def _match(
-        self, story: _Story, report: Report, weights: dict[str, float]
-    ) -> Match | None:
+    def _match(self, story: _Story, report: Report, weights: Mapping[str, float]) -> Match | None:
         """How the report matches a story that may take it (None: it may not, or it does not)."""
         at = report.published.timestamp()
         if at > story.last + STORY_GAP.total_seconds() or at > story.started + (
@@ -232,9 +234,6 @@ class StoryRepo:
             return None
         if at < story.started - STORY_GAP.total_seconds():
             return None  # a late-arriving report from long before the story began
-        missing = {k for known in story.reports for k in known.all_keys()} - weights.keys()
-        if missing:
-            weights.update(await self.weights(missing))
         weight = _lookup(weights)
         own = report.outlet in story.outlets
         best: Match | None = None

@@ -6,12 +6,17 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.errors import AlertbotError, CatalogError, ConfigError
 from bot.logs import configure_logging
 from config.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the offline tools' imports wait until one runs
+    from bot.core.synonyms import Synonyms
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,33 +143,35 @@ def _feeds(args: argparse.Namespace, settings: Settings) -> None:
 def _match(args: argparse.Namespace) -> int:
     """`alertbot match`: exit 2 with one line on stderr for any unusable input."""
     from bot.matchcli import run_match
-    from bot.rulebook import load_synonyms
 
-    try:
-        synonyms = load_synonyms("none" if args.no_synonyms else args.synonyms or "default")
-        run_match(args.rules, args.items, synonyms)
-    except AlertbotError as exc:
-        print(f"alertbot match: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # the reader (e.g. `head`) has seen enough
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    return _offline("match", args, lambda syn: run_match(args.rules, args.items, syn), failure=2)
 
 
 def _stories(args: argparse.Namespace) -> int:
-    """`alertbot stories`: exit 2 with one line on stderr for any unusable input."""
+    """`alertbot stories`: exit 2 for unusable input, 1 when its Redis cannot be started."""
+    from bot.storiescli import run_stories
+
+    return _offline("stories", args, lambda syn: asyncio.run(run_stories(args.items, syn)))
+
+
+def _offline(
+    name: str, args: argparse.Namespace, run: Callable[[Synonyms], None], *, failure: int = 1
+) -> int:
+    """Run an offline tool with the chosen synonyms; one line on stderr for what went wrong.
+
+    Bad input (the tool's files, or the synonyms file) exits 2; other failures `failure`.
+    """
+    from bot.matchcli import InputError
     from bot.rulebook import load_synonyms
-    from bot.storiescli import InputError, run_stories
 
     try:
-        synonyms = load_synonyms("none" if args.no_synonyms else args.synonyms or "default")
-        asyncio.run(run_stories(args.items, synonyms))
-    except (InputError, ConfigError) as exc:  # bad items, or a bad synonyms file
-        print(f"alertbot stories: {exc}", file=sys.stderr)
+        run(load_synonyms("none" if args.no_synonyms else args.synonyms or "default"))
+    except (InputError, ConfigError) as exc:
+        print(f"alertbot {name}: {exc}", file=sys.stderr)
         return 2
     except AlertbotError as exc:
-        print(f"alertbot stories: {exc}", file=sys.stderr)
-        return 1
+        print(f"alertbot {name}: {exc}", file=sys.stderr)
+        return failure
     except BrokenPipeError:  # the reader (e.g. `head`) has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

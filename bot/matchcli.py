@@ -15,13 +15,13 @@ from bot.errors import AlertbotError, RuleError
 
 
 class InputError(AlertbotError):
-    """A rules or items file that cannot be used; the message names the file and line."""
+    """An input file of an offline tool that cannot be used; the message names file and line."""
 
 
 def read_rules(path: Path, compiler: RuleCompiler) -> MatchIndex[int]:
     """Compile one rule per line (blank lines skipped) into an index owned by line numbers."""
     index: MatchIndex[int] = MatchIndex()
-    for number, line in enumerate(_lines(path), start=1):
+    for number, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue
         try:
@@ -36,7 +36,7 @@ def read_rules(path: Path, compiler: RuleCompiler) -> MatchIndex[int]:
 def read_items(path: Path) -> list[dict[str, object]]:
     """Items as JSON objects with id, title, summary and an optional source."""
     items: list[dict[str, object]] = []
-    for number, line in enumerate(_lines(path), start=1):
+    for number, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue
         try:
@@ -63,7 +63,8 @@ def _text(item: dict[str, object], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _lines(path: Path) -> list[str]:
+def read_lines(path: Path) -> list[str]:
+    """A UTF-8 text file's lines (InputError when it cannot be read)."""
     try:
         return path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:

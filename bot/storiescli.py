@@ -21,15 +21,11 @@ from pydantic import ValidationError
 from bot.core.models import Item
 from bot.core.stories import Featurizer
 from bot.core.synonyms import Synonyms
-from bot.errors import AlertbotError
+from bot.matchcli import InputError, read_lines
 from bot.store.connection import Client, open_redis
 from bot.store.stories import StoryRepo
 
 REQUIRED = ("id", "title", "published")
-
-
-class InputError(AlertbotError):
-    """An items file that cannot be used; the message names the file and line."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +38,7 @@ class Entry:
 
 def read_items(path: Path) -> list[Entry]:
     """Every item of the file, checked: a bad line raises InputError naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+    lines = read_lines(path)
     entries: list[Entry] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):

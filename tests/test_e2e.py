@@ -41,8 +41,17 @@ def write_catalog(path: Path, server: FeedServer) -> Path:
     return path
 
 
-def outlet_catalog(path: Path, server: FeedServer, outlets: dict[str, str]) -> Path:
+def start_bot(
+    folder: Path, emu: BotApiEmulator, redis_url: str, catalog: Path
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """The real `alertbot run` on this catalog, talking to the emulator; its log file."""
+    log = folder / "bot.log"
+    return process.start(["run"], process.bot_env(emu, redis_url, catalog), folder, log), log
+
+
+def outlet_catalog(folder: Path, server: FeedServer, outlets: dict[str, str]) -> Path:
     """A catalog of these outlets (feed id -> name), each at /<id>.xml on the feed server."""
+    path = folder / "feeds.toml"
     lines = [
         f'[[feeds]]\nid = "{feed}"\nname = "{name}"\nurl = "{server.url(f"/{feed}.xml")}"\n'
         for feed, name in outlets.items()
@@ -134,9 +143,7 @@ async def test_one_story_three_outlets_one_alert_edited_twice(
     outlets = {"arabicpost": "عربي بوست", "sohr": "المرصد السوري", "almayadeen": "الميادين"}
     for feed_id in outlets:
         feed_server.set(f"/{feed_id}.xml", rss(demo_entries(f"{feed_id}-1.xml", 0)))
-    catalog = outlet_catalog(tmp_path / "feeds.toml", feed_server, outlets)
-    log = tmp_path / "bot.log"
-    bot = process.start(["run"], process.bot_env(emu, redis_url, catalog), tmp_path, log)
+    bot, log = start_bot(tmp_path, emu, redis_url, outlet_catalog(tmp_path, feed_server, outlets))
     try:
         await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
         await ask(emu, CHAT, "/start")
@@ -203,9 +210,7 @@ async def test_templated_series_alerts_each_and_joins_the_right_story(
     outlets = {"wire": "Levant Wire", "ap": "Press Agency"}
     for feed_id in outlets:
         feed_server.set(f"/{feed_id}.xml", rss([OLD]))
-    catalog = outlet_catalog(tmp_path / "feeds.toml", feed_server, outlets)
-    log = tmp_path / "bot.log"
-    bot = process.start(["run"], process.bot_env(emu, redis_url, catalog), tmp_path, log)
+    bot, log = start_bot(tmp_path, emu, redis_url, outlet_catalog(tmp_path, feed_server, outlets))
     try:
         await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
         await ask(emu, CHAT, "/start")

@@ -2,7 +2,8 @@
 
 Keys that one command, script or MULTI transaction touches together share a hash tag ({...}) so
 the same code runs on Redis Cluster: a chat's keys are tagged by chat id, a feed's by feed id, a
-story's by story id, a delivery shard's by shard number, and the catalog's by {catalog}.
+story's by story id, a delivery shard's by shard number, the catalog's by {catalog}, and the
+story lookup (index and link markers, read and written by one script per report) by {storyix}.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def story_chats(story_id: str) -> str:
 
 def story_index(key: str) -> str:
     """Sorted set of the young stories a word or key was reported in, by their latest report."""
-    return f"{PREFIX}:storyix:{key}"
+    return f"{PREFIX}:{{storyix}}:ix:{key}"
 
 
 def terms(period: int) -> str:
@@ -169,7 +170,7 @@ def terms(period: int) -> str:
 
 def story_link(link_digest: str) -> str:
     """The story a canonical link was first reported in."""
-    return f"{PREFIX}:storylink:{link_digest}"
+    return f"{PREFIX}:{{storyix}}:link:{link_digest}"
 
 
 def edits(chat_id: int, story_id: str) -> str:

@@ -14,6 +14,10 @@ matches best, if any may take it:
   Odesa) is a story each.
 
 Otherwise it starts a story of its own, named by its item id.
+
+A report costs few round trips and few commands whatever its length: its candidates are read by
+one script over every index key it looks up, and its index entries and word counts are written
+by one script each, in the pipeline that writes its story.
 """
 
 from __future__ import annotations
@@ -49,6 +53,36 @@ STORIES_PER_KEY = 15  # the newest stories read per key
 WEIGHTS_FOR = 60.0  # seconds a process reuses the word weights it read
 WEIGHTS_EVERY = 25  # or for this many reports counted
 UPDATE_SIMILARITY = 0.5  # an outlet's report joins its own story again only this close to it
+
+# KEYS[1] a link marker, then index keys; ARGV: since (epoch s), stories per key, whether the
+# report has a link. Returns the link's story ("" if none), then each key's newest stories.
+_LOOKUP = """
+local found = {ARGV[3] == '1' and redis.call('GET', KEYS[1]) or ''}
+for i = 2, #KEYS do
+    found[i] = redis.call('ZREVRANGEBYSCORE', KEYS[i], '+inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+end
+return found
+"""
+# KEYS[1] a link marker, then index keys; ARGV: story id, its latest report (epoch s), entries
+# older than this are dropped, TTL in seconds, whether the report has a link.
+_INDEX = """
+if ARGV[5] == '1' then
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4], 'NX')
+end
+for i = 2, #KEYS do
+    redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1])
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3])
+    redis.call('EXPIRE', KEYS[i], ARGV[4])
+end
+"""
+# KEYS[1] a period's counts; ARGV: TTL in seconds, then the report's words and keys (the
+# reports counter field first).
+_COUNT = """
+for i = 2, #ARGV do
+    redis.call('HINCRBY', KEYS[1], ARGV[i], 1)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+"""
 
 
 @dataclass(frozen=True)
@@ -89,6 +123,7 @@ class StoryRepo:
         self._cache: dict[str, float] = {}
         self._cache_until = 0.0
         self._counted = 0
+        self._lookup = client.register_script(_LOOKUP)
 
     async def assign(self, item: Item, report: Report) -> Joined:
         """Put a new report in the story it belongs to, or start one."""
@@ -174,25 +209,21 @@ class StoryRepo:
     def _count(self, pipe: Pipeline, report: Report) -> None:
         """Count the report's words and keys in the current period."""
         self._counted += 1
-        key = keys.terms(self._periods()[0])
-        pipe.hincrby(key, keys.TERMS_DOCS, 1)
-        for term in report.all_keys():
-            pipe.hincrby(key, term, 1)
-        pipe.expire(key, keys.TERMS_TTL)
+        terms = [keys.TERMS_DOCS, *report.all_keys()]
+        pipe.eval(_COUNT, 1, keys.terms(self._periods()[0]), keys.TERMS_TTL, *terms)
 
     async def _candidates(self, report: Report, weights: Mapping[str, float]) -> list[_Story]:
         """Young stories that may hold this report: its link's story, then by shared weight."""
         lookup = _findable_by(report, weights)
         since = report.published.timestamp() - STORY_GAP.total_seconds()
-        async with self._r.pipeline(transaction=False) as pipe:
-            if report.link:
-                pipe.get(keys.story_link(_digest(report.link)))
-            for key in lookup:
-                pipe.zrevrangebyscore(
-                    keys.story_index(key), "+inf", since, start=0, num=STORIES_PER_KEY
-                )
-            replies = await pipe.execute()
-        linked = cast(str | None, replies.pop(0)) if report.link else None
+        replies = cast(
+            list[object],
+            await self._lookup(
+                keys=[_link_key(report), *map(keys.story_index, lookup)],
+                args=[since, STORIES_PER_KEY, int(bool(report.link))],
+            ),
+        )
+        linked = cast(str, replies.pop(0))
         shared: dict[str, float] = {}
         for key, members in zip(lookup, cast(list[list[str]], replies), strict=True):
             for story_id in members:
@@ -308,18 +339,18 @@ class StoryRepo:
         last: float,
     ) -> None:
         """Make the story findable by this report's link and rarest keys, for the lookup window."""
-        oldest = last - keys.STORY_LOOKUP_TTL
-        if report.link:
-            pipe.set(
-                keys.story_link(_digest(report.link)), story_id, ex=keys.STORY_LOOKUP_TTL, nx=True
-            )
-        for key in _findable_by(report, weights):
-            index = keys.story_index(key)
-            pipe.zadd(index, {story_id: last})
-            # Reads skip stories too old to join; old entries are trimmed now and then.
-            if _digest(story_id + key)[0] < "2":
-                pipe.zremrangebyscore(index, "-inf", oldest)
-            pipe.expire(index, keys.STORY_LOOKUP_TTL)
+        index = [keys.story_index(key) for key in _findable_by(report, weights)]
+        pipe.eval(
+            _INDEX,
+            1 + len(index),
+            _link_key(report),
+            *index,
+            story_id,
+            last,
+            last - keys.STORY_LOOKUP_TTL,  # entries this old can join nothing any more
+            keys.STORY_LOOKUP_TTL,
+            int(bool(report.link)),
+        )
 
 
 def _findable_by(report: Report, weights: Mapping[str, float]) -> list[str]:
@@ -347,6 +378,11 @@ def _lookup(weights: Mapping[str, float]) -> Callable[[str], float]:
         return weights.get(key, 0.0)
 
     return weight
+
+
+def _link_key(report: Report) -> str:
+    """The report's link marker (a script given no link leaves it alone; it shares the tag)."""
+    return keys.story_link(_digest(report.link or ""))
 
 
 def _digest(link: str) -> str:

@@ -168,6 +168,10 @@ class Report:
             | {f"+{n}" for n in self.counts}
         )
 
+    def weighed_keys(self) -> frozenset[str]:
+        """The keys `compare` weighs on a report's own (of its names, only those shared)."""
+        return frozenset(self.terms) | self.anchors()
+
     def all_keys(self) -> frozenset[str]:
         """Every word and key of the report: what the stream's weights count."""
         return frozenset(self.terms) | self.anchors() | self.names

@@ -3,7 +3,8 @@
 Keys that one command, script or MULTI transaction touches together share a hash tag ({...}) so
 the same code runs on Redis Cluster: a chat's keys are tagged by chat id, a feed's by feed id, a
 story's by story id, a delivery shard's by shard number, the catalog's by {catalog}, and the
-story lookup (index and link markers, read and written by one script per report) by {storyix}.
+story lookup (index and link markers, read and written by one script per report) by {storyix},
+and the word counts (periods summed by one script) by {terms}.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def story_index(key: str) -> str:
 
 def terms(period: int) -> str:
     """Hash of how many reports of one period held each word or key (and, at "", how many)."""
-    return f"{PREFIX}:terms:{period}"
+    return f"{PREFIX}:{{terms}}:{period}"
 
 
 def story_link(link_digest: str) -> str:

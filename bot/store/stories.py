@@ -25,8 +25,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import cast
 
 from bot.core.models import Item
@@ -51,7 +52,8 @@ INDEXED_NAMES = 6  # likewise its rarest names
 INDEXED_CONCEPTS = 3  # and its rarest concepts (drone | مسيرة): found across languages
 STORIES_PER_KEY = 15  # the newest stories read per key
 WEIGHTS_FOR = 60.0  # seconds a process reuses the word weights it read
-WEIGHTS_EVERY = 25  # or for this many reports counted
+WEIGHTS_EVERY = 100  # or for this many reports counted
+DECODED = 1024  # kept reports a process keeps decoded
 UPDATE_SIMILARITY = 0.5  # an outlet's report joins its own story again only this close to it
 
 # KEYS[1] a link marker, then index keys; ARGV: since (epoch s), stories per key, whether the
@@ -74,6 +76,20 @@ for i = 2, #KEYS do
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3])
     redis.call('EXPIRE', KEYS[i], ARGV[4])
 end
+"""
+# KEYS: the periods' counts; ARGV: fields. Returns each field's count summed over the periods.
+_WEIGHTS = """
+local counts = {}
+for n = 1, #ARGV, 1000 do  -- unpack takes a bounded number of values
+    local last = math.min(n + 999, #ARGV)
+    for _, key in ipairs(KEYS) do
+        local found = redis.call('HMGET', key, unpack(ARGV, n, last))
+        for i = n, last do
+            counts[i] = (counts[i] or 0) + (tonumber(found[i - n + 1]) or 0)
+        end
+    end
+end
+return counts
 """
 # KEYS[1] a period's counts; ARGV: TTL in seconds, then the report's words and keys (the
 # reports counter field first).
@@ -124,14 +140,19 @@ class StoryRepo:
         self._cache_until = 0.0
         self._counted = 0
         self._lookup = client.register_script(_LOOKUP)
+        self._sum_counts = client.register_script(_WEIGHTS)
 
     async def assign(self, item: Item, report: Report) -> Joined:
         """Put a new report in the story it belongs to, or start one."""
-        weights = await self.weights(report.all_keys())
+        weights = self._fresh()
+        await self._weigh(weights, report.all_keys())
         candidates = await self._candidates(report, weights)
-        # The kept reports' words too, in one round trip for every candidate.
-        known = {k for story in candidates for kept in story.reports for k in kept.all_keys()}
-        weights.update(await self.weights(known - weights.keys()))
+        # The kept reports' words too, in one round trip for every candidate (the names they
+        # share with this report are weighed already).
+        await self._weigh(
+            weights,
+            {k for story in candidates for kept in story.reports for k in kept.weighed_keys()},
+        )
         best: tuple[float, _Story, Verdict] | None = None
         for story in candidates:
             found = self._match(story, report, weights)
@@ -173,33 +194,37 @@ class StoryRepo:
         current = int(self._clock() // keys.TERM_PERIOD)
         return current, current - 1
 
-    async def weights(self, wanted: Iterable[str]) -> dict[str, float]:
-        """Each key's weight from the reports counted in this period and the previous one.
+    async def weights(self, wanted: Collection[str]) -> Mapping[str, float]:
+        """The weights of (at least) the `wanted` words and keys, from this period and the last."""
+        weights = self._fresh()
+        await self._weigh(weights, wanted)
+        return weights
 
-        Weights move slowly, so each process keeps those it read for WEIGHTS_FOR seconds or
-        WEIGHTS_EVERY reports, whichever comes first: a report is compared with stories whose
-        words it mostly shares with the last ones.
+    def _fresh(self) -> dict[str, float]:
+        """The weights this process holds: read anew after WEIGHTS_FOR s or WEIGHTS_EVERY reports.
+
+        Weights move slowly, so a process need not read them anew for each report; a report is
+        weighed with one such dict throughout, which later reports replace, never change.
         """
         now = self._clock()
         if now >= self._cache_until or self._counted >= WEIGHTS_EVERY:
-            self._cache.clear()
+            self._cache = {}
             self._cache_until = now + WEIGHTS_FOR
             self._counted = 0
-        found = {key: self._cache[key] for key in wanted if key in self._cache}
-        missing = {key for key in wanted if key not in found}
+        return self._cache
+
+    async def _weigh(self, weights: dict[str, float], wanted: Iterable[str]) -> None:
+        """Add to `weights` those of the wanted keys it lacks, in one round trip."""
+        missing = [key for key in wanted if key not in weights]
         if missing:
-            fetched = await self._fetch_weights(missing)
-            self._cache.update(fetched)
-            found.update(fetched)
-        return found
+            weights.update(await self._fetch_weights(missing))
 
     async def _fetch_weights(self, wanted: Iterable[str]) -> dict[str, float]:
-        fields = [keys.TERMS_DOCS, *sorted(set(wanted))]
-        async with self._r.pipeline(transaction=False) as pipe:
-            for period in self._periods():
-                pipe.hmget(keys.terms(period), fields)
-            replies = cast(list[list[str | None]], await pipe.execute())
-        counts = [sum(int(r[n] or 0) for r in replies) for n in range(len(fields))]
+        fields = [keys.TERMS_DOCS, *wanted]
+        counts = cast(
+            list[int],
+            await self._sum_counts(keys=[keys.terms(p) for p in self._periods()], args=fields),
+        )
         docs = counts[0]
         return {
             key: key_weight(df, docs, word_prior(key))
@@ -251,7 +276,7 @@ class StoryRepo:
                     outlets=json.loads(outlets),
                     started=float(started),
                     last=float(last or started),
-                    reports=[Report.from_json(raw) for raw in reports],
+                    reports=[_decoded(raw) for raw in reports],
                 )
             )
         return stories
@@ -265,7 +290,7 @@ class StoryRepo:
             return None
         if at < story.started - STORY_GAP.total_seconds():
             return None  # a late-arriving report from long before the story began
-        weight = _lookup(weights)
+        weight = weights.__getitem__  # every key compare weighs was read (assign)
         own = report.outlet in story.outlets
         best: Match | None = None
         for known in story.reports:
@@ -373,11 +398,10 @@ def _rarest(found: Iterable[str], weights: Mapping[str, float], count: int) -> l
     return sorted(found, key=lambda k: (-weights.get(k, 0.0), k))[:count]
 
 
-def _lookup(weights: Mapping[str, float]) -> Callable[[str], float]:
-    def weight(key: str) -> float:
-        return weights.get(key, 0.0)
-
-    return weight
+@lru_cache(maxsize=DECODED)
+def _decoded(raw: str) -> Report:
+    """A kept report read back: the same stories are candidates for report after report."""
+    return Report.from_json(raw)
 
 
 def _link_key(report: Report) -> str:

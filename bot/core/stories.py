@@ -160,6 +160,19 @@ class Report:
 
     def anchors(self) -> frozenset[str]:
         """The keys both languages write alike: places, concepts, identifiers and counts."""
+        return self._anchors
+
+    def weighed_keys(self) -> frozenset[str]:
+        """The keys `compare` weighs on a report's own (of its names, only those shared)."""
+        return self._weighed
+
+    def all_keys(self) -> frozenset[str]:
+        """Every word and key of the report: what the stream's weights count."""
+        return self._weighed | self.names
+
+    # Worked out once per report: a kept report is compared with report after report.
+    @cached_property
+    def _anchors(self) -> frozenset[str]:
         return frozenset(
             {f"@{p}" for p in self.places}
             | {f"@{p}" for p in self.regions}
@@ -168,13 +181,9 @@ class Report:
             | {f"+{n}" for n in self.counts}
         )
 
-    def weighed_keys(self) -> frozenset[str]:
-        """The keys `compare` weighs on a report's own (of its names, only those shared)."""
-        return frozenset(self.terms) | self.anchors()
-
-    def all_keys(self) -> frozenset[str]:
-        """Every word and key of the report: what the stream's weights count."""
-        return frozenset(self.terms) | self.anchors() | self.names
+    @cached_property
+    def _weighed(self) -> frozenset[str]:
+        return frozenset(self.terms) | self._anchors
 
     def to_json(self) -> str:
         """The report as compact JSON."""

@@ -56,6 +56,8 @@ WEIGHTS_EVERY = 100  # or for this many reports counted
 DECODED = 1024  # kept reports a process keeps decoded
 UPDATE_SIMILARITY = 0.5  # an outlet's report joins its own story again only this close to it
 
+# Scripts sent alone are registered (EVALSHA); those inside the write pipeline go as EVAL, because
+# redis-py's cluster pipeline cannot load a registered script.
 # KEYS[1] a link marker, then index keys; ARGV: since (epoch s), stories per key, whether the
 # report has a link. Returns the link's story ("" if none), then each key's newest stories.
 _LOOKUP = """
@@ -78,7 +80,7 @@ for i = 2, #KEYS do
 end
 """
 # KEYS: the periods' counts; ARGV: fields. Returns each field's count summed over the periods.
-_WEIGHTS = """
+_SUM_COUNTS = """
 local counts = {}
 for n = 1, #ARGV, 1000 do  -- unpack takes a bounded number of values
     local last = math.min(n + 999, #ARGV)
@@ -140,7 +142,7 @@ class StoryRepo:
         self._cache_until = 0.0
         self._counted = 0
         self._lookup = client.register_script(_LOOKUP)
-        self._sum_counts = client.register_script(_WEIGHTS)
+        self._sum_counts = client.register_script(_SUM_COUNTS)
 
     async def assign(self, item: Item, report: Report) -> Joined:
         """Put a new report in the story it belongs to, or start one."""

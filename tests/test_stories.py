@@ -19,10 +19,12 @@ from bot.core.stories import (
     Featurizer,
     Report,
     Verdict,
+    Weigher,
     canonical_link,
     compare,
     key_weight,
     word_prior,
+    word_similarity,
 )
 from bot.rulebook import load_synonyms
 from bot.store import Store
@@ -100,6 +102,8 @@ def test_canonical_link(url: str | None, expected: str | None) -> None:
         ("أعلنت السلطات ان الوضع مستقر", set()),  # السلطات is "the authorities", not Settat
         ("قال في بيان ليل الخميس", set()),  # common words that are towns abroad
         ("زلزال يضرب مراكش", {"g2542997"}),
+        ("Flooding in New Delhi", {"g1273294"}),  # "new" starts many names: found by two words
+        ("قصف في بيت لاهيا", {"g281145"}),  # as بيت ("house") does in Arabic
     ],
 )
 def test_places_in(text: str, expected: set[str]) -> None:
@@ -239,6 +243,25 @@ def test_weights_fall_with_use_and_lean_on_the_language_at_first() -> None:
     assert key_weight(50, 100) < key_weight(1, 100) < key_weight(0, 100)
     assert word_prior("killed") > word_prior("earthquake") > word_prior("~hualien") == 0.0
     assert key_weight(0, 0, word_prior("killed")) < key_weight(0, 0, word_prior("hualien"))
+
+
+def test_a_weigher_weighs_each_reports_words_once() -> None:
+    """A Weigher gives the similarity plain weights give, weighing each report's words once."""
+    a = FEATURES.report(news("Drones strike Port Sudan fuel depot", "Fires burn at the depot."))
+    b = FEATURES.report(news("Port Sudan depot hit by drones", "Smoke over the port."))
+    c = FEATURES.report(news("Fire at a depot in New Delhi", "Rivers rose overnight."))
+    asked: list[str] = []
+
+    def counted(key: str) -> float:
+        asked.append(key)
+        return weight(key)
+
+    weigher = Weigher(counted)
+    for other in (b, c, b, c):
+        plain = word_similarity(a.terms, other.terms, weight)
+        assert word_similarity(a.terms, other.terms, weigher) == plain
+    assert 0 < word_similarity(a.terms, c.terms, weight) < word_similarity(a.terms, b.terms, weight)
+    assert sorted(asked) == sorted([*a.terms, *b.terms, *c.terms])
 
 
 def _seed_item(report: dict[str, Any], lang: str = "ar") -> Item:

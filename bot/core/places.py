@@ -66,6 +66,7 @@ class _Name:
     places: tuple[str, ...]
     words: tuple[str, ...]  # folded
     capitals: tuple[bool, ...]  # which words are capitalized in the English name
+    order: int = 0  # among the names with its first word: the longest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +112,22 @@ class Gazetteer:
                 chain.append(current)
                 current = parents.get(current)
             self.places[place] = Place(place, tuple(chain), size)
-        self._names: dict[str, list[_Name]] = {}
+        by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]]] = {}
         for words, (places, capitals) in by_words.items():
             ranked = sorted(set(places), key=lambda p: (-self._rank(p), p))
-            self._names.setdefault(words[0], []).append(_Name(tuple(ranked), words, capitals))
-        for group in self._names.values():
-            group.sort(key=lambda n: -len(n.words))  # the longest name first
+            by_first.setdefault(words[0], []).append((tuple(ranked), words, capitals))
+        # Names of one word by that word, longer ones by their first two (a common first word,
+        # "al" or "new", starts hundreds of names); the longest name first.
+        self._single: dict[str, list[_Name]] = {}
+        self._double: dict[tuple[str, str], list[_Name]] = {}
+        for first, group in by_first.items():
+            group.sort(key=lambda entry: -len(entry[1]))
+            for order, (chosen, words, capitals) in enumerate(group):
+                known = _Name(chosen, words, capitals, order)
+                if len(words) == 1:
+                    self._single.setdefault(first, []).append(known)
+                else:
+                    self._double.setdefault((first, words[1]), []).append(known)
 
     def _rank(self, place: str) -> int:
         """Countries first, then places by population (a region counts as its namesake city)."""
@@ -169,8 +180,13 @@ class Gazetteer:
     def _longest(
         self, tokens: list[Token], forms: list[frozenset[str]], start: int
     ) -> _Name | None:
+        following: frozenset[str] = forms[start + 1] if start + 1 < len(forms) else frozenset()
         for first in forms[start]:
-            for name in self._names.get(first, ()):
+            names = [name for second in following for name in self._double.get((first, second), [])]
+            if len(names) > 1:
+                names.sort(key=lambda n: n.order)
+            names += self._single.get(first, [])
+            for name in names:
                 end = start + len(name.words)
                 if end > len(tokens):
                     continue

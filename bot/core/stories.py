@@ -126,6 +126,34 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'-]+(?:\s+(?:al-|el-|bin\s|de\
 Weights = Callable[[str], float]
 
 
+class Weigher:
+    """Word weights that keep each report's weighted words (and their norm) once worked out.
+
+    A new report is compared with story after story's kept reports, and a kept report with
+    report after report: its words need weighing once while the weights stay the same. A
+    Weigher is for weights that do not change while it lives (a key's weight, once read, stays).
+    """
+
+    def __init__(self, weight: Weights) -> None:
+        """Weigh with `weight`."""
+        self.weight = weight
+        # By the words' identity: the dict is held too, so its id is not reused meanwhile.
+        self._vectors: dict[int, tuple[dict[str, int], dict[str, float], float]] = {}
+
+    def vector(self, terms: dict[str, int]) -> tuple[dict[str, float], float]:
+        """A report's words weighed by their count and rarity, and the vector's length."""
+        found = self._vectors.get(id(terms))
+        if found is None:
+            weighed = {t: c * self.weight(t) for t, c in terms.items()}
+            norm = math.sqrt(sum(v * v for v in weighed.values()))
+            found = self._vectors[id(terms)] = (terms, weighed, norm)
+        return found[1], found[2]
+
+
+def _weigher(weight: Weights | Weigher) -> Weigher:
+    return weight if isinstance(weight, Weigher) else Weigher(weight)
+
+
 class Verdict(Enum):
     """How a new report relates to a known one."""
 
@@ -412,8 +440,10 @@ def _novel(title: list[Token], lead: list[Token]) -> bool:
     return False
 
 
-def compare(new: Report, known: Report, weight: Weights) -> Match:
+def compare(new: Report, known: Report, weight: Weights | Weigher) -> Match:
     """Whether `new` is the same report as `known`, the same event told anew, or another story."""
+    weigher = _weigher(weight)
+    weight = weigher.weight
     if new.link is not None and new.link == known.link:
         return Match(Verdict.SAME_REPORT, 1.0)
     earlier, later = (known, new) if known.published <= new.published else (new, known)
@@ -434,7 +464,7 @@ def compare(new: Report, known: Report, weight: Weights) -> Match:
     same_language = not (new.lang and known.lang and new.lang != known.lang)
     anchors = cross_similarity(new, known, weight)
     if same_language:
-        words = word_similarity(new.terms, known.terms, weight)
+        words = word_similarity(new.terms, known.terms, weigher)
         if words >= COPY_SIMILARITY and counts_agree and new.places == known.places:
             return Match(Verdict.SAME_REPORT, words)
         # Words and anchors alike: rewrites share few words but name the same things.
@@ -490,14 +520,14 @@ def word_prior(key: str) -> float:
     return 0.0 if zipf is None else min(0.9, REPORT_WORDS * 10 ** (zipf - 9))
 
 
-def word_similarity(a: dict[str, int], b: dict[str, int], weight: Weights) -> float:
+def word_similarity(a: dict[str, int], b: dict[str, int], weight: Weights | Weigher) -> float:
     """Cosine of two reports' words, each weighed by its count and its rarity in the stream."""
     if not a or not b:
         return 0.0
-    va = {t: c * weight(t) for t, c in a.items()}
-    vb = {t: c * weight(t) for t, c in b.items()}
+    weigher = _weigher(weight)
+    (va, norm_a), (vb, norm_b) = weigher.vector(a), weigher.vector(b)
     dot = sum(v * vb[t] for t, v in va.items() if t in vb)
-    norm = math.sqrt(sum(v * v for v in va.values())) * math.sqrt(sum(v * v for v in vb.values()))
+    norm = norm_a * norm_b
     return dot / norm if norm else 0.0
 
 

@@ -37,6 +37,7 @@ from bot.core.stories import (
     Match,
     Report,
     Verdict,
+    Weigher,
     compare,
     key_weight,
     word_prior,
@@ -79,13 +80,33 @@ for i = 2, #KEYS do
     redis.call('EXPIRE', KEYS[i], ARGV[4])
 end
 """
-# KEYS: the periods' counts; ARGV: fields. Returns each field's count summed over the periods.
-_SUM_COUNTS = """
+# Long lists of words go to a script as one argument, joined by newlines (no word or key holds
+# one): redis-py packs each argument on its own, at a cost that was a tenth of a report's.
+_SPLIT = """
+local function split(joined)
+    local out, start = {}, 1
+    while true do
+        local stop = string.find(joined, '\\n', start, true)
+        if not stop then
+            out[#out + 1] = string.sub(joined, start)
+            return out
+        end
+        out[#out + 1] = string.sub(joined, start, stop - 1)
+        start = stop + 1
+    end
+end
+"""
+# KEYS: the periods' counts; ARGV[1]: the fields, joined. Returns each field's count summed over
+# the periods.
+_SUM_COUNTS = (
+    _SPLIT
+    + """
+local fields = split(ARGV[1])
 local counts = {}
-for n = 1, #ARGV, 1000 do  -- unpack takes a bounded number of values
-    local last = math.min(n + 999, #ARGV)
+for n = 1, #fields, 1000 do  -- unpack takes a bounded number of values
+    local last = math.min(n + 999, #fields)
     for _, key in ipairs(KEYS) do
-        local found = redis.call('HMGET', key, unpack(ARGV, n, last))
+        local found = redis.call('HMGET', key, unpack(fields, n, last))
         for i = n, last do
             counts[i] = (counts[i] or 0) + (tonumber(found[i - n + 1]) or 0)
         end
@@ -93,14 +114,18 @@ for n = 1, #ARGV, 1000 do  -- unpack takes a bounded number of values
 end
 return counts
 """
-# KEYS[1] a period's counts; ARGV: TTL in seconds, then the report's words and keys (the
+)
+# KEYS[1] a period's counts; ARGV: TTL in seconds, then the report's words and keys, joined (the
 # reports counter field first).
-_COUNT = """
-for i = 2, #ARGV do
-    redis.call('HINCRBY', KEYS[1], ARGV[i], 1)
+_COUNT = (
+    _SPLIT
+    + """
+for _, field in ipairs(split(ARGV[2])) do
+    redis.call('HINCRBY', KEYS[1], field, 1)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 """
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +147,20 @@ class Told:
     words: tuple[str, ...] = ()
 
 
+class _Weights(dict[str, float]):
+    """The word weights a process read, with what it worked out from them.
+
+    Weights once read stay as they are until the whole dict is replaced, so the kept reports
+    whose keys it holds (by identity, held so that no id is reused) and their weighed words
+    need no second look.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports: dict[int, Report] = {}
+        self.weigher = Weigher(self.__getitem__)
+
+
 @dataclass(frozen=True)
 class _Story:
     story_id: str
@@ -138,7 +177,7 @@ class StoryRepo:
         """Work through `client`; `clock` (epoch seconds) picks the word-count period."""
         self._r = client
         self._clock = clock
-        self._cache: dict[str, float] = {}
+        self._cache = _Weights()
         self._cache_until = 0.0
         self._counted = 0
         self._lookup = client.register_script(_LOOKUP)
@@ -150,11 +189,15 @@ class StoryRepo:
         await self._weigh(weights, report.all_keys())
         candidates = await self._candidates(report, weights)
         # The kept reports' words too, in one round trip for every candidate (the names they
-        # share with this report are weighed already).
-        await self._weigh(
-            weights,
-            {k for story in candidates for kept in story.reports for k in kept.weighed_keys()},
-        )
+        # share with this report are weighed already), unless these weights hold them.
+        kept = {
+            id(known): known
+            for story in candidates
+            for known in story.reports
+            if id(known) not in weights.reports
+        }
+        await self._weigh(weights, {k for known in kept.values() for k in known.weighed_keys()})
+        weights.reports.update(kept)
         best: tuple[float, _Story, Verdict] | None = None
         for story in candidates:
             found = self._match(story, report, weights)
@@ -202,7 +245,7 @@ class StoryRepo:
         await self._weigh(weights, wanted)
         return weights
 
-    def _fresh(self) -> dict[str, float]:
+    def _fresh(self) -> _Weights:
         """The weights this process holds: read anew after WEIGHTS_FOR s or WEIGHTS_EVERY reports.
 
         Weights move slowly, so a process need not read them anew for each report; a report is
@@ -210,7 +253,7 @@ class StoryRepo:
         """
         now = self._clock()
         if now >= self._cache_until or self._counted >= WEIGHTS_EVERY:
-            self._cache = {}
+            self._cache = _Weights()
             self._cache_until = now + WEIGHTS_FOR
             self._counted = 0
         return self._cache
@@ -219,13 +262,18 @@ class StoryRepo:
         """Add to `weights` those of the wanted keys it lacks, in one round trip."""
         missing = [key for key in wanted if key not in weights]
         if missing:
-            weights.update(await self._fetch_weights(missing))
+            # A key another report read meanwhile keeps its weight: what was worked out from
+            # it stays true.
+            for key, weight in (await self._fetch_weights(missing)).items():
+                weights.setdefault(key, weight)
 
     async def _fetch_weights(self, wanted: Iterable[str]) -> dict[str, float]:
         fields = [keys.TERMS_DOCS, *wanted]
         counts = cast(
             list[int],
-            await self._sum_counts(keys=[keys.terms(p) for p in self._periods()], args=fields),
+            await self._sum_counts(
+                keys=[keys.terms(p) for p in self._periods()], args=["\n".join(fields)]
+            ),
         )
         docs = counts[0]
         return {
@@ -236,8 +284,8 @@ class StoryRepo:
     def _count(self, pipe: Pipeline, report: Report) -> None:
         """Count the report's words and keys in the current period."""
         self._counted += 1
-        terms = [keys.TERMS_DOCS, *report.all_keys()]
-        pipe.eval(_COUNT, 1, keys.terms(self._periods()[0]), keys.TERMS_TTL, *terms)
+        terms = "\n".join([keys.TERMS_DOCS, *report.all_keys()])
+        pipe.eval(_COUNT, 1, keys.terms(self._periods()[0]), keys.TERMS_TTL, terms)
 
     async def _candidates(self, report: Report, weights: Mapping[str, float]) -> list[_Story]:
         """Young stories that may hold this report: its link's story, then by shared weight."""
@@ -283,7 +331,7 @@ class StoryRepo:
             )
         return stories
 
-    def _match(self, story: _Story, report: Report, weights: Mapping[str, float]) -> Match | None:
+    def _match(self, story: _Story, report: Report, weights: _Weights) -> Match | None:
         """How the report matches a story that may take it (None: it may not, or it does not)."""
         at = report.published.timestamp()
         if at > story.last + STORY_GAP.total_seconds() or at > story.started + (
@@ -292,7 +340,7 @@ class StoryRepo:
             return None
         if at < story.started - STORY_GAP.total_seconds():
             return None  # a late-arriving report from long before the story began
-        weight = weights.__getitem__  # every key compare weighs was read (assign)
+        weight = weights.weigher  # every key compare weighs was read (assign)
         own = report.outlet in story.outlets
         best: Match | None = None
         for known in story.reports:

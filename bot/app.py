@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.ext import Application, Defaults
 
 from bot.core.models import FeedPreview
 from bot.core.rules import RuleCompiler
 from bot.core.schedule import Cadence
+from bot.delivery.limiter import ChatRateLimiter
 from bot.delivery.sender import Limits, Sender
 from bot.delivery.transport import TelegramTransport
 from bot.errors import ConfigError, TelegramSetupError
@@ -33,7 +34,9 @@ from bot.health import serve as serve_health
 from bot.pipeline import Poller
 from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
-from bot.store.connection import Client
+from bot.store.connection import REDIS_ERRORS, Client
+from bot.store.counters import Event
+from bot.store.ratelimit import RateLimiter, bot_bucket
 from config.settings import Settings
 from handlers import build_gate, build_handlers, menus
 from handlers.common import SERVICES_KEY, Services
@@ -50,7 +53,11 @@ def build_application(
     compiler: RuleCompiler,
     probe: Callable[[str], Awaitable[FeedPreview]],
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The python-telegram-bot Application with our handlers, defaults and rate limiter."""
+    """The python-telegram-bot Application with our handlers, defaults and rate limiter.
+
+    Its bot answers commands; alerts go through a bot of their own (`make_sender`), so a chat
+    that Telegram holds after a 429 holds neither the others' replies nor any alert.
+    """
     if settings.telegram_token is None:
         raise ConfigError(
             "ALERTBOT_TELEGRAM_TOKEN is not set (run `alertbot demo` for a local demo)"
@@ -66,7 +73,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(ChatRateLimiter(_counter(store), slot=_bot_slot(store, settings)))
         .build()
     )
     application.bot_data[SERVICES_KEY] = Services(
@@ -79,6 +86,31 @@ def build_application(
 
 
 ROLES = ("all", "poller", "sender", "bot")
+
+
+def _counter(store: Store) -> Callable[[str], Awaitable[None]]:
+    """Count what Telegram answered command replies (429s and retries) for /stats."""
+    events = {"flood": Event.FLOODS, "retried": Event.SEND_RETRIES}
+
+    async def count(outcome: str) -> None:
+        with contextlib.suppress(*REDIS_ERRORS):  # a count lost beats a reply lost
+            await store.counters.add(events[outcome])
+
+    return count
+
+
+def _bot_slot(store: Store, settings: Settings) -> Callable[[], Awaitable[float]]:
+    """Book a slot of the bot-wide limit the senders share, for a command reply."""
+    limiter = RateLimiter(store.redis)
+    interval = 1 / settings.send_rate
+
+    async def book() -> float:
+        try:
+            return await limiter.reserve(bot_bucket(), interval)
+        except REDIS_ERRORS:  # without Redis there are no alerts to share the limit with
+            return 0.0
+
+    return book
 
 
 async def run(settings: Settings, role: str = "all") -> None:
@@ -111,12 +143,10 @@ async def run(settings: Settings, role: str = "all") -> None:
             if role in ("all", "poller"):
                 jobs.append(poller.run(stop))
             if role in ("all", "sender"):
-                if application is None:
-                    sender_bot = telegram_bot(settings)
-                    await _initialize(sender_bot)
-                bot = application.bot if application is not None else sender_bot
-                assert bot is not None
-                jobs.append(make_sender(settings, store, bot).run(stop))
+                # Not the application's bot: alerts keep their own limits (see build_application).
+                sender_bot = telegram_bot(settings)
+                await _initialize(sender_bot)
+                jobs.append(make_sender(settings, store, sender_bot).run(stop))
             if settings.metrics_port is not None:
                 limits = HealthLimits(settings.health_max_poll_age, settings.health_max_sender_lag)
                 jobs.append(

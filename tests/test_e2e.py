@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import feedparser
@@ -16,7 +17,7 @@ from bot.demo.feedserver import FeedServer
 from bot.demo.run import demo_dir
 from bot.store import Store
 from tests.support import process
-from tests.support.botapi import BotApiEmulator
+from tests.support.botapi import ApiError, BotApiEmulator
 from tests.support.chat import ask
 from tests.support.feeds import Entry, rss
 
@@ -286,3 +287,49 @@ async def test_bot_role_behind_a_webhook(
             bot.kill()
             bot.wait()
     assert emu.token not in log.read_text()
+
+
+@pytest.mark.one_server
+@pytest.mark.timeout(120)
+async def test_one_chats_429_holds_that_chat_only(
+    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
+) -> None:
+    """A 429 (retry_after 10) for one chat delays its alert only: others' alerts and replies go."""
+    held, others, admin = 11, (12, 14), 4242
+    feed_server.set("/wire.xml", rss([OLD]))
+    catalog = write_catalog(tmp_path / "feeds.toml", feed_server)
+    log = tmp_path / "bot.log"
+    env = process.bot_env(emu, redis_url, catalog, admins=str(admin))
+    bot = process.start(["run"], env, tmp_path, log)
+    try:
+        await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
+        for chat in (held, *others):
+            await ask(emu, chat, "/start")
+            assert "Rule 1 added" in (await ask(emu, chat, "/watch US base drone")).plain_text
+        await wait_primed(store, ["wire"])
+        emu.fail("sendMessage", ApiError.retry_after(10), chat_id=held)
+        feed_server.set("/wire.xml", rss([OLD, MATCH]))
+        await emu.wait_for(
+            lambda: any(c.http_status == 429 for c in emu.calls("sendMessage")),
+            timeout=20,
+            what="the 429",
+        )
+        refused = next(c.time for c in emu.calls("sendMessage") if c.http_status == 429)
+        help_asked = time.time()
+        assert "/watch" in (await ask(emu, 99, "/help")).plain_text
+        assert time.time() - help_asked < 3.0  # an unrelated user's reply is not held
+        for chat in others:
+            alert = (await emu.wait_sent(chat, 3, timeout=5))[2]
+            assert alert.plain_text.splitlines()[0] == MATCH.title
+            assert alert.date < refused + 3.0  # their normal pace, not after the 10 s
+        alert = (await emu.wait_sent(held, 3, timeout=20))[2]
+        assert alert.plain_text.splitlines()[0] == MATCH.title
+        assert alert.date >= refused + 10.0 - 1.0  # Telegram dates are whole seconds
+        stats = (await ask(emu, admin, "/stats", user_id=admin)).plain_text
+        assert "1 retries · 1 slow-down answers (429)" in stats  # what Telegram answered
+        stop(bot, log)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert "Traceback" not in log.read_text()

@@ -121,7 +121,7 @@ async def test_flood_limit_waits_and_retries(
     assert len(emu.sent(CHAT)) == 1
     assert await store.deliveries.backlog() == 0
     hour = await store.counters.last_hour()
-    assert (hour[Event.FLOODS], hour[Event.SENT]) == (1, 1)  # what /stats shows
+    assert (hour[Event.FLOODS], hour[Event.SEND_RETRIES], hour[Event.SENT]) == (1, 1, 1)  # /stats
 
 
 async def test_telegram_down_retries(sender: Sender, store: Store, emu: BotApiEmulator) -> None:

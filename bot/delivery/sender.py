@@ -275,8 +275,7 @@ class Sender:
             message_id = await self._timed(self._transport.send(chat.chat_id, html))
         except RetryLater as exc:
             await queue.release_send(marker, self.consumer)
-            if exc.flood:
-                await self._limiter.hold(chat_bucket(chat.chat_id), exc.delay)
+            await self._not_taken(chat.chat_id, exc)
             await held.reschedule(chat_id, now + timedelta(seconds=max(exc.delay, 1.0)))
             return
         except ChatGone:
@@ -521,15 +520,20 @@ class Sender:
                 await queue.ack(entry)
                 return None
             return 0.0  # the retry goes to the new chat
+        await self._not_taken(target, exc)
+        if exc.flood:
+            return exc.delay
+        failures = self._failures[delivery.chat_id] = self._failures.get(delivery.chat_id, 0) + 1
+        log.warning("delivery to chat %s postponed: %s", target, exc)
+        return min(MAX_BACKOFF, exc.delay * 2.0 ** (failures - 1))
+
+    async def _not_taken(self, target: int, exc: RetryLater) -> None:
+        """Count an attempt Telegram did not take; after a 429, hold the chat as long as asked."""
         if exc.flood:
             log.warning("Telegram asks to wait %.0f s for chat %s", exc.delay, target)
             await self._count(Event.FLOODS)
             await self._limiter.hold(chat_bucket(target), exc.delay)
-            return exc.delay
-        failures = self._failures[delivery.chat_id] = self._failures.get(delivery.chat_id, 0) + 1
-        log.warning("delivery to chat %s postponed: %s", target, exc)
         await self._count(Event.SEND_RETRIES)
-        return min(MAX_BACKOFF, exc.delay * 2.0 ** (failures - 1))
 
     async def _send(self, entry: Entry, target: int, html: str, shown: int) -> float | None:
         """Send a claimed entry to chat `target` and record the outcome, as `_deliver` answers."""

@@ -91,7 +91,7 @@ class TelegramTransport:
             yield
         except RetryAfter as exc:
             raise RetryLater(
-                "Telegram flood limit", _seconds(exc.retry_after), flood=True
+                "Telegram flood limit", retry_seconds(exc.retry_after), flood=True
             ) from None
         except Forbidden as exc:
             raise ChatGone(exc.message) from None
@@ -107,7 +107,8 @@ class TelegramTransport:
             raise RetryLater(f"network: {reason}", self._network_delay) from None
 
 
-def _seconds(value: object) -> float:
+def retry_seconds(value: object) -> float:
+    """Telegram's retry_after as seconds (python-telegram-bot gives a timedelta or an int)."""
     total_seconds = getattr(value, "total_seconds", None)
     if callable(total_seconds):
         return float(total_seconds())

@@ -81,6 +81,10 @@ EN: Final[dict[str, str]] = {
         "(all the words must appear), or <code>/watch *</code> for every item."
     ),
     "watch.invalid": "That rule cannot be used: {reason}.",
+    "rule.too_deep": (
+        "line {line}, col {column}: the rule is nested more than {limit} levels deep "
+        "(parentheses, NOT, title:, NEAR): write it with fewer levels"
+    ),
     "watch.duplicate": "You already watch that: it is rule {number}.",
     "watch.limit": "You have {count} rules, the most a chat can have. Remove one with /unwatch first.",
     "watch.added": "Rule {number} added: <code>{rule}</code>\nRead as: <code>{reading}</code>",

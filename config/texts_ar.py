@@ -66,6 +66,10 @@ AR: Final[dict[str, str]] = {
         "(يجب أن ترد كل الكلمات)، أو <code>/watch *</code> لكل الأخبار."
     ),
     "watch.invalid": "لا يمكن استخدام هذه القاعدة: {reason}.",
+    "rule.too_deep": (
+        "السطر {line}، العمود {column}: القاعدة متداخلة أكثر من {limit} مستوى "
+        "(أقواس، NOT، title:، NEAR): اكتبها بمستويات أقل"
+    ),
     "watch.duplicate": "تتابع هذا أصلاً: إنها القاعدة {number}.",
     "watch.limit": "لديك {count} قاعدة، وهو الحد الأقصى للمحادثة. احذف واحدة بـ /unwatch أولاً.",
     "watch.added": "أضيفت القاعدة {number}: <code>{rule}</code>\nقُرئت هكذا: <code>{reading}</code>",

@@ -127,6 +127,10 @@ EN: Final[dict[str, str]] = {
     "addfeed.usage": "Give the feed's address, and a name if you like: <code>/addfeed https://example.com/rss.xml Example News</code>",
     "addfeed.known": "That feed is already in the catalog as {name} ({id}).",
     "addfeed.failed": "Could not add {url}: {reason}",
+    "addfeed.invalid": (
+        "Could not add {url}: that is not a valid web address ({detail}). A feed address looks "
+        "like <code>https://example.com/rss.xml</code>."
+    ),
     "addfeed.added": "Added <b>{name}</b> ({id}): “{title}”, {count} items, the newest: {newest}\nIts current items are recorded without alerts; new ones will alert.",
     "removefeed.usage": "Say which feed to remove: <code>/removefeed id</code> (ids are in /feeds).",
     "removefeed.removed": "Removed {name} ({id}) from the catalog.",

@@ -112,6 +112,10 @@ AR: Final[dict[str, str]] = {
     "addfeed.usage": "أعطني عنوان المصدر، واسماً إن شئت: <code>/addfeed https://example.com/rss.xml Example News</code>",
     "addfeed.known": "هذا المصدر موجود في القائمة باسم {name} ({id}).",
     "addfeed.failed": "تعذّرت إضافة {url}: {reason}",
+    "addfeed.invalid": (
+        "تعذّرت إضافة {url}: هذا ليس عنوان ويب صالحاً ({detail}). عنوان المصدر يبدو هكذا: "
+        "<code>https://example.com/rss.xml</code>."
+    ),
     "addfeed.added": "أضيف <b>{name}</b> ({id}): «{title}»، {count} خبراً، أحدثها: {newest}\nسُجّلت أخباره الحالية دون تنبيه؛ الجديدة ستنبّه.",
     "removefeed.usage": "حدّد المصدر الذي تريد حذفه: <code>/removefeed id</code> (المعرّفات في /feeds).",
     "removefeed.removed": "حُذف {name} ({id}) من القائمة.",

@@ -385,6 +385,20 @@ async def test_addfeed_with_a_name_and_bad_urls(
     assert "Give the feed's address" in (await ask(emu, ADMIN, "/addfeed")).plain_text
 
 
+async def test_addfeed_of_a_malformed_address_says_so_in_both_languages(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/addfeed with an address httpx cannot parse says it is not a valid address, in EN or AR."""
+    url = "http://0177.0.0.1/feed"
+    english = await ask(emu, ADMIN, f"/addfeed {url}")
+    assert english.plain_text.startswith(f"Could not add {url}: that is not a valid web address")
+    assert "Invalid IPv4 address" in english.plain_text
+    await ask(emu, ADMIN, "/lang ar")
+    arabic = await ask(emu, ADMIN, "/addfeed http://example.com:abc/feed")
+    assert "هذا ليس عنوان ويب صالحاً" in arabic.plain_text
+    assert len(await store.catalog.all()) == len(FEEDS)
+
+
 @pytest.mark.parametrize("bot", [False], indirect=True, ids=["private-feeds-refused"])
 async def test_addfeed_refuses_private_addresses(
     bot: object, emu: BotApiEmulator, store: Store

@@ -25,9 +25,10 @@ Precedence, tightest first: NOT/-, OR, NEAR, AND. So `drone OR UAV base` means
 The keywords AND, OR, NOT and NEAR are written in capitals; `near/3` also works; NEAR without
 a number means NEAR/5. Typographic quotes (“ ” « ») work like ".
 
-Distances count word positions: NEAR/1 means side by side. In a phrase with a distance and k
-words, all the words must fall within a window of n + k - 2 positions, in any order (for two
-words: within n words of each other). A phrase never spans the headline and the summary.
+Distances count word positions, from 1 to 100 (NEAR/n and ~n alike): NEAR/1 means side by
+side. In a phrase with a distance and k words, all the words must fall within a window of
+n + k - 2 positions, in any order (for two words: within n words of each other). A phrase
+never spans the headline and the summary.
 
 Synonyms: a word (or quoted phrase) that belongs to a group of the synonyms file is read as
 any member of its group, in both languages: `drone` also finds UAV, مسيرة and
@@ -175,6 +176,9 @@ def _lex_phrase(rule: str, i: int) -> tuple[_Tok, int]:
         if not digits:
             raise RuleSyntaxError(end + 1, "expected a number after ~ (for example ~5)")
         slop = int(digits.group())
+        # ~0 could never match (the window would be narrower than the words); bounded as NEAR/n.
+        if not 1 <= slop <= MAX_DISTANCE:
+            raise RuleSyntaxError(end + 1, f"~ needs a distance from 1 to {MAX_DISTANCE}")
         end += 1 + len(digits.group())
     return _Tok("PHRASE", text, i + 1, number=slop), end
 

@@ -31,6 +31,7 @@ from bot.feeds.guard import AddressPolicy
 from bot.health import Limits as HealthLimits
 from bot.health import check as check_health
 from bot.health import serve as serve_health
+from bot.logs import redact
 from bot.pipeline import Poller
 from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
@@ -241,6 +242,7 @@ def webhook_options(settings: Settings) -> dict[str, Any] | None:
         if settings.webhook_secret
         else secrets.token_urlsafe(32)
     )
+    redact(secret)  # setWebhook's parameters, logged at DEBUG, carry it
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,

@@ -93,11 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {"webhook_url": args.webhook} if getattr(args, "webhook", None) else {}
         settings = load_settings(**overrides)
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+        hook = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
         command = args.command or ("run" if token else "demo")
         quiet = command in ("demo", "feeds")  # tools print their own output
         configure_logging(
             "WARNING" if quiet else settings.log_level,
-            [token],
+            [token, hook],
             json_lines=settings.log_format == "json",
         )
         if command == "run":

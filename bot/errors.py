@@ -42,6 +42,22 @@ class FeedGone(FeedError):
     kind = "gone"
 
 
+class UnsafeURL(FeedError):
+    """A feed URL is refused: bad syntax, or it leads to a non-public address (feeds/guard.py)."""
+
+    kind = "refused"
+
+
+class InvalidAddress(UnsafeURL):
+    """A feed URL that is no web address at all: httpx cannot parse it, or it has no host."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        """Keep what is wrong with it (httpx's words), for a reply in the admin's language."""
+        self.url = url
+        self.detail = detail
+        super().__init__(f"{url}: not a valid address ({detail})")
+
+
 class RuleError(AlertbotError):
     """A watch rule is invalid; the message says where and why."""
 

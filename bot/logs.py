@@ -13,12 +13,19 @@ CONTEXT_FIELDS = ("feed_id", "chat_id")
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces every occurrence of a secret (the bot token) in a record's message."""
+    """Replaces every occurrence of a secret (bot token, webhook secret) in a record's message."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         """Redact these strings (empty ones are ignored)."""
         super().__init__()
-        self._secrets = [s for s in secrets if s]
+        self._secrets: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str) -> None:
+        """Redact `secret` too from now on (empty strings and repeats are ignored)."""
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message and traceback without the secrets; never drops one."""
@@ -37,6 +44,18 @@ class RedactSecrets(logging.Filter):
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
         return text
+
+
+def redact(secret: str) -> None:
+    """Redact `secret` from every log line from now on, for secrets made after logging started.
+
+    python-telegram-bot logs each Bot API call's parameters at DEBUG: setWebhook's carry the
+    webhook's secret token, which is generated at start when no setting gives one.
+    """
+    for handler in logging.getLogger().handlers:
+        for installed in handler.filters:
+            if isinstance(installed, RedactSecrets):
+                installed.add(secret)
 
 
 class JsonLines(logging.Formatter):

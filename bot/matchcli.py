@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot import jsondepth
 from bot.core.document import analyze
 from bot.core.matching import MatchIndex
 from bot.core.rules import RuleCompiler, RuleSyntaxError
@@ -40,9 +41,11 @@ def read_items(path: Path) -> list[dict[str, object]]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = jsondepth.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
+        except jsondepth.JSONTooDeep as exc:
+            raise InputError(f"{path}: line {number}: JSON {exc}") from None
         if not isinstance(item, dict) or "id" not in item:
             raise InputError(f"{path}: line {number}: expected an object with an id")
         items.append(item)

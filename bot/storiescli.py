@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from bot import jsondepth
 from bot.core.models import Item
 from bot.core.stories import Featurizer
 from bot.core.synonyms import Synonyms
@@ -46,9 +47,11 @@ def read_items(path: Path) -> list[Entry]:
             continue
         where = f"{path}: line {number}"
         try:
-            data = json.loads(line)
+            data = jsondepth.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
+        except jsondepth.JSONTooDeep as exc:
+            raise InputError(f"{where}: JSON {exc}") from None
         entry = _entry(data, where)
         if str(entry.key) in seen:
             raise InputError(f"{where}: the id {entry.key!r} was used before")

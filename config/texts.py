@@ -81,6 +81,10 @@ EN: Final[dict[str, str]] = {
         "(all the words must appear), or <code>/watch *</code> for every item."
     ),
     "watch.invalid": "That rule cannot be used: {reason}.",
+    "rule.too_deep": (
+        "line {line}, col {column}: the rule is nested more than {limit} levels deep "
+        "(parentheses, NOT, title:, NEAR): write it with fewer levels"
+    ),
     "watch.duplicate": "You already watch that: it is rule {number}.",
     "watch.limit": "You have {count} rules, the most a chat can have. Remove one with /unwatch first.",
     "watch.added": "Rule {number} added: <code>{rule}</code>\nRead as: <code>{reading}</code>",
@@ -123,6 +127,10 @@ EN: Final[dict[str, str]] = {
     "addfeed.usage": "Give the feed's address, and a name if you like: <code>/addfeed https://example.com/rss.xml Example News</code>",
     "addfeed.known": "That feed is already in the catalog as {name} ({id}).",
     "addfeed.failed": "Could not add {url}: {reason}",
+    "addfeed.invalid": (
+        "Could not add {url}: that is not a valid web address ({detail}). A feed address looks "
+        "like <code>https://example.com/rss.xml</code>."
+    ),
     "addfeed.added": "Added <b>{name}</b> ({id}): “{title}”, {count} items, the newest: {newest}\nIts current items are recorded without alerts; new ones will alert.",
     "removefeed.usage": "Say which feed to remove: <code>/removefeed id</code> (ids are in /feeds).",
     "removefeed.removed": "Removed {name} ({id}) from the catalog.",

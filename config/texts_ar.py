@@ -66,6 +66,10 @@ AR: Final[dict[str, str]] = {
         "(يجب أن ترد كل الكلمات)، أو <code>/watch *</code> لكل الأخبار."
     ),
     "watch.invalid": "لا يمكن استخدام هذه القاعدة: {reason}.",
+    "rule.too_deep": (
+        "السطر {line}، العمود {column}: القاعدة متداخلة أكثر من {limit} مستوى "
+        "(أقواس، NOT، title:، NEAR): اكتبها بمستويات أقل"
+    ),
     "watch.duplicate": "تتابع هذا أصلاً: إنها القاعدة {number}.",
     "watch.limit": "لديك {count} قاعدة، وهو الحد الأقصى للمحادثة. احذف واحدة بـ /unwatch أولاً.",
     "watch.added": "أضيفت القاعدة {number}: <code>{rule}</code>\nقُرئت هكذا: <code>{reading}</code>",
@@ -108,6 +112,10 @@ AR: Final[dict[str, str]] = {
     "addfeed.usage": "أعطني عنوان المصدر، واسماً إن شئت: <code>/addfeed https://example.com/rss.xml Example News</code>",
     "addfeed.known": "هذا المصدر موجود في القائمة باسم {name} ({id}).",
     "addfeed.failed": "تعذّرت إضافة {url}: {reason}",
+    "addfeed.invalid": (
+        "تعذّرت إضافة {url}: هذا ليس عنوان ويب صالحاً ({detail}). عنوان المصدر يبدو هكذا: "
+        "<code>https://example.com/rss.xml</code>."
+    ),
     "addfeed.added": "أضيف <b>{name}</b> ({id}): «{title}»، {count} خبراً، أحدثها: {newest}\nسُجّلت أخباره الحالية دون تنبيه؛ الجديدة ستنبّه.",
     "removefeed.usage": "حدّد المصدر الذي تريد حذفه: <code>/removefeed id</code> (المعرّفات في /feeds).",
     "removefeed.removed": "حُذف {name} ({id}) من القائمة.",

@@ -16,10 +16,11 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core.models import ChatView, Feed, FeedPreview, find_feed
-from bot.core.rules import RuleCompiler
+from bot.core.rules import RuleCompiler, RuleTooDeep
+from bot.errors import RuleError
 from bot.store import Store
 from config.settings import Settings
-from config.texts import CURRENT_LANG, pick_lang, text
+from config.texts import CURRENT_LANG, Html, pick_lang, text
 
 SERVICES_KEY = "alertbot.services"
 LATEST_COUNT = 5
@@ -128,6 +129,16 @@ async def reply(update: Update, html: str) -> None:
     if message is not None:
         for part in split_message(html):
             await message.reply_text(part, do_quote=False)
+
+
+def rule_problem(exc: RuleError) -> str:
+    """Why a rule cannot be used, in the chat's language where the catalog words it.
+
+    Errors the rule language words only in English (most syntax errors) are shown as they are.
+    """
+    if isinstance(exc, RuleTooDeep):
+        return Html(text("rule.too_deep", line=exc.line, column=exc.column, limit=exc.limit))
+    return str(exc)
 
 
 def split_message(html: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core.models import Feed, FeedState, feed_slug, find_feed
-from bot.errors import FeedError
+from bot.errors import FeedError, InvalidAddress
 from config.texts import text
 from handlers.common import ago, argument, reply, services, until
 
@@ -103,6 +103,9 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         preview = await svc.probe(url)
+    except InvalidAddress as exc:
+        await reply(update, text("addfeed.invalid", url=url, detail=exc.detail))
+        return
     except FeedError as exc:
         reason = str(exc).removeprefix(f"{url}: ")  # the guard names the URL already
         await reply(update, text("addfeed.failed", url=url, reason=reason))

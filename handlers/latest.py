@@ -14,7 +14,15 @@ from bot.core.rules import Rule
 from bot.delivery.render import also_line, render_item_line
 from bot.errors import RuleError
 from config.texts import text
-from handlers.common import LATEST_COUNT, Services, argument, chat_id, followed_ids, services
+from handlers.common import (
+    LATEST_COUNT,
+    Services,
+    argument,
+    chat_id,
+    followed_ids,
+    rule_problem,
+    services,
+)
 
 PREFIX = "latest"  # callback data: "latest:<offset>:<n>:<query key or ->"
 MAX_COUNT = 20
@@ -38,7 +46,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             rule = svc.compiler.compile(query)
         except RuleError as exc:
-            await answer(update, text("latest.invalid", reason=str(exc)))
+            await answer(update, text("latest.invalid", reason=rule_problem(exc)))
             return
     key = await svc.store.items.remember_query(query) if query else "-"
     await send_page(update, svc, rule, offset=0, count=count, key=key)

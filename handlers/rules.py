@@ -22,6 +22,7 @@ from handlers.common import (
     followed_ids,
     plain,
     reply,
+    rule_problem,
     services,
     split_message,
 )
@@ -44,7 +45,7 @@ async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         rule = svc.compiler.compile(raw)
     except RuleError as exc:
-        await reply(update, text("watch.invalid", reason=str(exc)))
+        await reply(update, text("watch.invalid", reason=rule_problem(exc)))
         return
     cid = chat_id(update)
     result = await svc.store.chats.add_rule(cid, rule.text, svc.settings.max_rules)

@@ -255,10 +255,13 @@ async def wait_primed(store: Store, feed_ids: list[str], timeout: float = 20.0) 
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "configured", ["", "configured-Secret_0123456789"], ids=["generated", "set"]
+)
 async def test_bot_role_behind_a_webhook(
-    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str
+    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, configured: str
 ) -> None:
-    """`alertbot run --role bot --webhook URL` registers the webhook and answers what it posts."""
+    """`--webhook URL` registers the webhook and answers; a DEBUG log shows no token or secret."""
     feed_server.set("/wire.xml", rss([OLD]))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -269,6 +272,8 @@ async def test_bot_role_behind_a_webhook(
         write_catalog(tmp_path / "feeds.toml", feed_server),
         webhook_listen="127.0.0.1",
         webhook_port=str(port),
+        log_level="DEBUG",
+        **({"webhook_secret": configured} if configured else {}),
     )
     url = f"http://127.0.0.1:{port}/telegram"
     log = tmp_path / "bot.log"
@@ -280,13 +285,18 @@ async def test_bot_role_behind_a_webhook(
         assert emu.webhook_posts == 1
         assert emu.polls_started() == 0  # no long polling at all
         set_calls = emu.calls("setWebhook")
-        assert set_calls[-1].params.get("secret_token")  # Telegram's header is checked
+        secret = str(set_calls[-1].params.get("secret_token") or "")
+        assert secret  # Telegram's header is checked
+        assert secret == configured or not configured
         stop(bot, log)
     finally:
         if bot.poll() is None:
             bot.kill()
             bot.wait()
-    assert emu.token not in log.read_text()
+    written = log.read_text()
+    assert "setWebhook" in written  # the DEBUG lines of the call are there, redacted
+    assert emu.token not in written
+    assert secret not in written
 
 
 @pytest.mark.one_server

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -12,7 +14,7 @@ import pytest
 import redis
 
 from bot.errors import StoreError
-from bot.store.embedded import SERVER_ENV, EmbeddedRedis, find_server_binary
+from bot.store.embedded import SERVER_ENV, URL_FILE, EmbeddedRedis, find_server_binary
 
 
 def _client(server: EmbeddedRedis) -> redis.Redis:
@@ -61,6 +63,35 @@ def test_persistent_server_survives_restart_and_crash(tmp_path: Path) -> None:
     assert client.get("k499") == "499"
     client.close()
     server.stop()
+
+
+def test_persistent_data_is_private(tmp_path: Path) -> None:
+    """The data dir (an existing one too) becomes 0700; the AOF and every other file in it 0600."""
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o755)
+    stale = data / "redis.log"
+    stale.write_text("from an earlier run\n", encoding="utf-8")
+    stale.chmod(0o644)
+    previous = os.umask(0o022)  # the usual umask, which leaves new files world-readable
+    try:
+        server = EmbeddedRedis(data).start()
+        try:
+            client = _client(server)
+            client.set("k", "v")
+            client.close()
+            modes = {
+                str(path.relative_to(data)): stat.S_IMODE(path.lstat().st_mode)
+                for path in data.rglob("*")
+            }
+        finally:
+            server.stop()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert any(name.startswith("appendonly") for name in modes)  # the AOF is among them
+    assert {"redis.log", "alertbot.lock", URL_FILE} <= set(modes)
+    assert {name: oct(mode) for name, mode in modes.items() if mode & 0o077} == {}
 
 
 def test_one_server_per_data_dir(tmp_path: Path) -> None:

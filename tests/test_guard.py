@@ -11,9 +11,12 @@ import httpx
 import pytest
 
 from bot.demo.feedserver import FeedServer
+from bot.errors import FeedError
+from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import (
     AddressPolicy,
     GuardedBackend,
+    InvalidAddress,
     UnsafeURL,
     check_host,
     check_url,
@@ -249,13 +252,55 @@ def test_check_url_accepts_plain_http_urls(url: str) -> None:
         ("http://user@example.com/", "must not contain a user name or password"),
         ("http://example.com\\@127.0.0.1/", "must not contain a user name or password"),
         ("http://example.com:99999/", "port 99999 is out of range"),
-        ("http://exa mple.com:port/", "not a valid URL"),
+        ("http://exa mple.com:port/", "not a valid address"),
     ],
 )
 def test_check_url_refuses_bad_urls(url: str, message: str) -> None:
     """Other schemes, missing hosts, credentials and broken URLs are refused with a reason."""
     with pytest.raises(UnsafeURL, match=re.escape(message)):
         check_url(url)
+
+
+# Addresses httpx cannot parse (it raises InvalidURL, or the IDNA codec a UnicodeError), and
+# those without a host or with an impossible port: none may reach a connection attempt.
+MALFORMED = [
+    ("http://0177.0.0.1/feed", "Invalid IPv4 address"),
+    ("http://1.2.3.0400/", "Invalid IPv4 address"),
+    ("http://256.1.1.1/", "Invalid IPv4 address"),
+    ("http://[::1/feed", "Invalid port"),
+    ("http://[zz::1]/", "Invalid IPv6 address"),
+    ("http://example.com:abc/", "Invalid port"),
+    ("http://example.com:99999/", "port 99999 is out of range"),
+    ("https://ex\x00ample.com/", "Invalid non-printable ASCII character"),
+    ("http://xn--/", "Malformed A-label"),
+    ("http://exämple..com/", "Invalid IDNA hostname"),
+    ("http://\u2488.com/", "Invalid IDNA hostname"),
+    ("http:///feed", "the URL has no host"),
+    ("http://", "the URL has no host"),
+]
+
+
+@pytest.mark.parametrize(("url", "detail"), MALFORMED)
+def test_check_url_says_a_malformed_url_is_not_a_valid_address(url: str, detail: str) -> None:
+    """Every way httpx finds a URL malformed becomes one InvalidAddress, saying what is wrong."""
+    with pytest.raises(InvalidAddress) as caught:
+        check_url(url)
+    assert f"not a valid address ({detail}" in str(caught.value)
+    assert detail in caught.value.detail
+
+
+@pytest.mark.parametrize(("url", "detail"), MALFORMED)
+async def test_fetch_of_a_malformed_url_is_a_feed_error(url: str, detail: str) -> None:
+    """The fetcher turns a malformed URL into a feed error (kind refused), never an httpx error."""
+    fetcher = Fetcher(timeout=5)
+    try:
+        with pytest.raises(FeedError) as caught:
+            await fetcher.fetch(url)
+    finally:
+        await fetcher.aclose()
+    assert isinstance(caught.value, InvalidAddress)
+    assert caught.value.kind == "refused"
+    assert detail in str(caught.value)
 
 
 def test_check_url_does_not_repeat_the_password() -> None:

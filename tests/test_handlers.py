@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, make_fetcher, make_poller, start_bot, stop_bot
 from bot.core.models import Delivery, Feed, Item
+from bot.core.rules import MAX_RULE_DEPTH
 from bot.demo.feedserver import FeedServer
 from bot.rulebook import compiler_for
 from bot.store import Store
@@ -140,6 +141,24 @@ async def test_markup_in_user_input_is_escaped(bot: object, emu: BotApiEmulator)
     answer = await ask(emu, CHAT, '/watch <b>AT&T</b> "x"')
     assert 'Rule 1 added: <b>AT&T</b> "x"' in answer.plain_text
     assert "&lt;b&gt;AT&amp;T&lt;/b&gt;" in answer.text
+
+
+async def test_rule_nested_too_deep_is_explained_in_the_chats_language(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/watch and /latest refuse a rule nested past the bound, in English or in Arabic."""
+    deep = "(" * 40 + "drone" + ")" * 40
+    where = "line 1, col 26: the rule is nested more than"
+    await ask(emu, CHAT, "/start")
+    english = await ask(emu, CHAT, f"/watch {deep}")
+    assert f"That rule cannot be used: {where} {MAX_RULE_DEPTH} levels" in english.plain_text
+    latest = await ask(emu, CHAT, f"/latest {deep}")
+    assert f"That filter cannot be used: {where} {MAX_RULE_DEPTH} levels" in latest.plain_text
+    await ask(emu, CHAT, "/lang ar")
+    arabic = await ask(emu, CHAT, f"/watch {deep}")
+    reason = f"السطر 1، العمود 26: القاعدة متداخلة أكثر من {MAX_RULE_DEPTH} مستوى"
+    assert f"لا يمكن استخدام هذه القاعدة: {reason}" in arabic.plain_text
+    assert not (await store.chats.get(CHAT)).rules
 
 
 async def test_watch_before_start_warns_alerts_off(bot: object, emu: BotApiEmulator) -> None:
@@ -364,6 +383,20 @@ async def test_addfeed_with_a_name_and_bad_urls(
     ftp = await ask(emu, ADMIN, "/addfeed ftp://example.com/feed")
     assert "Could not add ftp://example.com/feed: only http and https" in ftp.plain_text
     assert "Give the feed's address" in (await ask(emu, ADMIN, "/addfeed")).plain_text
+
+
+async def test_addfeed_of_a_malformed_address_says_so_in_both_languages(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/addfeed with an address httpx cannot parse says it is not a valid address, in EN or AR."""
+    url = "http://0177.0.0.1/feed"
+    english = await ask(emu, ADMIN, f"/addfeed {url}")
+    assert english.plain_text.startswith(f"Could not add {url}: that is not a valid web address")
+    assert "Invalid IPv4 address" in english.plain_text
+    await ask(emu, ADMIN, "/lang ar")
+    arabic = await ask(emu, ADMIN, "/addfeed http://example.com:abc/feed")
+    assert "هذا ليس عنوان ويب صالحاً" in arabic.plain_text
+    assert len(await store.catalog.all()) == len(FEEDS)
 
 
 @pytest.mark.parametrize("bot", [False], indirect=True, ids=["private-feeds-refused"])

@@ -77,6 +77,7 @@ def test_own_synonyms(tmp_path: Path) -> None:
         ('drone\n"US base\n', "rules.txt: line 2, col 1: missing closing quote"),
         ("drone\n\n(a OR b\n", "rules.txt: line 3, col 1: missing closing parenthesis"),
         ("ok\n" + "x" * 301 + "\n", "rules.txt: line 2: the rule is 301 characters long"),
+        ("ok\n" + "(" * 30 + "x" + ")" * 30, "rules.txt: line 2, col 26: the rule is nested more"),
     ],
 )
 def test_bad_rule(tmp_path: Path, rules: str, message: str) -> None:
@@ -88,9 +89,24 @@ def test_bad_rule(tmp_path: Path, rules: str, message: str) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_bad_items(tmp_path: Path) -> None:
-    """An items line that is not a JSON object with an id: exit 2 naming the line."""
-    done = run(tmp_path, items='{"id": 1, "title": "x"}\n{"title": "no id"}')
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"title": "no id"}', "items.jsonl: line 2: expected an object with an id"),
+        ("{not json", "items.jsonl: line 2: not valid JSON"),
+        (
+            '{"id": 2, "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "line 2: JSON nested more than 64",
+        ),
+        ('{"id": 2, "title": ' + "[" * 900 + "]" * 900 + "}", "line 2: JSON nested more than 64"),
+    ],
+    ids=["no-id", "not-json", "nested-100000", "nested-900"],
+)
+def test_bad_items(tmp_path: Path, line: str, message: str) -> None:
+    """An items line that is no JSON object with an id: exit 2, one line naming it, no stdout."""
+    done = run(tmp_path, items='{"id": 1, "title": "x"}\n' + line)
     assert done.returncode == 2
-    assert "items.jsonl: line 2: expected an object with an id" in done.stderr
+    assert done.stderr.startswith("alertbot match: ")
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
     assert done.stdout == ""

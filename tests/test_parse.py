@@ -157,14 +157,32 @@ def test_json_feed() -> None:
     assert second.published == NOW
 
 
+NESTED = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": '
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
-    [(b'{"title": "x"}', "without a JSON Feed version"), (b"{not json", "invalid JSON")],
+    [
+        (b'{"title": "x"}', "without a JSON Feed version"),
+        (b"{not json", "invalid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested more than 64 levels deep"),
+        (NESTED + b"[" * 900 + b"]" * 900 + b"}]}", "nested more than 64 levels deep"),
+        (NESTED + b'"' + b"[" * 1000 + b"}]}", "invalid JSON"),
+    ],
+    ids=["no-version", "not-json", "nested-100000", "nested-title", "unclosed-string-of-brackets"],
 )
 def test_bad_json(body: bytes, reason: str) -> None:
-    """JSON that is no JSON Feed is refused with the reason."""
-    with pytest.raises(FeedError, match=reason):
+    """JSON that is no JSON Feed, or is nested too deep, is refused with the reason."""
+    with pytest.raises(FeedError, match=reason) as caught:
         parse_feed(body, {"content-type": "application/json"}, FEED, NOW)
+    assert caught.value.kind == "parse"
+
+
+def test_json_depth_skips_strings() -> None:
+    """Brackets inside JSON strings, escaped quotes included, do not count as nesting."""
+    body = NESTED + b'"' + b'[\\"{' * 200 + b'"}]}'
+    parsed = parse_feed(body, {"content-type": "application/json"}, FEED, NOW)
+    assert parsed.items[0].title.startswith('["{["{')
 
 
 def test_fingerprint_ignores_markup_and_guid() -> None:

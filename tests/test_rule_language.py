@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.rules import RuleCompiler, RuleLimits, RuleSyntaxError
+from bot.core.document import analyze
+from bot.core.rules import MAX_RULE_DEPTH, RuleCompiler, RuleLimits, RuleSyntaxError, RuleTooDeep
 from bot.core.synonyms import Synonyms, SynonymsError
 from bot.errors import RuleError
 
@@ -98,6 +99,9 @@ def test_same_rule_same_key() -> None:
         ("drone NEAR/3", "line 1, col 13: expected a word, phrase or group after NEAR/3"),
         ("NEAR/3 drone", "line 1, col 1: NEAR needs a word, phrase or group before it"),
         ("a NEAR/0 b", "line 1, col 3: NEAR needs a distance from 1 to 100"),
+        ('"drone base"~0', "line 1, col 13: ~ needs a distance from 1 to 100"),
+        ('x "drone base"~101', "line 1, col 15: ~ needs a distance from 1 to 100"),
+        ('"drone base"~00', "line 1, col 13: ~ needs a distance from 1 to 100"),
         ("a NEAR/3 (b c)", "line 1, col 3: NEAR works between words, phrases or OR-groups"),
         ("dr*", "line 1, col 1: a prefix needs at least 3 letters before *"),
         ("base dr* drone", "line 1, col 6: a prefix needs at least 3 letters before *"),
@@ -178,3 +182,46 @@ def test_near_without_a_number() -> None:
     """NEAR/ with something other than a number is an error, not two words."""
     with pytest.raises(RuleSyntaxError, match="col 7: NEAR needs a number of words"):
         PLAIN.compile("drone NEAR/x Syria")
+
+
+# Generous length limits, so only the depth bound can refuse these rules.
+ROOMY = RuleCompiler(limits=RuleLimits(max_chars=5_000, max_terms=500))
+
+
+@pytest.mark.parametrize(
+    ("rule", "column"),
+    [
+        ("(" * 300 + "x" + ")" * 300, MAX_RULE_DEPTH + 1),
+        ("NOT " * 300 + "x y", 4 * MAX_RULE_DEPTH + 1),
+        ("-(" * 300 + "x" + ")" * 300 + " y", MAX_RULE_DEPTH + 1),
+        ("title:(" * 300 + "x" + ")" * 300, None),
+        ("a " + "(b OR (c " * 30 + ")" * 60, None),
+        (" NEAR ".join(f"w{i}" for i in range(400)), None),
+        ("(" * 2_000 + "x" + ")" * 2_000, MAX_RULE_DEPTH + 1),
+    ],
+    ids=["parentheses", "NOT", "minus", "title", "and-or", "NEAR-chain", "very-deep"],
+)
+def test_nesting_depth_is_bounded(rule: str, column: int | None) -> None:
+    """A rule nested deeper than the bound is refused with a rule error, however long it may be."""
+    with pytest.raises(RuleTooDeep) as caught:
+        ROOMY.compile(rule)
+    assert caught.value.limit == MAX_RULE_DEPTH
+    assert f"nested more than {MAX_RULE_DEPTH} levels deep" in str(caught.value)
+    if column is not None:
+        assert caught.value.column == column
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "(" * MAX_RULE_DEPTH + "x" + ")" * MAX_RULE_DEPTH,
+        "NOT " * (MAX_RULE_DEPTH - 1) + "x y",
+        " NEAR ".join(f"w{i}" for i in range(MAX_RULE_DEPTH)),
+    ],
+    ids=["parentheses", "NOT", "NEAR-chain"],
+)
+def test_nesting_up_to_the_bound_is_accepted(rule: str) -> None:
+    """A rule nested exactly as deep as the bound allows compiles, matches and is described."""
+    compiled = ROOMY.compile(rule)
+    compiled.matches(analyze(" ".join(f"w{i}" for i in range(30)) + " x y"))
+    assert "x" in compiled.describe() or "w0" in compiled.describe()

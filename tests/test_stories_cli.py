@@ -59,6 +59,10 @@ def test_real_reports_of_one_event_in_two_languages_are_one_story(tmp_path: Path
     ("line", "message"),
     [
         ("{not json", "line 2: not valid JSON"),
+        (
+            '{"id": 5, "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "line 2: JSON nested more than 64",
+        ),
         ("[1, 2]", "line 2: expected a JSON object"),
         ('{"id": 5, "title": "x"}', "line 2: missing published"),
         ('{"id": 5, "published": "2025-03-01T10:00:00Z"}', "line 2: missing title"),

@@ -25,17 +25,20 @@ Precedence, tightest first: NOT/-, OR, NEAR, AND. So `drone OR UAV base` means
 The keywords AND, OR, NOT and NEAR are written in capitals; `near/3` also works; NEAR without
 a number means NEAR/5. Typographic quotes (“ ” « ») work like ".
 
-Distances count word positions: NEAR/1 means side by side. In a phrase with a distance and k
-words, all the words must fall within a window of n + k - 2 positions, in any order (for two
-words: within n words of each other). A phrase never spans the headline and the summary.
+Distances count word positions, from 1 to 100 (NEAR/n and ~n alike): NEAR/1 means side by
+side. In a phrase with a distance and k words, all the words must fall within a window of
+n + k - 2 positions, in any order (for two words: within n words of each other). A phrase
+never spans the headline and the summary.
 
 Synonyms: a word (or quoted phrase) that belongs to a group of the synonyms file is read as
 any member of its group, in both languages: `drone` also finds UAV, مسيرة and
 "طائرة بدون طيار". A rule word of 2 to 4 capitals (US, UN) does not find the same letters in
 lower case ("us").
 
-Limits (settings): 300 characters and 30 words per rule. A rule must look for something: one
-made only of exclusions is refused.
+Limits (settings): 300 characters and 30 words per rule. Nesting is bounded on its own, however
+long a rule may be: at most 25 levels of parentheses, NOT/-, title:/source: and chained NEARs
+(`a NEAR b NEAR c` is two). A rule must look for something: one made only of exclusions is
+refused.
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ from bot.errors import RuleError
 
 MAX_RULE_CHARS = 300
 MAX_RULE_TERMS = 30
+# Real rules nest two or three levels; the bound keeps parsing, matching and display (all
+# recursive) far from Python's recursion limit whatever the length limits are set to.
+MAX_RULE_DEPTH = 25
 MIN_PREFIX = 3
 MAX_DISTANCE = 100
 DEFAULT_NEAR = 5
@@ -88,6 +94,24 @@ class RuleSyntaxError(RuleError):
     def on_line(self, line: int) -> RuleSyntaxError:
         """The same error, placed on line `line` of a rules file."""
         return RuleSyntaxError(self.column, self.reason, line)
+
+
+class RuleTooDeep(RuleSyntaxError):
+    """A rule nested deeper than the bound; `column` is where the level past it starts."""
+
+    def __init__(self, column: int, limit: int, line: int = 1) -> None:
+        """Keep the bound, for a message in the reader's language."""
+        self.limit = limit
+        super().__init__(
+            column,
+            f"the rule is nested more than {limit} levels deep (parentheses, NOT, title:, "
+            "NEAR): write it with fewer levels",
+            line,
+        )
+
+    def on_line(self, line: int) -> RuleTooDeep:
+        """The same error, placed on line `line` of a rules file."""
+        return RuleTooDeep(self.column, self.limit, line)
 
 
 # ---- lexer -----------------------------------------------------------------------------------
@@ -152,6 +176,9 @@ def _lex_phrase(rule: str, i: int) -> tuple[_Tok, int]:
         if not digits:
             raise RuleSyntaxError(end + 1, "expected a number after ~ (for example ~5)")
         slop = int(digits.group())
+        # ~0 could never match (the window would be narrower than the words); bounded as NEAR/n.
+        if not 1 <= slop <= MAX_DISTANCE:
+            raise RuleSyntaxError(end + 1, f"~ needs a distance from 1 to {MAX_DISTANCE}")
         end += 1 + len(digits.group())
     return _Tok("PHRASE", text, i + 1, number=slop), end
 
@@ -204,12 +231,27 @@ class _Syntax:
     prefix: bool = False
     number: int | None = None
     parts: list[_Syntax] = field(default_factory=list)
+    depth: int = 0  # levels of parentheses, NOT, field and NEAR from here down
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Tok]) -> None:
+    def __init__(self, tokens: list[_Tok], max_depth: int = MAX_RULE_DEPTH) -> None:
         self.tokens = tokens
         self.at = 0
+        self.max_depth = max_depth
+        self.open = 0  # parentheses, NOTs and fields around the next token
+
+    def descend(self, token: _Tok) -> None:
+        """Enter a group, NOT or field; refused before recursing past the bound."""
+        self.open += 1
+        if self.open > self.max_depth:
+            raise RuleTooDeep(token.col, self.max_depth)
+
+    def level(self, node: _Syntax, col: int) -> _Syntax:
+        """`node` after its depth is set; refused when it is past the bound (NEAR chains)."""
+        if node.depth > self.max_depth:
+            raise RuleTooDeep(col, self.max_depth)
+        return node
 
     @property
     def next(self) -> _Tok:
@@ -238,7 +280,9 @@ class _Parser:
                 joiner = self.take()
                 self.expect_operand(f"after {joiner.text}")
             parts.append(self.proximity())
-        return parts[0] if len(parts) == 1 else _Syntax("and", parts[0].col, parts=parts)
+        if len(parts) == 1:
+            return parts[0]
+        return _Syntax("and", parts[0].col, parts=parts, depth=max(p.depth for p in parts))
 
     def proximity(self) -> _Syntax:
         left = self.alternatives()
@@ -246,7 +290,9 @@ class _Parser:
             near = self.take()
             self.expect_operand(f"after {near.text}")
             right = self.alternatives()
-            left = _Syntax("near", near.col, number=near.number, parts=[left, right])
+            depth = max(left.depth, right.depth) + 1
+            node = _Syntax("near", near.col, number=near.number, parts=[left, right], depth=depth)
+            left = self.level(node, near.col)
         return left
 
     def alternatives(self) -> _Syntax:
@@ -255,13 +301,18 @@ class _Parser:
             joiner = self.take()
             self.expect_operand(f"after {joiner.text}")
             parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else _Syntax("or", parts[0].col, parts=parts)
+        if len(parts) == 1:
+            return parts[0]
+        return _Syntax("or", parts[0].col, parts=parts, depth=max(p.depth for p in parts))
 
     def unary(self) -> _Syntax:
         if self.next.kind == "NOT":
             token = self.take()
             self.expect_operand(f"after {'NOT' if token.text == 'NOT' else '-'}")
-            return _Syntax("not", token.col, parts=[self.unary()])
+            self.descend(token)
+            inner = self.unary()
+            self.open -= 1
+            return _Syntax("not", token.col, parts=[inner], depth=inner.depth + 1)
         return self.primary()
 
     def primary(self) -> _Syntax:
@@ -269,19 +320,25 @@ class _Parser:
         if token.kind == "FIELD":
             self.take()
             self.expect_operand(f"after {token.text}:")
+            self.descend(token)
             inner = self.unary()
+            self.open -= 1
             if _contains_field(inner):
                 raise RuleSyntaxError(token.col, "title: and source: cannot be nested")
-            return _Syntax("field", token.col, text=token.text, parts=[inner])
+            depth = inner.depth + 1
+            return _Syntax("field", token.col, text=token.text, parts=[inner], depth=depth)
         if token.kind == "LPAREN":
             self.take()
             if self.next.kind == "RPAREN":
                 raise RuleSyntaxError(token.col, "empty parentheses: put words inside ( )")
+            self.descend(token)
             inner = self.conjunction()
+            self.open -= 1
             if self.next.kind != "RPAREN":
                 raise RuleSyntaxError(token.col, "missing closing parenthesis for this (")
             self.take()
-            return inner
+            inner.depth += 1  # the group is a level, even around a single word
+            return self.level(inner, token.col)
         if token.kind in ("WORD", "PHRASE", "ALL"):
             self.take()
             kind = {"WORD": "word", "PHRASE": "phrase", "ALL": "all"}[token.kind]
@@ -340,10 +397,11 @@ class Rule:
 
 @dataclass(frozen=True)
 class RuleLimits:
-    """How long a rule may be."""
+    """How long and how deeply nested a rule may be."""
 
     max_chars: int = MAX_RULE_CHARS
     max_terms: int = MAX_RULE_TERMS
+    max_depth: int = MAX_RULE_DEPTH
 
 
 class RuleCompiler:
@@ -363,7 +421,7 @@ class RuleCompiler:
             raise RuleError(
                 f"the rule is {len(text)} characters long; the limit is {self.limits.max_chars}"
             )
-        tree = _Parser(_lex(text)).parse()
+        tree = _Parser(_lex(text), self.limits.max_depth).parse()
         terms = _count_words(tree)
         if terms > self.limits.max_terms:
             raise RuleError(f"the rule has {terms} words; the limit is {self.limits.max_terms}")

@@ -17,7 +17,7 @@ import httpx
 
 from bot import __version__
 from bot.errors import FeedError, FeedGone
-from bot.feeds.guard import AddressPolicy, guarded_transport, unsafe_cause
+from bot.feeds.guard import AddressPolicy, check_url, guarded_transport, unsafe_cause
 
 USER_AGENT = f"alertbot/{__version__} (news alert bot; RSS/Atom/JSON Feed reader)"
 MAX_BODY_BYTES = 5_000_000
@@ -91,6 +91,9 @@ class Fetcher:
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET a feed; raise FeedError (FeedGone for 410) with a short reason on failure."""
+        # Checked before httpx sees it: httpx would raise InvalidURL (no HTTPError) while building
+        # the request, before the guarded transport's own check of every hop.
+        check_url(url)
         headers = {}
         if etag:
             headers["If-None-Match"] = etag

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
-from bot.errors import FeedError
+# Defined with the other errors, so handlers can tell them apart without importing feeds code.
+from bot.errors import InvalidAddress, UnsafeURL
 
 __all__ = [
     "AddressPolicy",
     "GuardedBackend",
+    "InvalidAddress",
     "UnsafeURL",
     "check_host",
     "check_url",
@@ -98,12 +100,6 @@ _V6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
-class UnsafeURL(FeedError):
-    """A feed URL is refused: bad syntax, or it leads to a non-public address."""
-
-    kind = "refused"
-
-
 def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     # These forms make the kernel or a translator reach the embedded IPv4 address.
     if address.ipv4_mapped is not None:
@@ -175,22 +171,27 @@ class AddressPolicy:
 
 
 def check_url(url: str) -> None:
-    """Refuse a feed URL that is not plain http(s) with a host; raise UnsafeURL saying why."""
+    """Refuse a feed URL that is not plain http(s) with a host; raise UnsafeURL saying why.
+
+    A URL httpx cannot parse (InvalidURL: a host like 0177.0.0.1, a bad port, control
+    characters; or a host name the IDNA codec refuses) is an InvalidAddress.
+    """
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise UnsafeURL(f"{url}: not a valid URL ({exc})") from None
+        host = parsed.host  # decodes xn-- labels: the IDNA codec may refuse them only here
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise InvalidAddress(url, str(exc)) from None
     if parsed.scheme not in ("http", "https"):
         raise UnsafeURL(f"{url}: only http and https feeds are allowed")
-    if not parsed.host:
-        raise UnsafeURL(f"{url}: the URL has no host")
+    if not host:
+        raise InvalidAddress(url, "the URL has no host")
     # Refused rather than tolerated: credentials would show in feed lists and logs, and
     # "http://trusted.example\@other.example/" reads as one host while httpx connects to the other.
     if parsed.userinfo:
         shown = parsed.copy_with(userinfo=b"")
         raise UnsafeURL(f"{shown}: feed URLs must not contain a user name or password")
     if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise UnsafeURL(f"{url}: port {parsed.port} is out of range")
+        raise InvalidAddress(url, f"port {parsed.port} is out of range")
 
 
 async def check_host(host: str, port: int, policy: AddressPolicy) -> list[str]:

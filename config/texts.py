@@ -2,13 +2,26 @@
 
 Values interpolated into a template are HTML-escaped unless they are `Html`, so text from users
 and feeds can never break the markup.
+
+Counted words: a placeholder with a phrase name, `{count:source}`, takes a whole number and is
+filled with the catalog's `count.source.<form>` phrase ("1 source", "5 sources"; in Arabic
+"مصدر واحد", "مصدران", "5 مصادر", "11 مصدراً", "100 مصدر"), the form chosen by the language's
+CLDR plural rule (babel): English has one and other, Arabic zero, one, two, few, many and other.
+A catalog words each phrase in every form its language has, and may name its phrases as its
+grammar needs (Arabic keeps a phrase per case where the dual's ending differs).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from contextvars import ContextVar
 from html import escape
+from string import Formatter
 from typing import Final
+
+from babel import Locale
+from babel.plural import PluralRule
 
 
 class Html(str):
@@ -18,10 +31,13 @@ class Html(str):
 
 
 DEFAULT_LANG: Final = "en"
+RTL_LANGS: Final = frozenset({"ar"})  # catalogs written right to left
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate and its end
+LRM, RLM = "\u200e", "\u200f"  # strong marks that set a line's direction
 
 EN: Final[dict[str, str]] = {
     "start.welcome": (
-        "<b>Welcome to alertbot.</b> I watch {sources} news sources and send you one short "
+        "<b>Welcome to alertbot.</b> I watch {sources:news_source} and send you one short "
         "summary the moment one of them reports a story that matches your rules.\n\n"
         "Alerts are on, from all sources. Add a rule to start, for example:\n"
         '<code>/watch "US base" drone</code>\n'
@@ -29,7 +45,7 @@ EN: Final[dict[str, str]] = {
         "<code>/watch *</code> (every item)\n\n"
         "{rules_note}/help lists every command."
     ),
-    "start.has_rules": "You have {count} rule(s): /rules shows them.\n",
+    "start.has_rules": "You have {count:rule}: /rules shows them.\n",
     "help": (
         "<b>alertbot</b> sends a summary when a source reports a story matching your rules.\n\n"
         "<b>Rules</b>\n"
@@ -63,12 +79,12 @@ EN: Final[dict[str, str]] = {
         "/failed – alerts that could not be delivered\n"
         "/stats – chats, feeds, the last hour and the delivery backlog at a glance"
     ),
-    "subscribe.all": "Alerts on, from all {count} sources.",
+    "subscribe.all": "Alerts on, from all sources ({count:source}).",
     "subscribe.already_all": "You already follow all sources, including {names}. Alerts are on.",
     "subscribe.added": "Alerts on. You now follow: {names}.",
     "subscribe.no_rules": "\nYou have no rules yet: add one with <code>/watch words</code>.",
     "unsubscribe.all": "Alerts off. Your rules and sources are kept: /subscribe turns alerts on again.",
-    "unsubscribe.removed": "Stopped: {names}. You follow {count} source(s).",
+    "unsubscribe.removed": "Stopped: {names}. You follow {count:source}.",
     "unsubscribe.none_left": "Stopped: {names}. You follow no sources now: /subscribe follows them all.",
     "unsubscribe.not_following": "You do not follow {names}. /sources shows what you follow.",
     "sources.unknown": "I do not know the source {names}. /sources lists them.",
@@ -82,14 +98,14 @@ EN: Final[dict[str, str]] = {
     ),
     "watch.invalid": "That rule cannot be used: {reason}.",
     "rule.too_deep": (
-        "line {line}, col {column}: the rule is nested more than {limit} levels deep "
+        "line {line}, col {column}: the rule is nested more than {limit:level} deep "
         "(parentheses, NOT, title:, NEAR): write it with fewer levels"
     ),
     "watch.duplicate": "You already watch that: it is rule {number}.",
-    "watch.limit": "You have {count} rules, the most a chat can have. Remove one with /unwatch first.",
+    "watch.limit": "You have {count:rule}, the most a chat can have. Remove one with /unwatch first.",
     "watch.added": "Rule {number} added: <code>{rule}</code>\nRead as: <code>{reading}</code>",
-    "watch.preview": "It would have matched {count} of the last {total} items; the newest:\n{example}",
-    "watch.preview_none": "It would have matched none of the last {total} items.",
+    "watch.preview": "It would have matched {count} of the last {total:item}; the newest:\n{example}",
+    "watch.preview_none": "It would have matched none of the last {total:item}.",
     "watch.preview_empty": "No items from your sources yet to try it on.",
     "watch.alerts_off": "\nAlerts are off for this chat: /subscribe turns them on.",
     "unwatch.usage": "Say which rule to remove: <code>/unwatch 2</code> (the numbers are in /rules).",
@@ -107,56 +123,49 @@ EN: Final[dict[str, str]] = {
     "admin.only": "Only the bot's admins can do that.",
     "feeds.header": "<b>Feeds</b> ({count}): 🟢 fine · 🟠 failing · 🔴 failing for a day · ⚪ not polled yet · ⛔ off",
     "feeds.line": "{mark} <b>{name}</b> ({id}): {detail}",
-    "feeds.ok": "last fetched {ago}, {items} items so far",
+    "feeds.ok": "last fetched {ago}, {items:item} so far",
     "feeds.never": "not polled yet",
-    "feeds.failing": "{count} failure(s) in a row: {reason}",
-    "feeds.failing_long": "failing since {since}: {reason}",
+    "feeds.failing": "{count:failure} in a row: {reason}",
+    "feeds.failing_long": "failing for {span}: {reason}",
     "feeds.disabled": "no longer polled: {reason}",
     "feeds.next": " · next poll {when}",
     "stats.header": "<b>Status</b>",
-    "stats.chats": "<b>Chats</b>: {started} started · {active} reachable · {alerted} getting alerts · {rules} rules",
+    "stats.chats": "<b>Chats</b>: {started} started · {active} reachable · {alerted} getting alerts · {rules:rule}",
     "stats.feeds": "<b>Feeds</b>: {feeds} in the catalog · {ok} fine · {failing} failing ({failing_long} for a day) · {never} not polled yet · {off} off",
-    "stats.hour": "<b>Last hour</b>: {items} new items · {poll_errors} failed polls · {sent} alerts sent · {retries} retries · {floods} slow-down answers (429) · {dead} given up",
-    "stats.delivery": "<b>Delivery</b>: {backlog} waiting (room for {capacity}) · oldest queued {oldest} · {senders} sender(s) running",
+    "stats.hour": "<b>Last hour</b>: {items:new_item} · {poll_errors:failed_poll} · {sent:alert} sent · {retries:retry} · {floods:slow_down} (429) · {dead} given up",
+    "stats.delivery": "<b>Delivery</b>: {backlog} waiting (room for {capacity}) · oldest queued {oldest} · {senders:sender} running",
     "stats.nothing_waits": "– (nothing waits)",
     "stats.near_full": "⚠️ The delivery backlog is near its limit: senders are falling behind (Telegram slow or down?), and past the limit the oldest alerts are dropped.",
     "stats.failed": "<b>Failed deliveries</b> kept: {count} (/failed lists them)",
     "failed.none": "No failed deliveries.",
     "failed.header": "<b>Failed deliveries</b> (the newest {count})",
-    "failed.line": "{when} · chat {chat} · {title} · {attempts} attempt(s): {error}",
+    "failed.line": "{when} · chat {chat} · {title} · {attempts:attempt}: {error}",
     "addfeed.usage": "Give the feed's address, and a name if you like: <code>/addfeed https://example.com/rss.xml Example News</code>",
+    "addfeed.no_scheme": "Could not add {url}: a feed address starts with http:// or https://, like <code>https://example.com/rss.xml</code>.",
     "addfeed.known": "That feed is already in the catalog as {name} ({id}).",
     "addfeed.failed": "Could not add {url}: {reason}",
     "addfeed.invalid": (
         "Could not add {url}: that is not a valid web address ({detail}). A feed address looks "
         "like <code>https://example.com/rss.xml</code>."
     ),
-    "addfeed.added": "Added <b>{name}</b> ({id}): “{title}”, {count} items, the newest: {newest}\nIts current items are recorded without alerts; new ones will alert.",
+    "addfeed.added": "Added <b>{name}</b> ({id}): “{title}”, {count:item}, the newest: {newest}\nIts current items are recorded without alerts; new ones will alert.",
     "removefeed.usage": "Say which feed to remove: <code>/removefeed id</code> (ids are in /feeds).",
     "removefeed.removed": "Removed {name} ({id}) from the catalog.",
     "alert.read_more": "Read the full story",
     "alert.rule": "Rule: {rule}",
     "alert.also": "Also: {outlets}",
+    "list.separator": ", ",
     "time.months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
     "time.just_now": "just now",
     "time.ago": "{span} ago",
-    "time.minute.one": "{n} min",
-    "time.minute.two": "{n} min",
-    "time.minute.few": "{n} min",
-    "time.minute.many": "{n} min",
-    "time.hour.one": "{n} h",
-    "time.hour.two": "{n} h",
-    "time.hour.few": "{n} h",
-    "time.hour.many": "{n} h",
-    "time.day.one": "{n} day",
-    "time.day.two": "{n} days",
-    "time.day.few": "{n} days",
-    "time.day.many": "{n} days",
-    "digest.header": "<b>Your digest</b>: {count} new stories matched your rules",
-    "digest.also": "+{count} outlets",
-    "digest.more": "… and {count} more: /latest lists them.",
+    "time.in": "in {span}",
+    "time.now": "now",
+    "digest.header": "<b>Your digest</b>: {count:new_story} matched your rules",
+    "digest.also": "{count:more_outlet}",
+    "digest.more": "… {count:more_story}: /latest lists them.",
     "latest.invalid": "That filter cannot be used: {reason}.",
     "latest.none_matching": "None of the recent stories from your sources match that.",
+    "latest.range": "I show from 1 to {most:story} at a time: <code>/latest 10</code>, or <code>/latest drone 10</code>.",
     "latest.more": "More ›",
     "latest.no_more": "No more stories.",
     "latest.stale": "This list has expired: send /latest again.",
@@ -200,6 +209,7 @@ EN: Final[dict[str, str]] = {
     "tz.usage": "Your time zone is {tz}. Change it with a name such as <code>/tz Asia/Riyadh</code>.",
     "lang.choose": "Which language should I write in?",
     "lang.set": "I will write in English.",
+    "lang.unsupported": "I cannot write in {wanted}. I write in {langs}: which one should I use?",
     "group.admins_only": "In a group, only its admins can change rules, sources and settings.",
     "channel.added": "Alerts for this chat's rules and sources will also be posted to {channel}.",
     "channel.removed": "Alerts are no longer posted to {channel}.",
@@ -209,7 +219,7 @@ EN: Final[dict[str, str]] = {
     "channel.user_not_admin": "Only an admin of {channel} can do that.",
     "channel.not_linked": "{channel} does not get this chat's alerts.",
     "gate.private": "This bot is private: ask its operator to add you.",
-    "gate.slow_down": "Too many commands at once: please wait {seconds} s.",
+    "gate.slow_down": "Too many commands at once: please wait {seconds:second}.",
     "command.start": "Start alerts and see examples",
     "command.help": "What I can do",
     "command.watch": "Add a rule: /watch words",
@@ -221,6 +231,49 @@ EN: Final[dict[str, str]] = {
     "command.unsubscribe": "Alerts off (or drop one source)",
     "command.settings": "Digests, quiet hours, pause, time zone",
     "command.lang": "Language: English or Arabic",
+    # Counted phrases, each in every plural form of the language (see the module's docstring).
+    "count.news_source.one": "{n} news source",
+    "count.news_source.other": "{n} news sources",
+    "count.source.one": "{n} source",
+    "count.source.other": "{n} sources",
+    "count.rule.one": "{n} rule",
+    "count.rule.other": "{n} rules",
+    "count.level.one": "{n} level",
+    "count.level.other": "{n} levels",
+    "count.item.one": "{n} item",
+    "count.item.other": "{n} items",
+    "count.new_item.one": "{n} new item",
+    "count.new_item.other": "{n} new items",
+    "count.story.one": "{n} story",
+    "count.story.other": "{n} stories",
+    "count.new_story.one": "{n} new story",
+    "count.new_story.other": "{n} new stories",
+    "count.more_story.one": "and {n} more story",
+    "count.more_story.other": "and {n} more stories",
+    "count.more_outlet.one": "+{n} outlet",
+    "count.more_outlet.other": "+{n} outlets",
+    "count.failure.one": "{n} failure",
+    "count.failure.other": "{n} failures",
+    "count.failed_poll.one": "{n} failed poll",
+    "count.failed_poll.other": "{n} failed polls",
+    "count.alert.one": "{n} alert",
+    "count.alert.other": "{n} alerts",
+    "count.retry.one": "{n} retry",
+    "count.retry.other": "{n} retries",
+    "count.slow_down.one": "{n} slow-down answer",
+    "count.slow_down.other": "{n} slow-down answers",
+    "count.sender.one": "{n} sender",
+    "count.sender.other": "{n} senders",
+    "count.attempt.one": "{n} attempt",
+    "count.attempt.other": "{n} attempts",
+    "count.second.one": "{n} s",
+    "count.second.other": "{n} s",
+    "count.minute.one": "{n} min",
+    "count.minute.other": "{n} min",
+    "count.hour.one": "{n} h",
+    "count.hour.other": "{n} h",
+    "count.day.one": "{n} day",
+    "count.day.other": "{n} days",
 }
 
 
@@ -246,10 +299,83 @@ CURRENT_LANG: ContextVar[str] = ContextVar("alertbot_lang", default=DEFAULT_LANG
 
 
 def text(key: str, lang: str | None = None, **values: object) -> str:
-    """The template `key` in `lang` (default: the current update's), filled with escaped values."""
-    template = CATALOGS.get(lang or CURRENT_LANG.get(), EN).get(key) or EN[key]
-    filled = {
-        name: value if isinstance(value, Html) else escape(str(value), quote=False)
-        for name, value in values.items()
-    }
-    return template.format(**filled)
+    """The template `key` in `lang` (default: the current update's), filled with escaped values.
+
+    A `{name:phrase}` placeholder takes a count and shows it with its counted phrase.
+    """
+    chosen = _lang(lang)
+    template = CATALOGS[chosen].get(key) or EN[key]
+    return _Filler(chosen).format(template, **values)
+
+
+def counted(phrase: str, count: int, lang: str | None = None) -> Html:
+    """`count` with the catalog's phrase in the form the language's grammar gives that number.
+
+    `counted("source", 2)` is "2 sources" in English and "مصدران" in Arabic.
+    """
+    chosen = _lang(lang)
+    catalog = CATALOGS[chosen]
+    form = plural_form(count, chosen)
+    template = catalog.get(f"count.{phrase}.{form}")
+    if template is None:  # a catalog words "other" for every phrase; the test holds it to that
+        template = catalog[f"count.{phrase}.other"]
+    return Html(template.format(n=count))
+
+
+def plural_form(count: int, lang: str | None = None) -> str:
+    """CLDR's plural category of `count` in `lang`: zero, one, two, few, many or other."""
+    return str(_plural_rule(_lang(lang))(count))
+
+
+def plural_forms(lang: str) -> frozenset[str]:
+    """Every plural category `lang` has ("other" included): the forms its phrases need."""
+    return frozenset(_plural_rule(lang).tags) | {"other"}
+
+
+def listing(names: Iterable[str], lang: str | None = None) -> Html:
+    """Names as a list for a reader of `lang`: "A, B" or "A، B".
+
+    Each name is escaped and isolated, so a name in the other script keeps its own order and
+    the separators stay in the line's direction.
+    """
+    return Html(text("list.separator", lang).join(isolate(name) for name in names))
+
+
+def isolate(value: str) -> Html:
+    """Escaped text kept in its own direction inside a line (Unicode first-strong isolate)."""
+    return Html(f"{FSI}{escape(value, quote=False)}{PDI}")
+
+
+def line_mark(lang: str | None = None) -> str:
+    """The mark that starts a line in the direction of `lang` (RLM for Arabic, LRM for English).
+
+    A line that begins with feed text in the other script would otherwise take that text's
+    direction, and the catalog's own words in it would read out of order.
+    """
+    return RLM if _lang(lang) in RTL_LANGS else LRM
+
+
+def _lang(lang: str | None) -> str:
+    chosen = lang or CURRENT_LANG.get()
+    return chosen if chosen in CATALOGS else DEFAULT_LANG
+
+
+@functools.cache
+def _plural_rule(lang: str) -> PluralRule:
+    """The language's plural rule from babel's copy of CLDR (read once per language)."""
+    return Locale.parse(lang).plural_form
+
+
+class _Filler(Formatter):
+    """Fills a template: plain values escaped, `Html` kept, `{count:phrase}` counted."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        """One placeholder's text: the counted phrase when it names one."""
+        if format_spec:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{{:{format_spec}}} counts a whole number, not {value!r}")
+            return counted(format_spec, value, self.lang)
+        return value if isinstance(value, Html) else escape(str(value), quote=False)

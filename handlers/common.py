@@ -20,7 +20,7 @@ from bot.core.rules import RuleCompiler, RuleTooDeep
 from bot.errors import RuleError
 from bot.store import Store
 from config.settings import Settings
-from config.texts import CURRENT_LANG, Html, pick_lang, text
+from config.texts import CURRENT_LANG, Html, counted, pick_lang, text
 
 SERVICES_KEY = "alertbot.services"
 LATEST_COUNT = 5
@@ -187,19 +187,19 @@ def followed_ids(chat: ChatView, feeds: list[Feed]) -> list[str]:
 
 
 def ago(moment: datetime, now: datetime) -> str:
-    """How long before `now` a moment was, roughly ("5 min ago")."""
-    return span(now - moment) + " ago"
+    """How long before `now` a moment was, roughly, in the chat's language ("5 min ago")."""
+    return text("time.ago", span=span(now - moment))
 
 
 def until(moment: datetime, now: datetime) -> str:
     """How long after `now` a moment is, roughly ("in 5 min", or "now")."""
-    return "now" if moment <= now else "in " + span(moment - now)
+    return text("time.now") if moment <= now else text("time.in", span=span(moment - now))
 
 
-def span(delta: timedelta) -> str:
-    """A duration in its largest whole unit: "3 d", "2 h", "5 min", "40 s"."""
+def span(delta: timedelta) -> Html:
+    """A duration in its largest whole unit: "3 days", "2 h", "5 min", "40 s" (or in Arabic)."""
     seconds = max(0, int(delta.total_seconds()))
-    for unit, size in (("d", 86_400), ("h", 3600), ("min", 60)):
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+            return counted(unit, seconds // size)
+    return counted("second", seconds)

@@ -10,8 +10,8 @@ from telegram.ext import ContextTypes
 
 from bot.core.models import Feed, FeedState, feed_slug, find_feed
 from bot.errors import FeedError, InvalidAddress
-from config.texts import text
-from handlers.common import ago, argument, reply, services, until
+from config.texts import listing, text
+from handlers.common import ago, argument, reply, services, span, until
 
 FAILING_FOR = timedelta(days=1)  # a feed failing this long is flagged in /feeds
 
@@ -67,7 +67,7 @@ def health_line(feed: Feed, state: FeedState, now: datetime) -> str:
         detail = text("feeds.disabled", reason=state.disabled)
     elif status is Health.FAILING_LONG and state.failing_since:
         detail = text(
-            "feeds.failing_long", since=ago(state.failing_since, now), reason=state.last_error
+            "feeds.failing_long", span=span(now - state.failing_since), reason=state.last_error
         )
     elif status in (Health.FAILING, Health.FAILING_LONG):
         detail = text("feeds.failing", count=state.errors, reason=state.last_error)
@@ -96,6 +96,9 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, text("addfeed.usage"))
         return
     url, _, name = raw.partition(" ")
+    if "://" not in url:  # "example.com/rss" or a word: not an address yet, whatever it names
+        await reply(update, text("addfeed.no_scheme", url=url))
+        return
     catalog = await svc.store.catalog.all()
     known = next((feed for feed in catalog if feed.url == url), None)
     if known is not None:
@@ -147,7 +150,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     feed = find_feed(await store.catalog.all(), raw)
     if feed is None:
-        await reply(update, text("sources.unknown", names=raw))
+        await reply(update, text("sources.unknown", names=listing([raw])))
         return
     await store.catalog.remove(feed.id)
     await store.schedule.remove(feed.id)

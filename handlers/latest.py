@@ -41,6 +41,9 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The n newest stories (default 5, at most 20), optionally only those matching a rule."""
     svc = services(context)
     query, count = parse(argument(update))
+    if not 1 <= count <= MAX_COUNT:
+        await answer(update, text("latest.range", most=MAX_COUNT))
+        return
     rule: Rule | None = None
     if query:
         try:
@@ -80,11 +83,14 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def parse(raw: str) -> tuple[str, int]:
-    """The filter and the count of `/latest "US base" drone 10` (a trailing number is n)."""
+    """The filter and the count of `/latest "US base" drone 10` (a trailing number is n).
+
+    The count is as typed, in range or not: `latest` says the range rather than guess.
+    """
     words = raw.split()
     count = LATEST_COUNT
     if words and words[-1].isdigit():
-        count = max(1, min(MAX_COUNT, int(words[-1])))
+        count = int(words[-1])
         raw = raw[: raw.rstrip().rfind(words[-1])].strip()
     return raw.strip(), count
 

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.core.models import ChatView
 from bot.core.timing import zone
 from bot.store import Store
-from config.texts import CURRENT_LANG, LANGS, text
+from config.texts import CURRENT_LANG, LANGS, listing, text
 from handlers.common import allowed_press, argument, can_change, chat_id, reply, services
 
 PREFIX = "set"  # callback data: "set:<what>:<value>" ("set:pick:ar": a /lang button)
@@ -24,6 +24,7 @@ QUIET = ((22, 7), (23, 8), (0, 6))
 DAILY_HOURS = (7, 8, 12, 18, 21)
 PAUSE_HOURS = (1, 8)
 LANG_NAMES = {"en": "English", "ar": "العربية"}
+MAX_ECHO = 32  # characters of an unknown language name said back
 _DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d)$")
 
 
@@ -181,7 +182,10 @@ def local(moment: datetime, tz: str) -> str:
 
 
 async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/lang ar` or `/lang en` sets the language; `/lang` offers both as buttons."""
+    """`/lang ar` or `/lang en` sets the language; `/lang` offers both as buttons.
+
+    A language the bot does not write (`/lang fr`) is named as such, with the ones it does.
+    """
     wanted = argument(update).lower()
     if wanted in LANGS:
         if not await can_change(update, context):
@@ -196,7 +200,16 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             InlineKeyboardButton(LANG_NAMES[code], callback_data=f"{PREFIX}:pick:{code}")
             for code in LANGS
         ]
-        await message.reply_text(text("lang.choose"), reply_markup=InlineKeyboardMarkup([buttons]))
+        question = (
+            text(
+                "lang.unsupported",
+                wanted=wanted[:MAX_ECHO],
+                langs=listing(LANG_NAMES[code] for code in LANGS),
+            )
+            if wanted
+            else text("lang.choose")
+        )
+        await message.reply_text(question, reply_markup=InlineKeyboardMarkup([buttons]))
 
 
 async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

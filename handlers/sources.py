@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from config.texts import text
+from config.texts import listing, text
 from handlers.channels import subscribe_channel, unsubscribe_channel
 from handlers.common import (
     argument,
@@ -55,16 +55,16 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         found, unknown = resolve_sources(feeds, raw)
         if unknown:
-            await reply(update, text("sources.unknown", names=", ".join(unknown)))
+            await reply(update, text("sources.unknown", names=listing(unknown)))
             return
-        names = ", ".join(f.name for f in found)
+        names = listing(f.name for f in found)
         before = await store.chats.get(cid)
         await store.chats.subscribe(cid, [f.id for f in found])
         if before.known and before.all_sources:
             answer = text("subscribe.already_all", names=names)
         else:
             after = await store.chats.get(cid)
-            chosen = ", ".join(f.name for f in feeds if f.id in after.sources)
+            chosen = listing(f.name for f in feeds if f.id in after.sources)
             answer = text("subscribe.added", names=chosen)
     chat = await store.chats.get(cid)
     if not chat.rules:
@@ -90,15 +90,15 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     feeds = await store.catalog.all()
     found, unknown = resolve_sources(feeds, raw)
     if unknown:
-        await reply(update, text("sources.unknown", names=", ".join(unknown)))
+        await reply(update, text("sources.unknown", names=listing(unknown)))
         return
     chat = await store.chats.get(cid)
     following = set(followed_ids(chat, feeds)) if chat.known else set()
-    names = ", ".join(f.name for f in found)
+    names = listing(f.name for f in found)
     not_followed = [f for f in found if f.id not in following]
     if not_followed:
         await reply(
-            update, text("unsubscribe.not_following", names=", ".join(f.name for f in not_followed))
+            update, text("unsubscribe.not_following", names=listing(f.name for f in not_followed))
         )
         return
     await store.chats.unsubscribe(cid, [f.id for f in found], [f.id for f in feeds])

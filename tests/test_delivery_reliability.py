@@ -131,7 +131,7 @@ def copies(emu: BotApiEmulator) -> Counter[int]:
 
 def per_item(emu: BotApiEmulator) -> Counter[tuple[int, str]]:
     """How many messages each (chat, headline) pair got."""
-    return Counter((m.chat_id, m.plain_text.splitlines()[0]) for m in emu.sent())
+    return Counter((m.chat_id, m.visible.splitlines()[0]) for m in emu.sent())
 
 
 async def until(

@@ -96,7 +96,7 @@ async def test_watch_alert_latest_restart(
         feed_server.set("/wire.xml", rss([OLD, MATCH, OTHER]))
         sent = await emu.wait_sent(CHAT, 3, timeout=20)
         alert = sent[2]
-        assert alert.plain_text.splitlines()[0] == MATCH.title
+        assert alert.visible.splitlines()[0] == MATCH.title
         assert "Levant Wire" in alert.plain_text
         assert 'href="https://wire.example/drones-us-base"' in alert.text
         assert "Rule: \u2068US base drone\u2069" in alert.plain_text
@@ -110,7 +110,7 @@ async def test_watch_alert_latest_restart(
         bot = process.start(["run"], env, tmp_path, log)
         await polls(feed_server, emu, 3, feed_server.requests["/wire.xml"])
         assert "1. US base drone" in (await ask(emu, CHAT, "/rules")).plain_text
-        assert [m.plain_text.splitlines()[0] for m in emu.sent(CHAT)].count(MATCH.title) == 1
+        assert [m.visible.splitlines()[0] for m in emu.sent(CHAT)].count(MATCH.title) == 1
         stop(bot, log)
     finally:
         if bot.poll() is None:
@@ -155,14 +155,14 @@ async def test_one_story_three_outlets_one_alert_edited_twice(
         await wait_primed(store, list(outlets))  # every feed's first poll recorded its backlog
         feed_server.set("/arabicpost.xml", rss(demo_entries("arabicpost-2.xml", 60)))
         alert = (await emu.wait_sent(CHAT, 4, timeout=20))[3]
-        assert "دير الزور" in alert.plain_text.splitlines()[0]
+        assert "دير الزور" in alert.visible.splitlines()[0]
         assert "Also" not in alert.plain_text
         feed_server.set("/sohr.xml", rss(demo_entries("sohr-3.xml", 70)))
         await emu.wait_for(lambda: len(emu.edits(CHAT)) == 1, timeout=20, what="the first edit")
         feed_server.set("/almayadeen.xml", rss(demo_entries("almayadeen-4.xml", 90)))
         await emu.wait_for(lambda: len(emu.edits(CHAT)) == 2, timeout=20, what="the second edit")
         other = (await emu.wait_sent(CHAT, 5, timeout=20))[4]
-        assert "عين الأسد" in other.plain_text.splitlines()[0]
+        assert "عين الأسد" in other.visible.splitlines()[0]
         before = feed_server.requests["/sohr.xml"]
         await emu.wait_for(  # a few more poll rounds change nothing
             lambda: feed_server.requests["/sohr.xml"] >= before + 3, timeout=20, what="3 polls"
@@ -225,7 +225,7 @@ async def test_templated_series_alerts_each_and_joins_the_right_story(
         await emu.wait_sent(CHAT, sent_before + 3, timeout=20)
         feed_server.set("/wire.xml", rss([OLD, KYIV, ODESA, FLIGHT_A, FLIGHT_B]))
         alerts = await emu.wait_sent(CHAT, sent_before + 4, timeout=20)
-        heads = [a.plain_text.splitlines()[0] for a in alerts[sent_before:]]
+        heads = [a.visible.splitlines()[0] for a in alerts[sent_before:]]
         assert heads == [KYIV.title, ODESA.title, FLIGHT_A.title, FLIGHT_B.title]
         feed_server.set("/ap.xml", rss([OLD, FLIGHT_B_ELSEWHERE]))
         await emu.wait_for(lambda: len(emu.edits(CHAT)) == 1, timeout=20, what="one edit")
@@ -330,13 +330,13 @@ async def test_one_chats_429_holds_that_chat_only(
         assert time.time() - help_asked < 3.0  # an unrelated user's reply is not held
         for chat in others:
             alert = (await emu.wait_sent(chat, 3, timeout=5))[2]
-            assert alert.plain_text.splitlines()[0] == MATCH.title
+            assert alert.visible.splitlines()[0] == MATCH.title
             assert alert.date < refused + 3.0  # their normal pace, not after the 10 s
         alert = (await emu.wait_sent(held, 3, timeout=20))[2]
-        assert alert.plain_text.splitlines()[0] == MATCH.title
+        assert alert.visible.splitlines()[0] == MATCH.title
         assert alert.date >= refused + 10.0 - 1.0  # Telegram dates are whole seconds
         stats = (await ask(emu, admin, "/stats", user_id=admin)).plain_text
-        assert "1 retries · 1 slow-down answers (429)" in stats  # what Telegram answered
+        assert "1 retry · 1 slow-down answer (429)" in stats  # what Telegram answered
         stop(bot, log)
     finally:
         if bot.poll() is None:

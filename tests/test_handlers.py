@@ -19,6 +19,7 @@ from bot.rulebook import compiler_for
 from bot.store import Store
 from bot.store.counters import Event
 from config.settings import Settings
+from config.texts import FSI, LRM, PDI
 from handlers import MENU
 from handlers.common import split_message
 from tests.support.botapi import BotApiEmulator
@@ -175,15 +176,15 @@ async def test_sources_subscribe_unsubscribe(
     listed = await ask(emu, CHAT, "/sources")
     assert listed.plain_text.count("\n✅ ") == 3
     unknown = await ask(emu, CHAT, "/unsubscribe nosuch")
-    assert "I do not know the source nosuch" in unknown.plain_text
+    assert f"I do not know the source {FSI}nosuch{PDI}" in unknown.plain_text
     assert (await store.chats.get(CHAT)).all_sources
     dropped = await ask(emu, CHAT, "/unsubscribe BBC World")
-    assert "Stopped: BBC World. You follow 2 source(s)." in dropped.plain_text
+    assert "Stopped: BBC World. You follow 2 sources." in dropped.visible
     listed = await ask(emu, CHAT, "/sources")
     assert "▫️ BBC World (bbc-world)" in listed.plain_text
     assert "✅ Levant Wire (wire)" in listed.plain_text
     not_followed = await ask(emu, CHAT, "/unsubscribe bbc-world")
-    assert "You do not follow BBC World" in not_followed.plain_text
+    assert "You do not follow BBC World" in not_followed.visible
     added = await ask(emu, CHAT, "/subscribe bbc-world")
     assert "You now follow:" in added.plain_text
     assert "BBC World" in added.plain_text
@@ -192,7 +193,7 @@ async def test_sources_subscribe_unsubscribe(
     assert "Alerts off" in off.plain_text
     assert "Alerts are off" in (await ask(emu, CHAT, "/sources")).plain_text
     on = await ask(emu, CHAT, "/subscribe")
-    assert "Alerts on, from all 3 sources." in on.plain_text
+    assert "Alerts on, from all sources (3 sources)." in on.plain_text
     assert "no rules yet" in on.plain_text
     view = await store.chats.get(CHAT)
     assert (view.alerts, view.all_sources) == (True, True)
@@ -223,12 +224,12 @@ async def test_latest(bot: object, emu: BotApiEmulator, store: Store) -> None:
     await store.items.save(items)
     await ask(emu, CHAT, "/unsubscribe bbc-world")
     answer = await ask(emu, CHAT, "/latest")
-    lines = answer.plain_text.splitlines()
+    lines = answer.visible.splitlines()
     headlines = [line for line in lines if line.startswith("Story")]
     assert headlines == [f"Story {n} <&>" for n in (6, 5, 4, 3, 2)]
     assert "BBC story" not in answer.plain_text
     assert '<a href="https://wire.example/6">' in answer.text
-    assert "\u2068Levant Wire\u2069 · 23 Oct 2023 20:06 UTC" in answer.plain_text
+    assert f"{LRM}{FSI}Levant Wire{PDI} · 23 Oct 2023 20:06 UTC" in answer.plain_text
 
 
 async def test_unknown_command_and_plain_text(
@@ -424,9 +425,7 @@ async def test_feeds_health(bot: object, emu: BotApiEmulator, store: Store) -> N
     await store.feeds.disable("arabi", "HTTP 410 Gone: the feed was removed")
     answer = (await ask(emu, ADMIN, "/feeds")).plain_text
     assert "🟢 Levant Wire (wire): last fetched 5 min ago, 4 items so far" in answer
-    assert (
-        "🔴 BBC World (bbc-world): failing since 2 d ago: HTTP 500 Internal Server Error" in answer
-    )
+    assert "🔴 BBC World (bbc-world): failing for 2 days: HTTP 500 Internal Server Error" in answer
     assert "⛔ عربي بوست (arabi): no longer polled: HTTP 410 Gone" in answer
 
 
@@ -448,8 +447,9 @@ async def test_stats(bot: object, emu: BotApiEmulator, store: Store) -> None:
     assert "Chats: 2 started · 2 reachable · 1 getting alerts · 2 rules" in answer
     assert "Feeds: 3 in the catalog · 1 fine · 1 failing (0 for a day) · 1 not polled yet" in answer
     assert "Last hour: 12 new items · 0 failed polls · 7 alerts sent · 0 retries" in answer
-    assert "1 slow-down answers (429) · 0 given up" in answer
+    assert "1 slow-down answer (429) · 0 given up" in answer
     assert "Delivery: 1 waiting (room for 1000000) · oldest queued 0 s ago" in answer
+    assert "· 0 senders running" in answer
     assert "near its limit" not in answer
     assert "Failed deliveries kept: 0" in answer
 
@@ -602,14 +602,14 @@ async def test_latest_filters_counts_and_pages(
     ]  # fmt: skip
     await store.items.save(items)
     first = await ask(emu, CHAT, "/latest drone 3")
-    assert [line for line in first.plain_text.splitlines() if "Drone" in line] == [
+    assert [line for line in first.visible.splitlines() if "Drone" in line] == [
         "Drone story 7 told again", "Drone story 6", "Drone story 5"
     ]  # fmt: skip
     assert "Oil" not in first.plain_text
     await press(emu, first, "More")
     await emu.wait_for(lambda: "Drone story 4" in emu.sent(CHAT)[-1].plain_text, what="page 2")
     second = emu.sent(CHAT)[-1]
-    assert [line for line in second.plain_text.splitlines() if "Drone" in line] == [
+    assert [line for line in second.visible.splitlines() if "Drone" in line] == [
         "Drone story 4", "Drone story 3", "Drone story 2"
     ]  # fmt: skip
     assert buttons(emu.message(CHAT, first.message_id)) == {}  # the used button is gone
@@ -710,6 +710,116 @@ async def test_lang_buttons(bot: object, emu: BotApiEmulator, store: Store) -> N
     assert {"• ⚡ كل خبر", "بغداد", "• العربية"} <= set(buttons(panel))
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", f"I cannot write in fr. I write in {FSI}English{PDI}, {FSI}العربية{PDI}"),
+        ("ar", f"لا أكتب بلغة fr. اللغات المتاحة: {FSI}English{PDI}، {FSI}العربية{PDI}."),
+    ],
+)
+async def test_lang_names_the_languages_offered(
+    bot: object, emu: BotApiEmulator, store: Store, lang: str, expected: str
+) -> None:
+    """/lang with a language the bot does not write names the ones it does, with their buttons."""
+    await ask(emu, CHAT, f"/lang {lang}")
+    offered = await ask(emu, CHAT, "/lang fr")
+    assert expected in offered.plain_text
+    assert set(buttons(offered)) == {"English", "العربية"}
+    assert (await store.chats.get(CHAT)).lang == lang
+    await press(emu, offered, "العربية")
+    assert (await store.chats.get(CHAT)).lang == "ar"
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "I show from 1 to 20 stories at a time"),
+        ("ar", "أعرض من 1 إلى 20 خبراً في المرة الواحدة"),
+    ],
+)
+async def test_latest_out_of_range_says_the_range(
+    bot: object, emu: BotApiEmulator, store: Store, lang: str, expected: str
+) -> None:
+    """/latest 0, /latest 21 and /latest drone 0 say the count goes from 1 to 20."""
+    await ask(emu, CHAT, f"/lang {lang}")
+    await ask(emu, CHAT, "/start")
+    await store.items.save(
+        [Item(id="wire:1", feed_id="wire", title="Drone story", published=datetime.now(UTC))]
+    )
+    for command in ("/latest 0", "/latest 21", "/latest drone 0"):
+        assert expected in (await ask(emu, CHAT, command)).plain_text, command
+    assert "Drone story" in (await ask(emu, CHAT, "/latest 20")).visible
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Could not add notaurl: a feed address starts with http:// or https://"),
+        ("ar", "تعذّرت إضافة notaurl: يبدأ عنوان المصدر بـ http:// أو https://"),
+    ],
+)
+async def test_addfeed_of_a_word_says_what_an_address_looks_like(
+    bot: object, emu: BotApiEmulator, store: Store, lang: str, expected: str
+) -> None:
+    """/addfeed with no address (a word, or a host without http://) says so once, plainly."""
+    await ask(emu, ADMIN, f"/lang {lang}")
+    for raw in ("notaurl", "news.example/rss.xml News"):
+        answer = await ask(emu, ADMIN, f"/addfeed {raw}")
+        assert answer.plain_text.count(raw.split()[0]) == 1
+        assert "only http and https" not in answer.plain_text
+    assert expected in (await ask(emu, ADMIN, "/addfeed notaurl")).plain_text
+    assert len(await store.catalog.all()) == len(FEEDS)
+
+
+async def test_arabic_chat_counts_and_lists_in_arabic(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """Sources, rules and the admin views count with Arabic's forms and list with "، "."""
+    await ask(emu, CHAT, "/lang ar")
+    await ask(emu, CHAT, "/start")
+    dropped = await ask(emu, CHAT, "/unsubscribe BBC World")
+    assert f"أوقفت: {FSI}BBC World{PDI}. تتابع مصدرين." in dropped.plain_text
+    added = await ask(emu, CHAT, "/subscribe bbc-world")
+    assert (
+        f"تتابع الآن: {FSI}BBC World{PDI}، {FSI}Levant Wire{PDI}، {FSI}عربي بوست{PDI}."
+        in added.plain_text
+    )
+    assert "من كل المصادر (3 مصادر)" in (await ask(emu, CHAT, "/subscribe")).plain_text
+    await ask(emu, CHAT, "/watch drone")
+    await ask(emu, CHAT, "/watch oil")
+    assert "لديك قاعدتان" in (await ask(emu, CHAT, "/start")).plain_text
+    await ask(emu, ADMIN, "/lang ar")
+    now = datetime.now(UTC)
+    await store.feeds.record_success(
+        "wire", now - timedelta(minutes=5), validators=None, new_items=4
+    )
+    await store.feeds.record_failure("bbc-world", now - timedelta(days=2), "HTTP 500")
+    await store.feeds.record_failure("bbc-world", now, "HTTP 500")
+    feeds = (await ask(emu, ADMIN, "/feeds")).plain_text
+    assert "آخر جلب منذ 5 دقائق، 4 أخبار حتى الآن" in feeds
+    assert "يتعثر منذ يومين: HTTP 500" in feeds
+    await store.counters.add(Event.ITEMS, 12)
+    await store.counters.add(Event.SENT, 2)
+    await store.counters.add(Event.SEND_RETRIES)
+    await store.counters.add(Event.FLOODS, 3)
+    stats = (await ask(emu, ADMIN, "/stats")).plain_text
+    assert "· قاعدتان" in stats
+    assert "آخر ساعة: 12 خبراً جديداً · 0 إخفاق في الجلب · تنبيهان مرسلان" in stats
+    assert "· إعادة محاولة واحدة · 3 طلبات إبطاء (429) ·" in stats
+
+
+async def test_stats_count_one_retry_and_one_slow_down_answer(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/stats writes one of a thing in the singular: "1 retry · 1 slow-down answer (429)"."""
+    await store.counters.add(Event.SEND_RETRIES)
+    await store.counters.add(Event.FLOODS)
+    await store.counters.add(Event.ITEMS)
+    answer = (await ask(emu, ADMIN, "/stats")).plain_text
+    assert "Last hour: 1 new item · 0 failed polls · 0 alerts sent · 1 retry" in answer
+    assert "· 1 slow-down answer (429) · 0 given up" in answer
+
+
 async def test_error_answer_in_the_chat_language(
     bot: object, emu: BotApiEmulator, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -765,7 +875,6 @@ async def test_settings_panel_more_choices(bot: object, emu: BotApiEmulator, sto
         ("/tz", "Your time zone is UTC", lambda v: v.tz == "UTC"),
         ("/tz Asia", "I do not know the time zone Asia", lambda v: v.tz == "UTC"),
         ("/tz ../../etc/passwd", "I do not know the time zone", lambda v: v.tz == "UTC"),
-        ("/lang fr", "Which language", lambda v: v.lang == "en"),
     ],
 )
 async def test_more_settings_commands(  # noqa: PLR0917 - fixtures and table columns
@@ -850,7 +959,7 @@ async def test_latest_stale_button_and_long_pages(
     pages = emu.sent(CHAT)[before:]
     assert len(pages) == 2
     assert all(len(page.plain_text) <= 4096 for page in pages)
-    shown = [line[:8] for page in pages for line in page.plain_text.splitlines()]
+    shown = [line[:8] for page in pages for line in page.visible.splitlines()]
     assert [line for line in shown if line.startswith("Story")] == [
         f"Story {n:02d}" for n in range(29, 9, -1)
     ]

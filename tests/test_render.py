@@ -11,8 +11,6 @@ from bot.core.matching import matched_words
 from bot.core.models import Item
 from bot.core.rules import RuleCompiler
 from bot.delivery.render import (
-    FSI,
-    PDI,
     Alert,
     also_line,
     format_time,
@@ -20,6 +18,7 @@ from bot.delivery.render import (
     render_alert,
     render_digest,
 )
+from config.texts import FSI, LRM, PDI, RLM
 from tests.support.botapi import parse_html
 
 PUBLISHED = datetime(2023, 10, 23, 21, 31, tzinfo=UTC)
@@ -128,3 +127,69 @@ def test_digest_lists_stories_and_counts_the_rest() -> None:
     assert "and 5 more" in text
     assert "+2 outlets" in text
     assert len(text) < 4096
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [
+        (timedelta(minutes=1), "(منذ دقيقة)"),
+        (timedelta(minutes=2), "(منذ دقيقتين)"),
+        (timedelta(minutes=3), "(منذ 3 دقائق)"),
+        (timedelta(minutes=11), "(منذ 11 دقيقة)"),
+        (timedelta(hours=2), "(منذ ساعتين)"),
+        (timedelta(hours=10), "(منذ 10 ساعات)"),
+        (timedelta(days=30), "(منذ 30 يوماً)"),
+        (timedelta(days=100), "(منذ 100 يوم)"),
+        (timedelta(days=102), "(منذ 102 يوم)"),
+        (timedelta(days=103), "(منذ 103 أيام)"),
+    ],
+)
+def test_time_ago_in_arabic_takes_the_numbers_form(since: timedelta, expected: str) -> None:
+    """How long ago, in Arabic, uses the dual, 3-10, 11-99 and 100s forms CLDR gives."""
+    assert format_time(PUBLISHED, lang="ar", now=PUBLISHED + since).endswith(expected)
+
+
+ENGLISH = Item(
+    id="wire:1",
+    feed_id="wire",
+    title="Drones hit the US base (again).",
+    summary="Two drones struck the base. A third was shot down.",
+    link="https://wire.example/1",
+    published=PUBLISHED,
+    lang="en",
+)
+
+
+def test_english_alert_in_an_arabic_chat_keeps_arabic_lines_right_to_left() -> None:
+    """In an Arabic chat, each line of an English alert starts right to left, English isolated."""
+    alert = Alert(ENGLISH, "Levant Wire", '"US base" drone', also=["BBC World", "عربي بوست"])
+    text, _ = parse_html(render_alert(alert, lang="ar"))
+    lines = [line for line in text.split("\n") if line]
+    assert all(line.startswith(RLM) for line in lines), lines
+    assert lines[0] == f"{RLM}{FSI}Drones hit the US base (again).{PDI}"
+    assert lines[1] == f"{RLM}{FSI}Two drones struck the base. A third was shot down.{PDI}"
+    assert f"{RLM}{FSI}Levant Wire{PDI} · 23 أكتوبر 2023" in text
+    assert f"{RLM}أيضاً: {FSI}BBC World{PDI}، {FSI}عربي بوست{PDI}" in lines
+    assert f'{RLM}القاعدة: {FSI}"US base" drone{PDI}' in lines
+
+
+def test_arabic_alert_in_an_english_chat_keeps_english_lines_left_to_right() -> None:
+    """In an English chat, each line of an Arabic alert starts left to right, Arabic isolated."""
+    text, _ = parse_html(render_alert(Alert(SEED, "عربي بوست", "مسيرة"), lang="en"))
+    lines = [line for line in text.split("\n") if line]
+    assert all(line.startswith(LRM) for line in lines), lines
+    assert lines[0].startswith(f"{LRM}{FSI}انفجاران")
+    assert f"{LRM}Rule: {FSI}مسيرة{PDI}" in lines
+
+
+def test_arabic_digest_counts_in_arabic() -> None:
+    """An Arabic digest counts stories and outlets with Arabic's number forms."""
+    entries = [
+        (SEED.model_copy(update={"id": f"x{n}"}), "عربي بوست", 2 if n == 0 else 4)
+        for n in range(25)
+    ]
+    text, _ = parse_html(render_digest(entries, lang="ar"))
+    assert "ملخصك: 25 خبراً جديداً وفق قواعدك" in text
+    assert "ومصدران آخران" in text
+    assert "و4 مصادر أخرى" in text
+    assert "… و5 أخبار أخرى" in text

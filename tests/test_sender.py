@@ -23,6 +23,7 @@ from bot.store.connection import make_client
 from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
 from bot.store.senders import SenderRegistry
+from config.texts import PDI
 from tests.support.botapi import ApiError, BotApiEmulator
 from tests.support.cluster import LocalCluster
 
@@ -69,7 +70,7 @@ async def test_alert_is_sent_as_valid_html_and_acked(
     (message,) = emu.sent(CHAT)
     assert message.parse_mode == "HTML"
     assert message.link_preview_disabled
-    lines = message.plain_text.splitlines()
+    lines = message.visible.splitlines()
     assert lines[0] == "Drones <hit> US base & more"
     assert 'Two "drones" hit the base. Officials said more.' in message.plain_text
     assert "A third sentence" not in message.plain_text
@@ -291,7 +292,7 @@ async def test_order_per_chat_and_limits(store: Store, strict_emu: BotApiEmulato
         assert await sender.drain(within=30) == 120
     assert time.monotonic() - started >= 2.0  # three rounds, a second apart per chat
     for chat in chats:
-        titles = [m.plain_text.splitlines()[0] for m in emu.sent(chat)]
+        titles = [m.visible.splitlines()[0] for m in emu.sent(chat)]
         assert titles == ["Story 0", "Story 1", "Story 2"]
         assert emu.max_rate(chat, 1.0) == 1
     assert emu.max_rate(None, 1.0) <= 30
@@ -342,7 +343,7 @@ def test_huge_item_fits_one_message() -> None:
     visible = re.sub(r"<[^>]+>", "", html)
     assert len(visible) <= 4096
     lines = visible.splitlines()
-    assert lines[2].endswith("in great detail.")
+    assert lines[2].endswith(f"in great detail.{PDI}")  # the lead, isolated
 
 
 async def test_backlog_warning(store: Store, bot: Bot, caplog: pytest.LogCaptureFixture) -> None:

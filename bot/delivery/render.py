@@ -1,8 +1,9 @@
 """Alerts and digests as Telegram HTML: everything from a feed is escaped, every part bounded.
 
-Words that came from feeds or users and sit inside a line of the other direction (an English
-source in an Arabic alert, an Arabic rule in an English one) are wrapped in Unicode isolates,
-so right-to-left and left-to-right parts keep their own order.
+Text that came from feeds or users (headlines, leads, sources, rules) is wrapped in Unicode
+isolates, and every line starts with the chat language's direction mark: an English alert in
+an Arabic chat reads as English inside lines that stay right to left, so the Arabic labels
+(source and time, "أيضاً:", "القاعدة:") keep their order, and the other way round.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.core.analysis import normalize
 from bot.core.models import Item
 from bot.core.summary import lead
 from bot.core.timing import zone
-from config.texts import Html, text
+from config.texts import FSI, PDI, Html, counted, isolate, line_mark, listing, text
 
 MAX_TITLE_CHARS = 300
 MAX_RULE_SHOWN = 200
@@ -26,7 +27,6 @@ MAX_SOURCE_CHARS = 64
 ALSO_SHOWN = 3  # outlets named in "Also: ..."; the rest are counted
 DIGEST_SHOWN = 20  # stories listed in one digest; the rest are counted
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, markup not counted
-FSI, PDI = "\u2068", "\u2069"  # first-strong isolate and its end
 # A word as written: letters and digits with the marks and joiners that belong to them.
 _WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d]+")
 
@@ -59,28 +59,30 @@ def render_alert(
     if isinstance(alert, Item):
         alert = Alert(item=alert, source=source, rule=rule)
     item, words = alert.item, alert.words
+    mark = line_mark(lang)
     # The headline is bold already: its matching words are underlined as well.
-    head = [f"<b>{highlight(_clip(item.title, MAX_TITLE_CHARS), words, tag='u')}</b>"]
+    title = highlight(_clip(item.title, MAX_TITLE_CHARS), words, tag="u")
+    head = [f"{mark}<b>{_isolated(title)}</b>"]
     summary = lead(item.summary) if item.summary else ""
-    body = ["", highlight(summary, words)] if summary else []
+    body = ["", mark + _isolated(highlight(summary, words))] if summary else []
     source_line = f"{isolate(_clip(alert.source, MAX_SOURCE_CHARS))} · "
-    tail = ["", source_line + format_time(item.published, lang=lang, tz=tz, now=now)]
+    tail = ["", mark + source_line + format_time(item.published, lang=lang, tz=tz, now=now)]
     link = safe_link(item.link)
     if link:
-        tail.append(f'<a href="{escape(link, quote=True)}">{text("alert.read_more", lang)}</a>')
+        read_more = text("alert.read_more", lang)
+        tail.append(f'{mark}<a href="{escape(link, quote=True)}">{read_more}</a>')
     if alert.also:
-        tail.append(also_line(alert.also, lang))
-    tail.append(text("alert.rule", lang, rule=Html(isolate(_clip(alert.rule, MAX_RULE_SHOWN)))))
+        tail.append(mark + also_line(alert.also, lang))
+    rule_shown = isolate(_clip(alert.rule, MAX_RULE_SHOWN))
+    tail.append(mark + text("alert.rule", lang, rule=rule_shown))
     return "\n".join([*head, *body, *tail])
 
 
 def also_line(outlets: Sequence[str], lang: str | None = None) -> str:
     """The story's other outlets, a few by name: "Also: Outlet B, Outlet C (+N)"."""
-    named = ", ".join(isolate(_clip(name, MAX_SOURCE_CHARS)) for name in outlets[:ALSO_SHOWN])
+    named = listing((_clip(name, MAX_SOURCE_CHARS) for name in outlets[:ALSO_SHOWN]), lang)
     more = len(outlets) - ALSO_SHOWN
-    if more > 0:
-        named += f" (+{more})"
-    return text("alert.also", lang, outlets=Html(named))
+    return text("alert.also", lang, outlets=Html(f"{named} (+{more})") if more > 0 else named)
 
 
 def render_digest(
@@ -112,11 +114,12 @@ def render_item_line(
     now: datetime | None = None,
 ) -> str:
     """One compact entry of a list such as /latest: headline, source, time, link."""
-    title = _text(_clip(item.title, 160))
+    title = _isolated(_text(_clip(item.title, 160)))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link, quote=True)}">{title}</a>' if link else f"<b>{title}</b>"
     when = format_time(item.published, lang=lang, tz=tz, now=now)
-    return f"{headline}\n{isolate(_clip(source, MAX_SOURCE_CHARS))} · {when}"
+    mark = line_mark(lang)
+    return f"{mark}{headline}\n{mark}{isolate(_clip(source, MAX_SOURCE_CHARS))} · {when}"
 
 
 def format_time(
@@ -139,22 +142,8 @@ def ago(delta: timedelta, lang: str | None = None) -> str:
     seconds = int(delta.total_seconds())
     for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            count = seconds // size
-            span = text(f"time.{unit}.{_plural(count)}", lang, n=count)
-            return text("time.ago", lang, span=Html(span))
+            return text("time.ago", lang, span=counted(unit, seconds // size, lang))
     return text("time.just_now", lang)
-
-
-def _plural(count: int) -> str:
-    """The catalog's plural form for a count: one, two (the Arabic dual), few (3-10), many.
-
-    Every catalog has all four; English simply writes the last three alike.
-    """
-    if count == 1:
-        return "one"
-    if count == 2:
-        return "two"
-    return "few" if 3 <= count % 100 <= 10 else "many"
 
 
 def highlight(value: str, words: Collection[str], tag: str = "b") -> str:
@@ -173,17 +162,17 @@ def highlight(value: str, words: Collection[str], tag: str = "b") -> str:
     return "".join(out)
 
 
-def isolate(value: str) -> str:
-    """Escaped text kept in its own direction inside a line (Unicode first-strong isolate)."""
-    return f"{FSI}{_text(value)}{PDI}"
-
-
 def safe_link(link: str | None) -> str | None:
     """The link if it is an absolute http(s) URL Telegram will accept, else None."""
     if not link:
         return None
     parts = urlsplit(link)
     return link if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _isolated(html: str) -> str:
+    """Markup kept in its own direction inside a line, like `isolate` for escaped text."""
+    return f"{FSI}{html}{PDI}" if html else html
 
 
 def _text(value: str) -> str:

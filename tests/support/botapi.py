@@ -205,6 +205,10 @@ class ApiError:
         return self.body
 
 
+# The bot's invisible direction controls: LRM, RLM and the isolates (LRI, RLI, FSI, PDI).
+INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
+
+
 @dataclass(frozen=True)
 class SentMessage:
     """A message the bot sent, as it stands (after edits when read through `message`)."""
@@ -217,6 +221,11 @@ class SentMessage:
     link_preview_disabled: bool
     date: float
     plain_text: str
+
+    @property
+    def visible(self) -> str:
+        """The plain text as a reader sees it: without direction marks and isolates."""
+        return self.plain_text.translate(INVISIBLE)
 
 
 @dataclass(frozen=True)

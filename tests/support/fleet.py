@@ -152,7 +152,7 @@ async def run_fleet(  # noqa: PLR0915 - one scenario, told in order
             got: Counter[tuple[int, str]] = Counter()
             for message in emu.sent():
                 if message.chat_id in expected_chats(expected):
-                    got[(message.chat_id, message.plain_text.splitlines()[0])] += 1
+                    got[(message.chat_id, message.visible.splitlines()[0])] += 1
             found.expected = sum(expected.values())
             found.delivered = sum(min(got[k], 1) for k in expected)
             found.duplicates = sum(max(0, n - 1) for n in got.values())

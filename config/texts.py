@@ -201,6 +201,11 @@ EN: Final[dict[str, str]] = {
     "lang.choose": "Which language should I write in?",
     "lang.set": "I will write in English.",
     "group.admins_only": "In a group, only its admins can change rules, sources and settings.",
+    "start.member": (
+        "<b>Welcome to alertbot.</b> I alert this group the moment a news source reports a story "
+        "that matches its rules.\n\nOnly the group's admins turn its alerts on and change its "
+        "rules, sources and settings; everyone can use /latest, /rules and /help."
+    ),
     "channel.added": "Alerts for this chat's rules and sources will also be posted to {channel}.",
     "channel.removed": "Alerts are no longer posted to {channel}.",
     "channel.not_found": "I cannot find the channel {channel}. Check its @name (it must be public).",

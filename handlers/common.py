@@ -84,6 +84,21 @@ async def can_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
+def addressed_to(update: Update) -> str | None:
+    """The bot a command names after its @ (/watch@other_bot), casefolded; None if none."""
+    message = update.effective_message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    _, at, name = message.text.split(maxsplit=1)[0].partition("@")
+    return name.casefold() if at else None
+
+
+def for_another_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the update is a command addressed to some other bot of the chat."""
+    name = addressed_to(update)
+    return name is not None and name != (context.bot.username or "").casefold()
+
+
 async def allowed_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> CallbackQuery | None:
     """The pressed button's query, or None (answered) when the user may not change this chat."""
     query = update.callback_query

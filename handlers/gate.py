@@ -7,13 +7,19 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.store.ratelimit import command_bucket, notice_bucket
 from config.texts import text
-from handlers.common import reply, services
+from handlers.common import for_another_bot, reply, services
 
 SLOW_DOWN_EVERY = 60.0  # seconds: a chat over its rate is told so at most this often
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop updates from outside the allowlist, and commands over the chat's rate."""
+    """Stop commands for other bots, updates from outside the allowlist, commands over the rate.
+
+    A command addressed to another bot of a group (/watch@other_bot) is not ours to answer or
+    count: groups with several bots would otherwise be told to slow down for the others' use.
+    """
+    if for_another_bot(update, context):
+        raise ApplicationHandlerStop
     svc = services(context)
     settings = svc.settings
     chat, user = update.effective_chat, update.effective_user

@@ -275,6 +275,77 @@ async def test_group_members_cannot_change_settings(
     assert "drone" in listed.plain_text
 
 
+async def test_group_member_start_changes_nothing(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """A member's /start in a group is welcomed but neither turns alerts on nor sets a language."""
+    group = -100125
+    emu.set_admin(group, 7)
+    await ask(emu, group, "/start", user_id=7, chat_type="supergroup", language_code="en")
+    await ask(emu, group, "/unsubscribe", user_id=7, chat_type="supergroup")
+    before = await store.chats.get(group)
+    assert not before.alerts
+    answer = await ask(emu, group, "/start", user_id=8, chat_type="supergroup", language_code="ar")
+    assert "Only the group's admins turn its alerts on" in answer.plain_text  # its language
+    assert await store.chats.get(group) == before
+    fresh = -100126  # a group no admin has started: a member starts nothing either
+    answer = await ask(emu, fresh, "/start", user_id=8, chat_type="supergroup", language_code="ar")
+    assert "مشرفو المجموعة وحدهم يفعّلون تنبيهاتها" in answer.plain_text  # the user's language
+    assert not (await store.chats.get(fresh)).known
+
+
+@pytest.mark.parametrize(
+    ("chat_type", "command", "answer"),
+    [
+        ("supergroup", "/watch@other_bot football", None),  # another bot's: not ours at all
+        ("private", "/watch@other_bot football", None),
+        ("supergroup", "/frobnicate", None),  # may be another bot's: silence in groups
+        ("supergroup", "/frobnicate@{me}", "I do not know /frobnicate"),  # named us: answered
+        ("private", "/frobnicate", "I do not know /frobnicate"),
+        ("supergroup", "/watch@{me} football", "Rule 1 added: football"),
+        ("group", "/watch@{ME} football", "Rule 1 added: football"),  # names are caseless
+    ],
+)
+async def test_commands_for_other_bots_are_ignored(
+    bot: object,
+    emu: BotApiEmulator,
+    store: Store,
+    *,
+    chat_type: str,
+    command: str,
+    answer: str | None,
+) -> None:
+    """Commands naming another bot get no answer; in groups, unknown ones only when named to us."""
+    chat = -100127 if chat_type != "private" else CHAT
+    emu.set_admin(chat, 7)
+    text = command.format(me=emu.username, ME=emu.username.upper())
+    emu.send_message(chat, text, user_id=7, chat_type=chat_type)
+    # Updates are handled in order: once the marker is answered, the command was handled.
+    emu.send_message(chat, f"/help@{emu.username}", user_id=7, chat_type=chat_type)
+    await emu.wait_sent(chat, 1 if answer is None else 2)
+    replies = [m.plain_text for m in emu.sent(chat)]
+    if answer is None:
+        assert len(replies) == 1  # the marker's answer only
+        assert "/unwatch" in replies[0]
+        assert (await store.chats.get(chat)).rules == ()
+    else:
+        assert len(replies) == 2
+        assert answer in replies[0]
+
+
+async def test_commands_for_other_bots_do_not_count_against_the_rate(
+    store: Store, emu: BotApiEmulator
+) -> None:
+    """A group's commands for other bots never make this bot tell it to slow down."""
+    group = -100128
+    async with running_bot(store, emu, command_rate=1, command_burst=2):
+        for _ in range(5):
+            emu.send_message(group, "/latest@other_bot", user_id=7, chat_type="supergroup")
+        answer = await ask(emu, group, f"/help@{emu.username}", user_id=7, chat_type="supergroup")
+        assert "/watch" in answer.plain_text
+        assert len(emu.sent(group)) == 1
+
+
 async def test_long_rule_list_is_split(bot: object, emu: BotApiEmulator, store: Store) -> None:
     """A rule list longer than one Telegram message arrives as several valid messages."""
     await store.chats.start(CHAT)

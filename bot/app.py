@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 from telegram.ext import Application, Defaults
 
 from bot.core.models import FeedPreview
@@ -262,8 +262,7 @@ async def start_bot(
     Updates come by long polling, or through a webhook when `webhook` gives its options.
     """
     await _initialize(application)
-    for language, commands in menus().items():
-        await application.bot.set_my_commands(commands, language_code=language)
+    await _register_menus(application)
     assert application.updater is not None
     if webhook is not None:
         await application.updater.start_webhook(**webhook)
@@ -271,6 +270,23 @@ async def start_bot(
     else:
         await application.updater.start_polling(**polling)
     await application.start()
+
+
+async def _register_menus(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the command menu: everyone's, and in each admin's chat the admin commands too."""
+    bot = application.bot
+    for language, commands in menus().items():
+        await bot.set_my_commands(commands, language_code=language)
+    services = application.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
+    for admin in sorted(services.settings.admins):
+        try:
+            for language, commands in menus(admin=True).items():
+                await bot.set_my_commands(
+                    commands, scope=BotCommandScopeChat(admin), language_code=language
+                )
+        except (BadRequest, Forbidden) as exc:  # never opened a chat with the bot, or blocked it
+            log.warning("no admin command menu for %s: %s", admin, exc.message)
 
 
 async def stop_bot(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -226,6 +226,11 @@ EN: Final[dict[str, str]] = {
     "command.unsubscribe": "Alerts off (or drop one source)",
     "command.settings": "Digests, quiet hours, pause, time zone",
     "command.lang": "Language: English or Arabic",
+    "command.feeds": "Every feed and its health (admins)",
+    "command.addfeed": "Add a feed: /addfeed url (admins)",
+    "command.removefeed": "Remove a feed: /removefeed id (admins)",
+    "command.failed": "Alerts that could not be delivered (admins)",
+    "command.stats": "The bot at a glance (admins)",
 }
 
 

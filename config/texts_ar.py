@@ -211,4 +211,9 @@ AR: Final[dict[str, str]] = {
     "command.unsubscribe": "إيقاف التنبيهات (أو إيقاف مصدر)",
     "command.settings": "الملخصات وساعات الهدوء والإيقاف والمنطقة الزمنية",
     "command.lang": "اللغة: العربية أو الإنجليزية",
+    "command.feeds": "كل المصادر وحالتها (للمشرفين)",
+    "command.addfeed": "إضافة مصدر: /addfeed الرابط (للمشرفين)",
+    "command.removefeed": "حذف مصدر: /removefeed المعرّف (للمشرفين)",
+    "command.failed": "تنبيهات تعذّر إيصالها (للمشرفين)",
+    "command.stats": "حال البوت بلمحة (للمشرفين)",
 }

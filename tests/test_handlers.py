@@ -19,9 +19,9 @@ from bot.rulebook import compiler_for
 from bot.store import Store
 from bot.store.counters import Event
 from config.settings import Settings
-from handlers import MENU
+from handlers import ADMIN_MENU, MENU
 from handlers.common import split_message
-from tests.support.botapi import BotApiEmulator
+from tests.support.botapi import ApiError, BotApiEmulator
 from tests.support.chat import ask
 from tests.support.feeds import Entry, rss
 
@@ -74,9 +74,23 @@ async def running_bot(
 
 
 async def test_command_menu_registered(bot: object, emu: BotApiEmulator) -> None:
-    """The command list is registered with setMyCommands at start."""
-    assert [c["command"] for c in emu.commands] == list(MENU)
+    """The command list is registered with setMyCommands at start, the admins' in their chats."""
+    for language in ("", "ar"):
+        assert emu.menu(language=language) == list(MENU)
+        assert emu.menu(ADMIN, language) == [*MENU, *ADMIN_MENU]
+    assert emu.menu(CHAT) == []  # everyone else has the default menu
     assert all(c["description"] for c in emu.commands)
+
+
+async def test_an_admin_without_a_chat_does_not_stop_the_start(
+    store: Store, emu: BotApiEmulator
+) -> None:
+    """An admin Telegram has no chat with gets no admin menu; the bot starts and answers."""
+    emu.fail("setMyCommands", ApiError.chat_not_found(), chat_id=ADMIN)
+    async with running_bot(store, emu):
+        assert emu.menu(ADMIN) == []
+        assert emu.menu(ADMIN, "ar") == []  # not tried again in each language
+        assert "Welcome" in (await ask(emu, CHAT, "/start")).plain_text
 
 
 async def test_start(bot: object, emu: BotApiEmulator, store: Store) -> None:
@@ -626,7 +640,7 @@ async def test_arabic_user_gets_arabic(bot: object, emu: BotApiEmulator, store: 
 
 async def test_menu_in_both_languages(bot: object, emu: BotApiEmulator) -> None:
     """The command menu is registered in English by default and in Arabic for Arabic users."""
-    calls = emu.calls("setMyCommands")
+    calls = [c for c in emu.calls("setMyCommands") if "scope" not in c.params]
     by_lang = {c.params.get("language_code") or None: c.params["commands"] for c in calls}
     assert set(by_lang) == {None, "ar"}
     for commands in by_lang.values():

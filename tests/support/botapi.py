@@ -1012,6 +1012,13 @@ class BotApiEmulator:
         with self._cond:
             return [dict(c) for c in self._last_commands]
 
+    def menu(self, chat_id: int | None = None, language: str = "") -> list[str]:
+        """The command names set for everyone (or for one chat's scope), in one language."""
+        scope = {"type": "default"} if chat_id is None else {"type": "chat", "chat_id": chat_id}
+        with self._cond:
+            found = self._commands.get((json.dumps(scope, sort_keys=True), language), [])
+            return [c["command"] for c in found]
+
     @property
     def webhook_url(self) -> str:
         """The webhook URL currently set ("" when polling)."""
@@ -1158,16 +1165,26 @@ class BotApiEmulator:
         for injection in self._injections:
             if injection.method != method:
                 continue
-            if injection.chat_id is not None:
-                try:
-                    if self._chat_id(params) != injection.chat_id:
-                        continue
-                except _Failure:
-                    continue
+            if injection.chat_id is not None and self._target_chat(params) != injection.chat_id:
+                continue
             injection.remaining -= 1
             if injection.remaining == 0:
                 self._injections.remove(injection)
             return injection.error
+        return None
+
+    def _target_chat(self, params: JSONDict) -> int | None:
+        """The chat a call concerns: its chat_id, or the chat of a command scope."""
+        try:
+            return self._chat_id(params)
+        except _Failure:
+            pass
+        try:
+            scope = _as_json(params.get("scope"), "scope")
+        except _Failure:
+            return None
+        if isinstance(scope, dict) and scope.get("chat_id") is not None:
+            return _as_int(scope["chat_id"], 0)
         return None
 
     # -- state helpers (callers hold the lock) ------------------------------------------------

@@ -19,6 +19,7 @@ from bot.core.models import ChatView, Feed, FeedPreview, find_feed
 from bot.core.rules import RuleCompiler, RuleTooDeep
 from bot.errors import RuleError
 from bot.store import Store
+from bot.store.connection import REDIS_ERRORS
 from config.settings import Settings
 from config.texts import CURRENT_LANG, Html, pick_lang, text
 
@@ -41,10 +42,16 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Non
 
 
 async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The chat's language: its setting, else its user's Telegram language."""
+    """The chat's language: its setting, else its user's Telegram language.
+
+    The user's too while Redis cannot be reached: the gate answers such a command once, in it.
+    """
     chat = update.effective_chat
     if chat is not None:
-        chosen = await services(context).store.chats.lang(chat.id)
+        try:
+            chosen = await services(context).store.chats.lang(chat.id)
+        except REDIS_ERRORS:
+            chosen = None
         if chosen is not None:
             return chosen
     user = update.effective_user

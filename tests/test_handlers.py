@@ -17,7 +17,9 @@ from bot.core.rules import MAX_RULE_DEPTH
 from bot.demo.feedserver import FeedServer
 from bot.rulebook import compiler_for
 from bot.store import Store
+from bot.store.connection import make_client
 from bot.store.counters import Event
+from bot.store.embedded import EmbeddedRedis
 from config.settings import Settings
 from handlers import ADMIN_MENU, MENU
 from handlers.common import split_message
@@ -974,3 +976,24 @@ async def test_channel_subscription_refusals(
     done = await ask(emu, where, "/subscribe @desk2", **who)
     assert "posted to @desk2" in done.plain_text
     assert (await store.chats.get(channel)).owner == where
+
+
+@pytest.mark.one_server
+@pytest.mark.timeout(120)
+async def test_a_command_while_redis_is_away_is_answered_once(emu: BotApiEmulator) -> None:
+    """With Redis gone, a command gets one "try again" answer, not one per handler group."""
+    with EmbeddedRedis(None) as server:
+        client = make_client(server.url)
+        store = Store(client, retention_seconds=3600)
+        try:
+            async with running_bot(store, emu):
+                await ask(emu, CHAT, "/start")
+                server.stop()
+                emu.send_message(CHAT, "/rules")
+                # Updates are handled one at a time: the admin's answer comes after the rules'.
+                emu.send_message(ADMIN, "/help", user_id=ADMIN)
+                await emu.wait_sent(ADMIN, 1, timeout=60)
+                answers = [m.plain_text for m in emu.sent(CHAT)][1:]
+                assert answers == ["Something went wrong on my side; please try again in a minute."]
+        finally:
+            await client.aclose()

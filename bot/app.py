@@ -29,6 +29,7 @@ from bot.feeds.catalog import load_catalog
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
 from bot.health import Limits as HealthLimits
+from bot.health import TelegramLink
 from bot.health import check as check_health
 from bot.health import serve as serve_health
 from bot.logs import redact
@@ -45,7 +46,8 @@ from handlers.fallback import on_error
 
 log = logging.getLogger(__name__)
 
-START_ATTEMPTS = 4  # about 7 s of retries before giving up at start
+START_ATTEMPTS = 4  # about 7 s of retries before start_bot gives up (tests, the demo)
+MAX_START_DELAY = 60.0  # seconds between tries to reach Telegram, at most, for a running role
 
 
 def build_application(
@@ -135,26 +137,27 @@ async def run(settings: Settings, role: str = "all") -> None:
         stop = _stop_on_signals()
         application: Application[Any, Any, Any, Any, Any, Any] | None = None
         sender_bot: Bot | None = None
+        # Telegram out of reach at start is an outage like any other: the roles that need it
+        # wait for it with backoff, the others work meanwhile, and /healthz names it.
+        link = TelegramLink()
         try:
             jobs: list[Coroutine[Any, Any, None]] = []
             if role in ("all", "bot"):
                 application = build_application(settings, store, compiler, poller.probe)
-                await start_bot(application, webhook=webhook_options(settings))
-                log.info("bot @%s answering commands", application.bot.username)
+                jobs.append(_serve_bot(application, webhook_options(settings), link, stop))
             if role in ("all", "poller"):
                 jobs.append(poller.run(stop))
             if role in ("all", "sender"):
                 # Not the application's bot: alerts keep their own limits (see build_application).
                 sender_bot = telegram_bot(settings)
-                await _initialize(sender_bot)
-                jobs.append(make_sender(settings, store, sender_bot).run(stop))
+                jobs.append(_send(make_sender(settings, store, sender_bot), sender_bot, link, stop))
             if settings.metrics_port is not None:
                 limits = HealthLimits(settings.health_max_poll_age, settings.health_max_sender_lag)
                 jobs.append(
                     serve_health(
                         settings.metrics_host,
                         settings.metrics_port,
-                        lambda: check_health(store, role, limits),
+                        lambda: check_health(store, role, limits, link),
                         stop,
                     )
                 )
@@ -252,16 +255,47 @@ def webhook_options(settings: Settings) -> dict[str, Any] | None:
     }
 
 
+async def _serve_bot(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    webhook: dict[str, Any] | None,
+    link: TelegramLink,
+    stop: asyncio.Event,
+) -> None:
+    """The bot role: answer commands from the time Telegram is reached until `stop` is set."""
+    await start_bot(application, webhook, link=link, attempts=None)
+    log.info("bot @%s answering commands", application.bot.username)
+    await stop.wait()
+
+
+async def _send(sender: Sender, bot: Bot, link: TelegramLink, stop: asyncio.Event) -> None:
+    """The sender role: send alerts from the time Telegram is reached until `stop` is set."""
+    await _reach(bot.initialize, link, attempts=None)
+    await sender.run(stop)
+
+
 async def start_bot(
     application: Application[Any, Any, Any, Any, Any, Any],
     webhook: dict[str, Any] | None = None,
+    *,
+    link: TelegramLink | None = None,
+    attempts: int | None = START_ATTEMPTS,
     **polling: Any,
 ) -> None:
     """Check the token, register the command menu, start receiving and handling updates.
 
-    Updates come by long polling, or through a webhook when `webhook` gives its options.
+    Updates come by long polling, or through a webhook when `webhook` gives its options. While
+    Telegram cannot be reached the start is tried again with backoff, `attempts` times in all
+    (None: until it is reached).
     """
-    await _initialize(application)
+    await _reach(lambda: _start(application, webhook, polling), link, attempts)
+
+
+async def _start(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    webhook: dict[str, Any] | None,
+    polling: dict[str, Any],
+) -> None:
+    await application.initialize()
     await _register_menus(application)
     assert application.updater is not None
     if webhook is not None:
@@ -298,24 +332,37 @@ async def stop_bot(application: Application[Any, Any, Any, Any, Any, Any]) -> No
     await application.shutdown()
 
 
-async def _initialize(application: Application[Any, Any, Any, Any, Any, Any] | Bot) -> None:
-    """Check the token with getMe, retrying while Telegram cannot be reached."""
+async def _reach(
+    call: Callable[[], Awaitable[object]], link: TelegramLink | None, attempts: int | None
+) -> None:
+    """Make a first call to Telegram, retrying with backoff while it cannot be reached.
+
+    `attempts` calls at most (None: until one succeeds); `link` hears of each outcome. A token
+    Telegram rejects fails at once: no retry mends it.
+    """
     delay = 1.0
-    for attempt in range(1, START_ATTEMPTS + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
-            await application.initialize()
-            return
+            await call()
         except InvalidToken:
             raise TelegramSetupError(
                 "Telegram rejected the bot token (ALERTBOT_TELEGRAM_TOKEN): "
                 "check it with @BotFather"
             ) from None
         except NetworkError as exc:
-            if attempt == START_ATTEMPTS:
+            if link is not None:
+                link.failed(exc.message)
+            if attempts is not None and attempt >= attempts:
                 raise TelegramSetupError(f"cannot reach Telegram: {exc.message}") from None
             log.warning("cannot reach Telegram (%s); retrying in %.0f s", exc.message, delay)
             await asyncio.sleep(delay)
-            delay *= 2
+            delay = min(MAX_START_DELAY, delay * 2)
+        else:
+            if link is not None:
+                link.reached()
+            return
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -178,6 +178,7 @@ def make_store(settings: Settings, client: Client) -> Store:
         client,
         retention_seconds=settings.retention_seconds,
         stream_maxlen=settings.stream_maxlen,
+        keep_per_feed=settings.max_items_per_feed,
     )
 
 
@@ -232,6 +233,7 @@ def make_poller(
         concurrency=settings.fetch_concurrency,
         max_item_age=timedelta(hours=settings.max_item_age),
         lease_seconds=settings.http_timeout,
+        max_items_per_poll=settings.max_items_per_poll,
     )
 
 

@@ -42,6 +42,15 @@ LEASE_MARGIN_S = 30  # a lease outlives the longest fetch by this much
 RULE_FOLLOW_MS = 500  # a follower's blocking read of the rule-change stream
 
 
+def newest(entries: list[Item], limit: int) -> list[Item]:
+    """The `limit` most recently published entries, in feed order (a tie: the earlier listed)."""
+    if len(entries) <= limit:
+        return entries
+    ranked = sorted(range(len(entries)), key=lambda n: (-entries[n].published.timestamp(), n))
+    chosen = set(ranked[:limit])
+    return [entry for n, entry in enumerate(entries) if n in chosen]
+
+
 def utcnow() -> datetime:
     """The current time in UTC."""
     return datetime.now(UTC)
@@ -56,6 +65,8 @@ class FeedReport:
     deliveries: int = 0
     not_modified: bool = False
     primed: bool = False  # this was the feed's first poll: items recorded, no alerts
+    skipped: int = 0  # older entries left out: the document had more than a poll reads
+    dropped: int = 0  # older items dropped to keep the feed's newest
     error: str | None = None
     error_kind: str | None = None  # FeedError.kind, for metrics
     retry_after: float | None = None
@@ -116,9 +127,13 @@ class Poller:
         concurrency: int = 10,
         max_item_age: timedelta = timedelta(hours=48),
         lease_seconds: float = 60.0,
+        max_items_per_poll: int = 200,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """Poll with `fetcher`, `concurrency` feeds at a time; compile rules with `compiler`."""
+        """Poll with `fetcher`, `concurrency` feeds at a time; compile rules with `compiler`.
+
+        A poll reads only the `max_items_per_poll` newest entries of a feed's document.
+        """
         self._store = store
         self._fetcher = fetcher
         self._compiler = compiler
@@ -126,6 +141,7 @@ class Poller:
         self._concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self._max_age = max_item_age
+        self._per_poll = max_items_per_poll
         self._lease_ms = int((lease_seconds + LEASE_MARGIN_S) * 1000)
         self._clock = clock
         self._owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
@@ -319,7 +335,37 @@ class Poller:
                 feed_id=feed.id, not_modified=True, moved_to=result.moved_to, state=after
             )
         parsed = await asyncio.to_thread(parse_feed, result.body, result.headers, feed, now)
-        new, reworded = await store.items.unseen(parsed.items)
+        report = await self.ingest(
+            feed, state, parsed.items, now, validators=(result.etag, result.last_modified)
+        )
+        report.moved_to = result.moved_to
+        return report
+
+    async def ingest(
+        self,
+        feed: Feed,
+        state: FeedState,
+        entries: list[Item],
+        now: datetime,
+        *,
+        validators: tuple[str | None, str | None] | None = None,
+    ) -> FeedReport:
+        """Take a fetched document's entries: store the new, queue alerts, record the poll.
+
+        Only the newest `max_items_per_poll` entries are read, and the feed keeps only its
+        newest items (ItemRepo.keep), so what one feed stores stays bounded however much it
+        publishes.
+        """
+        store = self._store
+        read = newest(entries, self._per_poll)
+        skipped = len(entries) - len(read)
+        if skipped:
+            log.info(
+                "feed %s lists %d entries; only the newest %d are read", feed.id, len(entries),
+                len(read),
+            )  # fmt: skip
+        entries = read
+        new, reworded = await store.items.unseen(entries)
         # Oldest first, so alerts go out in the order things happened.
         new.sort(key=lambda item: item.published)
         deliveries: list[Delivery] = []
@@ -341,15 +387,22 @@ class Poller:
         # Marked seen only after the alerts are queued: a crash in between re-queues them,
         # and the sender's per-(chat, item) marker stops a second copy.
         await store.items.mark_seen([*new, *reworded])
+        dropped = await store.items.keep(feed.id, entries, now.timestamp())
         after = await store.feeds.record_success(
-            feed.id, now, validators=(result.etag, result.last_modified), new_items=len(new)
+            feed.id,
+            now,
+            validators=validators,
+            new_items=len(new),
+            skipped=skipped,
+            dropped=dropped,
         )
         return FeedReport(
             feed_id=feed.id,
             new_items=len(new),
             deliveries=len(deliveries),
             primed=not state.primed,
-            moved_to=result.moved_to,
+            skipped=skipped,
+            dropped=dropped,
             state=after,
         )
 

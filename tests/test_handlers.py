@@ -517,6 +517,33 @@ async def test_feeds_health(bot: object, emu: BotApiEmulator, store: Store) -> N
     assert "⛔ عربي بوست (arabi): no longer polled: HTTP 410 Gone" in answer
 
 
+async def test_feeds_and_stats_name_the_feeds_being_capped(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/feeds and /stats name the feeds capped in the last day (both languages), not older ones."""
+    now = datetime.now(UTC)
+    await store.feeds.record_success(
+        "wire", now, validators=None, new_items=200, skipped=300, dropped=40
+    )
+    await store.feeds.record_success(
+        "bbc-world", now - timedelta(days=2), validators=None, new_items=5, dropped=7
+    )
+    await store.feeds.record_success("bbc-world", now, validators=None, new_items=1)
+    feeds = (await ask(emu, ADMIN, "/feeds")).plain_text
+    (wire,) = [line for line in feeds.splitlines() if "(wire)" in line]
+    assert "only its newest 200 entries are read (300 left out last time)" in wire
+    assert "only its newest 1000 items are kept (40 older ones dropped so far)" in wire
+    assert "✂️" not in next(line for line in feeds.splitlines() if "(bbc-world)" in line)
+    stats = (await ask(emu, ADMIN, "/stats")).plain_text
+    assert "Capped: 1 feed(s) held to their storage bounds in the last day" in stats
+    await ask(emu, ADMIN, "/lang ar")
+    feeds = (await ask(emu, ADMIN, "/feeds")).plain_text
+    assert "تُقرأ أحدث مدخلاته فقط (الحد 200، وأُهمل 300 في آخر مرة)" in feeds
+    assert "تُحفظ أحدث أخباره فقط (الحد 1000، وحُذف 40 من الأقدم حتى الآن)" in feeds
+    stats = (await ask(emu, ADMIN, "/stats")).plain_text
+    assert "مصادر مقيَّدة: 1 بلغت حدود التخزين خلال آخر يوم" in stats
+
+
 async def test_stats(bot: object, emu: BotApiEmulator, store: Store) -> None:
     """/stats sums up chats, feed health, the last hour's events and the delivery backlog."""
     now = datetime.now(UTC)
@@ -539,6 +566,7 @@ async def test_stats(bot: object, emu: BotApiEmulator, store: Store) -> None:
     assert "Delivery: 1 waiting (room for 1000000) · oldest queued 0 s ago" in answer
     assert "near its limit" not in answer
     assert "Failed deliveries kept: 0" in answer
+    assert "Capped" not in answer
 
 
 def buttons(message: Any) -> dict[str, str]:

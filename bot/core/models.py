@@ -109,6 +109,13 @@ class FeedState(BaseModel):
     new_streak: int = 0  # consecutive polls that found new items
     next_poll: datetime | None = None
     disabled: str | None = None  # why the feed is no longer polled (410 Gone)
+    # Bounds on what one feed stores: the last poll that read only the newest entries of a
+    # longer document, and how many it left out; the last time older items were dropped to
+    # keep the feed's newest, and how many were dropped so far.
+    skipped_at: datetime | None = None
+    skipped: int = 0
+    dropped_at: datetime | None = None
+    dropped: int = 0
 
 
 class FeedPreview(BaseModel):

@@ -94,6 +94,19 @@ def feed_latest(feed_id: str) -> str:
     return f"{PREFIX}:feed:{{{feed_id}}}:latest"
 
 
+def feed_kept(feed_id: str) -> str:
+    """Sorted set of the item ids a feed has stored or marked seen, by when last in the feed.
+
+    Past the feed's cap the oldest are dropped with their bodies and seen markers.
+    """
+    return f"{PREFIX}:feed:{{{feed_id}}}:kept"
+
+
+def feed_kept_fingerprints(feed_id: str) -> str:
+    """Sorted set of a feed's content fingerprints, by when last in the feed (capped as ids)."""
+    return f"{PREFIX}:feed:{{{feed_id}}}:kept:fp"
+
+
 def lease(feed_id: str) -> str:
     """A poller's claim on a feed while it fetches it (SET NX PX: it expires if the poller dies)."""
     return f"{PREFIX}:lease:{{{feed_id}}}"

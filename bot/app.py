@@ -38,7 +38,7 @@ from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
 from bot.store.connection import REDIS_ERRORS, Client
 from bot.store.counters import Event
-from bot.store.ratelimit import RateLimiter, bot_bucket
+from bot.store.ratelimit import bot_bucket
 from config.settings import Settings
 from handlers import build_gate, build_handlers, menus
 from handlers.common import SERVICES_KEY, Services
@@ -104,7 +104,7 @@ def _counter(store: Store) -> Callable[[str], Awaitable[None]]:
 
 def _bot_slot(store: Store, settings: Settings) -> Callable[[], Awaitable[float]]:
     """Book a slot of the bot-wide limit the senders share, for a command reply."""
-    limiter = RateLimiter(store.redis)
+    limiter = store.limiter
     interval = 1 / settings.send_rate
 
     async def book() -> float:
@@ -234,6 +234,7 @@ def make_poller(
         max_item_age=timedelta(hours=settings.max_item_age),
         lease_seconds=settings.http_timeout,
         max_items_per_poll=settings.max_items_per_poll,
+        burst_limit=settings.burst_limit,
     )
 
 

@@ -28,7 +28,7 @@ from bot.core.stories import Featurizer
 from bot.errors import FeedError, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
-from bot.store import Store
+from bot.store import Store, keys
 from bot.store.connection import REDIS_ERRORS
 from bot.store.counters import Event
 from bot.store.stories import Joined, Told
@@ -128,11 +128,14 @@ class Poller:
         max_item_age: timedelta = timedelta(hours=48),
         lease_seconds: float = 60.0,
         max_items_per_poll: int = 200,
+        burst_limit: int = 0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """Poll with `fetcher`, `concurrency` feeds at a time; compile rules with `compiler`.
 
-        A poll reads only the `max_items_per_poll` newest entries of a feed's document.
+        A poll reads only the `max_items_per_poll` newest entries of a feed's document; a chat
+        gets at most `burst_limit` alerts a minute from one feed (0: no limit), the rest listed
+        in one message.
         """
         self._store = store
         self._fetcher = fetcher
@@ -142,6 +145,7 @@ class Poller:
         self._limit = asyncio.Semaphore(concurrency)
         self._max_age = max_item_age
         self._per_poll = max_items_per_poll
+        self._burst_limit = burst_limit
         self._lease_ms = int((lease_seconds + LEASE_MARGIN_S) * 1000)
         self._clock = clock
         self._owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
@@ -455,15 +459,19 @@ class Poller:
 
         A chat gets one message per story: a later report that matches its rules adds nothing
         new for it, and a report from another outlet edits the messages already sent ("Also:").
+        Past the chat's burst limit for this feed, its first alerts come as one message (`_fold`).
         """
         stories = self._store.stories
-        deliveries: list[Delivery] = []
+        firsts: list[Delivery] = []
+        updates: list[Delivery] = []
+        told_now: dict[str, dict[int, Told]] = {}  # told in this poll, by story
         for item in items:
             hits = index.match(item, source_text(feed.name, feed.url, item.link))
             join = joined.get(item.id)
             story_id = item.story_id or item.id
             told = await stories.told(story_id) if join is not None and not join.new else {}
-            newly: dict[int, Told] = {}
+            told = {**told, **told_now.get(story_id, {})}
+            newly = told_now.setdefault(story_id, {})
             for hit in hits:
                 if hit.chat_id in told or hit.chat_id in newly:
                     # The chat's message is about this story: it says so (and is edited when
@@ -473,7 +481,7 @@ class Poller:
                               hit.chat_id)  # fmt: skip
                     continue
                 newly[hit.chat_id] = Told(item.id, hit.text, hit.words)
-                deliveries.append(
+                firsts.append(
                     Delivery(
                         chat_id=hit.chat_id,
                         item_id=item.id,
@@ -483,7 +491,7 @@ class Poller:
                     )
                 )
             if join is not None and join.new_outlet and not join.new:
-                deliveries += [
+                updates += [
                     Delivery(
                         chat_id=chat_id,
                         item_id=seen.item_id,
@@ -494,7 +502,53 @@ class Poller:
                     )
                     for chat_id, seen in told.items()
                 ]
+        alerts, bursts = await self._fold(feed, firsts)
+        story_of = {d.item_id: d.story for d in firsts}
+        for delivery in bursts:  # a story only listed in a burst is not told: its next alert goes
+            for item_id in delivery.folded:
+                told_now[story_of[item_id]].pop(delivery.chat_id, None)
+        for story_id, newly in told_now.items():
             await stories.tell(story_id, newly)
+        deliveries = [*alerts, *updates, *bursts]
         metrics.MATCHES.inc(sum(1 for d in deliveries if not d.update))
         metrics.UPDATES.inc(sum(1 for d in deliveries if d.update))
         return deliveries
+
+    async def _fold(
+        self, feed: Feed, firsts: list[Delivery]
+    ) -> tuple[list[Delivery], list[Delivery]]:
+        """The first alerts within each chat's burst limit for this feed; one message for the rest.
+
+        A feed that publishes 40 matching items at once is 5 alerts and one list of 35 for a
+        chat; its next items within the burst window join a list too.
+        """
+        if not self._burst_limit or not firsts:
+            return firsts, []
+        wanted = Counter(d.chat_id for d in firsts)
+        totals = await self._store.limiter.tally(
+            {keys.burst(chat_id, feed.id): count for chat_id, count in wanted.items()},
+            keys.BURST_WINDOW,
+        )
+        # What each chat had from this feed in the window before this poll.
+        had = {c: totals[keys.burst(c, feed.id)] - count for c, count in wanted.items()}
+        alerts: list[Delivery] = []
+        rest: dict[int, list[Delivery]] = {}
+        for delivery in firsts:
+            chat_id = delivery.chat_id
+            if had[chat_id] < self._burst_limit:
+                alerts.append(delivery)
+                had[chat_id] += 1
+            else:
+                rest.setdefault(chat_id, []).append(delivery)
+        bursts = [
+            Delivery(
+                chat_id=chat_id,
+                item_id=folded[0].item_id,
+                rule=folded[0].rule,
+                story_id=f"burst:{folded[0].item_id}",
+                folded=tuple(d.item_id for d in folded),
+            )
+            for chat_id, folded in rest.items()
+        ]
+        metrics.BURSTS.inc(len(bursts))
+        return alerts, bursts

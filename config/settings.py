@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # max_items_per_feed items (older ones' bodies and seen markers are dropped early).
     max_items_per_poll: int = Field(default=200, ge=10, le=100_000)
     max_items_per_feed: int = Field(default=1_000, ge=10, le=1_000_000)
+    # A chat gets at most burst_limit alerts from one feed a minute; the rest of them come as one
+    # message listing their headlines (0: no limit).
+    burst_limit: int = Field(default=5, ge=0, le=1_000)
     max_rules: int = Field(default=50, ge=1, le=10_000)
     max_rule_chars: int = Field(default=300, ge=20, le=5_000)
     max_rule_terms: int = Field(default=30, ge=1, le=500)

@@ -388,3 +388,49 @@ async def test_telegram_unreachable_at_start_is_waited_out(
             bot.kill()
             bot.wait()
     assert "Traceback" not in log.read_text()
+
+
+# Forty unrelated headlines (a story each) that one feed publishes at once.
+BULLETINS = [
+    f"{word.title()} prices announced for the season"
+    for word in (
+        "apple banana cherry date fig grape guava kiwi lemon lime mango melon olive orange papaya "
+        "peach pear plum quince raisin almond cashew chestnut hazelnut peanut pecan walnut barley "
+        "millet oat rice rye sorghum wheat cotton wool silk linen hemp jute"
+    ).split()
+]
+
+
+@pytest.mark.one_server
+@pytest.mark.timeout(120)
+async def test_forty_items_at_once_are_five_alerts_and_a_list(
+    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
+) -> None:
+    """A feed publishing 40 items at once gives a `*` chat 5 alerts and one list of the other 35."""
+    feed_server.set("/wire.xml", rss([OLD]))
+    bot, log = start_bot(
+        tmp_path, emu, redis_url, write_catalog(tmp_path / "feeds.toml", feed_server)
+    )
+    try:
+        await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
+        await ask(emu, CHAT, "/start")
+        assert "Rule 1 added" in (await ask(emu, CHAT, "/watch *")).plain_text
+        await wait_primed(store, ["wire"])
+        burst = [Entry(f"n{n}", title, minutes=60 + n) for n, title in enumerate(BULLETINS)]
+        feed_server.set("/wire.xml", rss([OLD, *burst]))
+        sent = await emu.wait_sent(CHAT, 2 + 6, timeout=30)
+        alerts = [m.plain_text.splitlines()[0] for m in sent[2:7]]
+        assert alerts == BULLETINS[:5]
+        listing = sent[7].plain_text
+        assert listing.startswith("35 more from \u2068Levant Wire\u2069")
+        assert BULLETINS[19] in listing
+        assert BULLETINS[20] not in listing  # 15 listed, 20 counted
+        assert "… and 20 more." in listing
+        await polls(feed_server, emu, 2, feed_server.requests["/wire.xml"])
+        assert len(emu.sent(CHAT)) == 8
+        stop(bot, log)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert "Traceback" not in log.read_text()

@@ -283,3 +283,60 @@ async def test_a_feed_of_all_new_entries_every_poll_stores_a_bounded_amount(
     state = await store.feeds.get("churn")
     assert (state.dropped, dropped) == (1 + 6 * 4 - 6, 1 + 6 * 4 - 6)
     assert state.dropped_at is not None
+
+
+def burst_entries(first: int, count: int) -> list[Entry]:
+    """`count` unrelated new entries (a story each), published a minute apart."""
+    return [
+        Entry(f"b-{n}", f"{PLACES[n]} {THINGS[n]} {DEEDS[n]}", minutes=60 + n)
+        for n in range(first, first + count)
+    ]
+
+
+async def test_a_burst_past_the_limit_comes_as_one_message(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """Past 5 alerts a minute from one feed, a chat's further alerts are listed in one message."""
+    await setup(store, feed_server, "wire")
+    await watcher(store, 1, "*")
+    await watcher(store, 2, f"{PLACES[0]} OR {PLACES[1]}")  # under the limit: alerts only
+    poller = Poller(store, fetcher, RuleCompiler(), burst_limit=5)
+    await poller.poll_all()
+    first = burst_entries(0, 12)
+    feed_server.set("/wire.xml", rss([OLD, *first]))
+    await poller.poll_all()
+    queued_now = await queued(store)
+    alerts = [d for d in queued_now if d.chat_id == 1 and not d.folded]
+    (burst,) = [d for d in queued_now if d.folded]
+    titles = {d.item_id: (await store.items.get(d.item_id)) for d in queued_now}
+    assert [titles[d.item_id].title for d in alerts] == [e.title for e in first[:5]]  # type: ignore[union-attr]
+    assert burst.chat_id == 1
+    assert len(burst.folded) == 7
+    assert burst.story.startswith("burst:")
+    assert sorted(d.chat_id for d in queued_now if d.chat_id == 2) == [2, 2]
+    # A story only listed in the burst was not told to the chat: its next report alerts it.
+    listed = await store.items.get(burst.folded[0])
+    assert listed is not None
+    assert listed.story_id is not None
+    assert 1 not in await store.stories.told(listed.story_id)
+    assert 1 in await store.stories.told(alerts[0].story)
+    # Within the minute, the feed's next items join a list at once.
+    feed_server.set("/wire.xml", rss([OLD, *first, *burst_entries(12, 2)]))
+    await poller.poll_all()
+    (later,) = await queued(store)
+    assert (later.chat_id, len(later.folded)) == (1, 2)
+
+
+async def test_no_burst_limit_alerts_every_item(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """With the burst limit off (0), every matching item is its own alert."""
+    await setup(store, feed_server, "wire")
+    await watcher(store, 1, "*")
+    poller = Poller(store, fetcher, RuleCompiler(), burst_limit=0)
+    await poller.poll_all()
+    feed_server.set("/wire.xml", rss([OLD, *burst_entries(0, 8)]))
+    await poller.poll_all()
+    entries = await queued(store)
+    assert len(entries) == 8
+    assert not any(d.folded for d in entries)

@@ -484,3 +484,65 @@ async def test_alert_in_the_chats_language_and_zone(
     assert "24 أكتوبر 2023 00:58 +03 (منذ " in message.plain_text
     assert "القاعدة: \u2068US base drone\u2069" in message.plain_text
     assert "اقرأ الخبر كاملاً" in message.plain_text
+
+
+def burst_items(count: int) -> list[Item]:
+    """Items of one burst from the wire, a story each."""
+    return [
+        ITEM.model_copy(
+            update={
+                "id": f"wire:b{n}",
+                "title": f"Headline {n} <of> the burst",
+                "link": f"https://wire.example/b{n}",
+                "story_id": f"wire:b{n}",
+            }
+        )
+        for n in range(count)
+    ]
+
+
+def burst_of(items: list[Item]) -> Delivery:
+    """The burst message the poller queues for these items."""
+    return Delivery(
+        chat_id=CHAT,
+        item_id=items[0].id,
+        rule="*",
+        story_id=f"burst:{items[0].id}",
+        folded=tuple(i.id for i in items),
+    )
+
+
+async def test_a_burst_is_one_message_of_headlines(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """A burst goes as one message: how many from which source, the headlines linked, /latest."""
+    items = burst_items(18)
+    await store.items.save(items)
+    await store.deliveries.enqueue([burst_of(items)])
+    await sender.drain()
+    (message,) = emu.sent(CHAT)
+    lines = message.plain_text.splitlines()
+    assert lines[0] == "18 more from \u2068Levant Wire\u2069, listed together:"
+    assert lines[1].startswith("• Headline 0 <of> the burst · ")
+    assert 'href="https://wire.example/b14"' in message.text
+    assert "b15" not in message.text  # 15 are listed, the rest counted
+    assert "… and 3 more." in lines
+    assert lines[-1] == "/latest lists them all."
+    assert await store.deliveries.backlog() == 0
+    await store.deliveries.enqueue([burst_of(items)])  # queued twice: sent once
+    await sender.drain()
+    assert len(emu.sent(CHAT)) == 1
+
+
+async def test_a_burst_for_a_digest_chat_is_held_story_by_story(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """A chat reading digests gets a burst's stories in its digest, each as its own story."""
+    await store.chats.set_mode(CHAT, "hourly")
+    items = burst_items(3)
+    await store.items.save(items)
+    await store.deliveries.enqueue([burst_of(items)])
+    await sender.drain()
+    assert emu.sent(CHAT) == []
+    held = await store.held.held(CHAT)
+    assert sorted(h.delivery.story for h in held) == [i.id for i in items]

@@ -87,6 +87,9 @@ class Delivery(BaseModel):
     story_id: str = ""  # empty: the item is its own story
     update: bool = False  # edit the chat's message for the story rather than send a new one
     words: tuple[str, ...] = ()  # the item's words that satisfied the rule (shown in bold)
+    # A burst's message instead of one alert: the items past the chat's limit for their feed,
+    # listed in one message (`item_id` is the first of them, `story_id` the burst's own).
+    folded: tuple[str, ...] = ()
 
     @property
     def story(self) -> str:

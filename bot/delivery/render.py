@@ -25,6 +25,8 @@ MAX_RULE_SHOWN = 200
 MAX_SOURCE_CHARS = 64
 ALSO_SHOWN = 3  # outlets named in "Also: ..."; the rest are counted
 DIGEST_SHOWN = 20  # stories listed in one digest; the rest are counted
+BURST_SHOWN = 15  # headlines listed in a burst's message; the rest are counted
+LINE_TITLE_CHARS = 160  # a headline in a list (digest, burst, /latest)
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, markup not counted
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate and its end
 # A word as written: letters and digits with the marks and joiners that belong to them.
@@ -103,6 +105,31 @@ def render_digest(
     return "\n".join(lines)
 
 
+def render_burst(
+    items: Sequence[Item],
+    source: str,
+    *,
+    lang: str | None = None,
+    tz: str = "UTC",
+) -> str:
+    """One message for a chat's alerts past its burst limit: how many, from where, headlines.
+
+    Each headline links to its story, with its time in the chat's zone; /latest pages on.
+    """
+    shown = items[:BURST_SHOWN]
+    name = Html(isolate(_clip(source, MAX_SOURCE_CHARS)))
+    lines = [text("burst.header", lang, count=len(items), source=name)]
+    for item in shown:
+        title = _text(_clip(item.title, LINE_TITLE_CHARS))
+        link = safe_link(item.link)
+        headline = f'<a href="{escape(link, quote=True)}">{title}</a>' if link else title
+        lines.append(f"• {headline} · {item.published.astimezone(zone(tz)):%H:%M}")
+    if len(items) > len(shown):
+        lines.append(text("burst.more", lang, count=len(items) - len(shown)))
+    lines += ["", text("burst.latest", lang)]
+    return "\n".join(lines)
+
+
 def render_item_line(
     item: Item,
     source: str,
@@ -112,7 +139,7 @@ def render_item_line(
     now: datetime | None = None,
 ) -> str:
     """One compact entry of a list such as /latest: headline, source, time, link."""
-    title = _text(_clip(item.title, 160))
+    title = _text(_clip(item.title, LINE_TITLE_CHARS))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link, quote=True)}">{title}</a>' if link else f"<b>{title}</b>"
     when = format_time(item.published, lang=lang, tz=tz, now=now)

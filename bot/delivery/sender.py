@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from bot import metrics
 from bot.core.models import ChatView, Delivery, Item
 from bot.core.timing import hold_until, quiet_end
-from bot.delivery.render import Alert, render_alert, render_digest
+from bot.delivery.render import Alert, render_alert, render_burst, render_digest
 from bot.delivery.transport import ChatGone, ChatMoved, Rejected, RetryLater, Transport
 from bot.store import Store, keys
 from bot.store.connection import REDIS_ERRORS
@@ -429,7 +429,8 @@ class Sender:
             return None
         due = hold_until(chat, now)
         if due is not None:  # quiet hours or a digest: it waits with the chat's other alerts
-            await self._store.held.hold(delivery.model_copy(update={"chat_id": target}), due, now)
+            for held in await self._unfolded(delivery):  # a digest lists a burst's stories too
+                await self._store.held.hold(held.model_copy(update={"chat_id": target}), due, now)
             await queue.ack(entry)
             metrics.DELIVERIES.labels("held").inc()
             return None
@@ -611,6 +612,15 @@ class Sender:
         `outlets` are the story's, when the caller has read them already (an edit has).
         """
         store = self._store
+        lang = chat.lang or DEFAULT_LANG
+        if delivery.folded:
+            found = await store.items.many(delivery.folded)
+            items = [found[i] for i in delivery.folded if i in found]
+            if not items:
+                log.warning("the items of burst %s expired before it was sent", delivery.story)
+                return None
+            source = (await store.catalog.names([items[0].feed_id])).get(items[0].feed_id, "")
+            return render_burst(items, source or items[0].feed_id, lang=lang, tz=chat.tz), 1
         item = await store.items.get(delivery.item_id)
         if item is None:
             log.warning("item %s expired before it was sent", delivery.item_id)
@@ -626,9 +636,24 @@ class Sender:
             words=delivery.words,
             also=also,
         )
-        lang = chat.lang or DEFAULT_LANG
         html = render_alert(alert, lang=lang, tz=chat.tz, now=datetime.now(UTC))
         return html, max(1, len(outlets))
+
+    async def _unfolded(self, delivery: Delivery) -> list[Delivery]:
+        """A burst as the alerts it lists, each about its story; any other delivery as itself."""
+        if not delivery.folded:
+            return [delivery]
+        found = await self._store.items.many(delivery.folded)
+        return [
+            Delivery(
+                chat_id=delivery.chat_id,
+                item_id=item_id,
+                rule=delivery.rule,
+                story_id=found[item_id].story_id or item_id,
+            )
+            for item_id in delivery.folded
+            if item_id in found
+        ]
 
     async def _shutdown(self) -> None:
         """Let sends in flight finish (briefly), then give the shards back."""

@@ -207,6 +207,14 @@ def latest_query(digest: str) -> str:
     return f"{PREFIX}:latestq:{digest}"
 
 
+def burst(chat_id: int, feed_id: str) -> str:
+    """How many first alerts a chat was queued from one feed in the current burst window."""
+    return f"{PREFIX}:burst:{{{chat_id}}}:{feed_id}"
+
+
+BURST_WINDOW = 60  # seconds: a chat's alerts from one feed are counted per this window
+
+
 def rate_commands(chat_id: int) -> str:
     """A chat's command rate-limit state (GCRA), so one chat cannot keep the bot busy."""
     return f"{PREFIX}:rate:commands:{{{chat_id}}}"

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from html import escape
 
 import pytest
 
 from bot.core.models import Feed
+from bot.core.sanitize import clip_words
 from bot.errors import FeedError
 from bot.feeds.fetch import parse_retry_after
-from bot.feeds.parse import canonical_link, detect_lang, html_to_text, item_id, parse_feed
+from bot.feeds.parse import (
+    SUMMARY_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    canonical_link,
+    detect_lang,
+    html_to_text,
+    item_id,
+    parse_feed,
+)
 
 FEED = Feed(id="wire", name="Wire", url="https://wire.example/feed.xml")
 NOW = datetime(2023, 10, 24, 0, 0, tzinfo=UTC)
@@ -205,3 +217,70 @@ def test_wrong_declared_charset(declared: str, encoding: str) -> None:
 def test_retry_after(value: str | None, seconds: float | None) -> None:
     """Retry-After is read as seconds or as an HTTP date."""
     assert parse_retry_after(value, now=NOW) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("short enough", 12, "short enough"),
+        ("Drones hit the base again", 16, "Drones hit the…"),
+        ("Drones hit the base again", 15, "Drones hit the…"),  # the window ends at a word's end
+        ("Drones thebaseagainandagain", 16, "Drones thebasea…"),  # the space would keep < half
+        ("Dronesandmissiles", 8, "Dronesa…"),  # no space at all: cut inside the word
+    ],
+)
+def test_clip_words(text: str, limit: int, expected: str) -> None:
+    """A text over the limit is cut at its last word boundary that keeps half, ellipsis included."""
+    assert clip_words(text, limit) == expected
+    assert len(clip_words(text, limit)) <= limit
+
+
+# A hostile headline and lead: 4 MB of words (feeds carry no headline a thousandth this long).
+HUGE = "Drones hit US base " + " ".join(f"word{n}" for n in range(450_000))
+
+
+def huge_rss() -> bytes:
+    """RSS with a 4 MB title and a 4 MB HTML description (CDATA: quick for the XML parser)."""
+    lead = "".join(f"<p><b>{word}</b></p>" for word in HUGE.split()[:250_000])
+    return (
+        '<rss version="2.0"><channel><title>Huge</title><item>'
+        f"<title>{escape(HUGE)}</title><guid>h-1</guid>"
+        f"<description><![CDATA[{lead}]]></description></item></channel></rss>"
+    ).encode()
+
+
+def huge_atom() -> bytes:
+    """Atom with a 4 MB title and a 4 MB text summary."""
+    return (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>Huge</title><id>urn:h</id>'
+        f"<entry><title>{escape(HUGE)}</title><id>urn:h1</id>"
+        f'<summary type="text">{escape(HUGE.upper())}</summary></entry></feed>'
+    ).encode()
+
+
+def huge_json() -> bytes:
+    """JSON Feed with a 4 MB feed title, item title and content_text."""
+    return json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": HUGE,
+            "items": [{"id": "h-1", "title": HUGE, "content_text": HUGE.upper()}],
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize("make", [huge_rss, huge_atom, huge_json], ids=["rss", "atom", "json"])
+def test_huge_title_and_summary_are_capped_at_a_word(make: Callable[[], bytes]) -> None:
+    """A 4 MB title and summary are kept to the caps, cut between words, in every format."""
+    body = make()
+    assert len(body) > 4_000_000
+    parsed = parse_feed(body, {}, FEED, NOW)
+    (item,) = parsed.items
+    assert 0.5 * TITLE_MAX_CHARS < len(item.title) <= TITLE_MAX_CHARS
+    assert 0.5 * SUMMARY_MAX_CHARS < len(item.summary) <= SUMMARY_MAX_CHARS
+    assert len(parsed.title) <= TITLE_MAX_CHARS
+    for kept in (item.title, item.summary.casefold()):
+        assert kept.endswith("…")
+        cut = kept.removesuffix("…")
+        assert HUGE.casefold().startswith(cut.casefold())
+        assert cut.split()[-1] in HUGE.casefold().split()  # no word is cut in two

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
@@ -284,3 +285,76 @@ def test_huge_title_and_summary_are_capped_at_a_word(make: Callable[[], bytes]) 
         cut = kept.removesuffix("…")
         assert HUGE.casefold().startswith(cut.casefold())
         assert cut.split()[-1] in HUGE.casefold().split()  # no word is cut in two
+
+
+# Characters no alert may carry, and text that must come through them as written.
+RLO, PDF, LRI, RLI, PDI = "\u202e", "\u202c", "\u2066", "\u2067", "\u2069"
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206f\ud800-\udfff]")
+HOSTILE = [
+    # (what is hidden, title as the feed has it, the title kept)
+    ("NUL", "Drones\x00 hit\x00 the base", "Drones hit the base"),
+    ("override", f"Drones hit {RLO}esab eht{PDF} again", "Drones hit esab eht again"),
+    ("isolate", f"{RLI}قاعدة{PDI} hit {LRI}again", "قاعدة hit again"),
+    ("closing isolate", f"Drones hit{PDI}{PDI} the base", "Drones hit the base"),
+    ("escape and bell", "Drones \x1b[31mhit\x07 the base", "Drones [31mhit the base"),
+    ("C1 control", "Drones\x81 hit\x9d the base", "Drones hit the base"),  # none in cp1252
+    ("separators", "Drones\x1fhit\u2028the\x0bbase", "Drones hit the base"),
+    ("marks stay", "قاعدة\u200f (US) \u200cبيت", "قاعدة\u200f (US) \u200cبيت"),
+]
+
+
+def hostile_rss(title: str) -> bytes:
+    """RSS carrying `title` as headline, lead, feed title and in the link's path."""
+    # Control characters other than tab and newline cannot appear in XML 1.0 at all; feeds
+    # that carry them anyway are read by feedparser's forgiving parser.
+    return (
+        f"<rss version='2.0'><channel><title>{escape(title)}</title><item>"
+        f"<title>{escape(title)}</title><description>{escape(title)} (lead)</description>"
+        f"<link>https://wire.example/{escape(title)}</link><guid>h-1</guid>"
+        "</item></channel></rss>"
+    ).encode()
+
+
+def hostile_atom(title: str) -> bytes:
+    """Atom carrying `title` as headline, HTML lead, feed title and in the link's path."""
+    return (
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><title>{escape(title)}</title><id>urn:h</id>'
+        f"<entry><title>{escape(title)}</title><id>urn:h1</id>"
+        f'<link href="https://wire.example/{escape(title, quote=True)}"/>'
+        f'<content type="html">{escape(f"<p>{escape(title)} (lead)</p>")}</content>'
+        "</entry></feed>"
+    ).encode()
+
+
+def hostile_json(title: str) -> bytes:
+    """JSON Feed carrying `title` as headline, lead, feed title and in the link's path."""
+    return json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": title,
+            "items": [
+                {
+                    "id": "h-1",
+                    "title": title,
+                    "content_text": f"{title} (lead)",
+                    "url": f"https://wire.example/{title}",
+                }
+            ],
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(("hidden", "title", "kept"), HOSTILE, ids=[h[0] for h in HOSTILE])
+@pytest.mark.parametrize(
+    "make", [hostile_rss, hostile_atom, hostile_json], ids=["rss", "atom", "json"]
+)
+def test_control_and_bidi_characters_are_stripped(
+    make: Callable[[str], bytes], hidden: str, title: str, kept: str
+) -> None:
+    """Control and direction-override characters leave titles, leads, feed titles and links."""
+    parsed = parse_feed(make(title), {}, FEED, NOW)
+    (item,) = parsed.items
+    assert (item.title, item.summary, parsed.title) == (kept, f"{kept} (lead)", kept)
+    assert item.link is not None
+    assert not UNSAFE.search(item.link)  # percent-encoded: the link still leads where it led
+    assert item.link.startswith("https://wire.example/")

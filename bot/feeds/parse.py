@@ -19,7 +19,7 @@ import feedparser
 from bot.core.analysis import fingerprint
 from bot.core.links import kept_params
 from bot.core.models import Feed, Item, Lang
-from bot.core.sanitize import clip_words
+from bot.core.sanitize import clip_words, escape_unsafe, one_line
 from bot.errors import FeedError
 from bot.feeds.jsonfeed import looks_like_json, parse_json_feed
 
@@ -193,22 +193,22 @@ def _summary(entry: Mapping[str, Any]) -> str:
 
 
 def _text(value: object, detail: Mapping[str, Any] | None, limit: int) -> str:
-    """Plain text of a feed field, at most `limit` characters cut between words.
+    """Plain text of a feed field on one line, safe to show, at most `limit` characters.
 
     feedparser tells whether the field holds HTML or plain text. Either is cut long before the
     limit matters to the work on it: plain text at a generous multiple of the limit (runs of
     whitespace collapse), HTML at `_MARKUP_ALLOWANCE` times it, before a tag it would split.
+    Control and direction-override characters go (bot/core/sanitize.py), then the text is cut
+    between words.
     """
     if not isinstance(value, str):
         return ""
     raw = value[: limit * _MARKUP_ALLOWANCE]
-    if detail is not None and detail.get("type") == "text/plain":
-        text = " ".join(raw.split())
-    else:
+    if detail is None or detail.get("type") != "text/plain":
         if len(raw) < len(value):
             raw = raw[: raw.rfind("<")] if raw.rfind("<") > raw.rfind(">") else raw
-        text = html_to_text(raw)
-    return clip_words(text, limit)
+        raw = html_to_text(raw)
+    return clip_words(one_line(raw), limit)
 
 
 def _absolute_link(link: object, base_url: str) -> str | None:
@@ -218,8 +218,12 @@ def _absolute_link(link: object, base_url: str) -> str | None:
 
 
 def canonical_link(url: str) -> str | None:
-    """An absolute http(s) URL without tracking parameters; None for other schemes."""
-    parts = urlsplit(url)
+    """An absolute http(s) URL without tracking parameters; None for other schemes.
+
+    Control and direction-override characters are percent-encoded, as a browser sends them:
+    the link leads where it did, and shows nothing hidden.
+    """
+    parts = urlsplit(escape_unsafe(url))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     query = kept_params(parts.query)

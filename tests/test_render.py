@@ -128,3 +128,47 @@ def test_digest_lists_stories_and_counts_the_rest() -> None:
     assert "and 5 more" in text
     assert "+2 outlets" in text
     assert len(text) < 4096
+
+
+RLO, LRI, PDI_ = "\u202e", "\u2066", "\u2069"
+# Feed text that would turn the rest of a line around: an override, behind a closing isolate
+# that would end the renderer's own isolate early, and an isolate left open.
+REVERSING = f"Drones{PDI_}{RLO} hit the base{LRI}"
+
+
+def balanced_isolates(text: str) -> bool:
+    """Whether the only direction controls are the renderer's own isolates, each one closed."""
+    depth = 0
+    for char in text:
+        if char == FSI:
+            depth += 1
+        elif char == PDI:
+            depth -= 1
+            if depth < 0:
+                return False
+        elif "\u202a" <= char <= "\u202e" or char in "\u2066\u2067":
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize("part", ["title", "summary", "source", "also", "rule"])
+def test_feed_text_cannot_turn_an_alert_around(part: str) -> None:
+    """Direction controls in any part from a feed or a user are dropped; the isolates hold."""
+    item = SEED.model_copy(
+        update={
+            "title": REVERSING if part == "title" else "Drones hit the base",
+            "summary": REVERSING if part == "summary" else "",
+        }
+    )
+    alert = Alert(
+        item,
+        source=REVERSING if part == "source" else "Wire",
+        rule=REVERSING if part == "rule" else "drones",
+        also=[REVERSING] if part == "also" else [],
+    )
+    for html in (render_alert(alert, lang="en"), render_digest([(item, alert.source, 0)])):
+        text, _ = parse_html(html)
+        assert balanced_isolates(text), repr(text)
+        assert "\x00" not in text
+    text, _ = parse_html(render_alert(alert, lang="en"))
+    assert "Drones hit the base" in text

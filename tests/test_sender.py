@@ -22,6 +22,7 @@ from bot.store import Store, keys
 from bot.store.connection import make_client
 from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
+from bot.store.ratelimit import RateLimiter
 from bot.store.senders import SenderRegistry
 from tests.support.botapi import ApiError, BotApiEmulator
 from tests.support.cluster import LocalCluster
@@ -296,6 +297,33 @@ async def test_order_per_chat_and_limits(store: Store, strict_emu: BotApiEmulato
         assert emu.max_rate(chat, 1.0) == 1
     assert emu.max_rate(None, 1.0) <= 30
     assert emu.breaches == []
+
+
+async def test_slot_booked_by_a_slow_reply_counts_as_missed(
+    sender: Sender, store: Store, emu: BotApiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot-wide slot whose booking reply came back late is missed: the message waits again.
+
+    The slot is Redis's clock plus the wait it answered; a reply held up on the way (a busy
+    event loop, a loaded machine) must not move the slot later, or the message goes out late
+    while taken to be on time, and bunches with the ones that follow it.
+    """
+    reserve = RateLimiter.reserve
+    replies: list[float] = []
+
+    async def slow_reply(limiter: RateLimiter, key: str, interval: float) -> float:
+        wait = await reserve(limiter, key, interval)
+        if not replies:
+            await asyncio.sleep(0.3)  # the reply of the first booking arrives 0.3 s late
+        replies.append(wait)
+        return wait
+
+    monkeypatch.setattr(RateLimiter, "reserve", slow_reply)
+    await queue(store, CHAT)
+    assert await sender.drain() == 1
+    assert len(emu.sent(CHAT)) == 1
+    assert len(replies) == 2  # the late slot was given up, the message went on a new one
+    assert sender.late == 1
 
 
 async def test_two_senders_share_the_shards(store: Store, strict_emu: BotApiEmulator) -> None:

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.core.sanitize import one_line
+
 FEED_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 FEED_ID_MAX = 48
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -27,6 +29,12 @@ class Feed(BaseModel):
     lang: Lang | None = None
     interval: float | None = Field(default=None, ge=1, le=86_400)  # seconds; else the setting
     origin: Literal["file", "admin"] = "file"  # the catalog file, or /addfeed and OPML imports
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        """A name shows in lists and alerts: one line, no control or direction characters."""
+        return one_line(value) if isinstance(value, str) else value
 
     @field_validator("id")
     @classmethod

@@ -1,5 +1,8 @@
 """Alerts and digests as Telegram HTML: everything from a feed is escaped, every part bounded.
 
+Control and direction-override characters never reach a message (bot/core/sanitize.py): the
+only direction controls in an alert are the isolates added here.
+
 Words that came from feeds or users and sit inside a line of the other direction (an English
 source in an Arabic alert, an Arabic rule in an English one) are wrapped in Unicode isolates,
 so right-to-left and left-to-right parts keep their own order.
@@ -16,6 +19,7 @@ from urllib.parse import urlsplit
 
 from bot.core.analysis import normalize
 from bot.core.models import Item
+from bot.core.sanitize import safe_text
 from bot.core.summary import lead
 from bot.core.timing import zone
 from config.texts import Html, text
@@ -214,8 +218,13 @@ def safe_link(link: str | None) -> str | None:
 
 
 def _text(value: str) -> str:
-    """Escape text for Telegram HTML (quotes need no escaping outside attributes)."""
-    return escape(value, quote=False)
+    """Escape text for Telegram HTML (quotes need no escaping outside attributes).
+
+    Control and direction-override characters are dropped here too, not only where feeds are
+    parsed: items stored before then, and rules and names typed by people, carry them as well.
+    Only the isolates `isolate` adds around a part (after this) reach the message.
+    """
+    return escape(safe_text(value), quote=False)
 
 
 def _clip(value: str, limit: int) -> str:

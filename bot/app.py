@@ -47,6 +47,9 @@ from handlers.fallback import on_error
 log = logging.getLogger(__name__)
 
 START_ATTEMPTS = 4  # about 7 s of retries before start_bot gives up (tests, the demo)
+TOKEN_REJECTED = (
+    "Telegram rejected the bot token (ALERTBOT_TELEGRAM_TOKEN): check it with @BotFather"
+)
 MAX_START_DELAY = 60.0  # seconds between tries to reach Telegram, at most, for a running role
 
 
@@ -141,15 +144,20 @@ async def run(settings: Settings, role: str = "all") -> None:
         # wait for it with backoff, the others work meanwhile, and /healthz names it.
         link = TelegramLink()
         try:
-            jobs: list[Coroutine[Any, Any, None]] = []
             if role in ("all", "bot"):
                 application = build_application(settings, store, compiler, poller.probe)
-                jobs.append(_serve_bot(application, webhook_options(settings), link, stop))
-            if role in ("all", "poller"):
-                jobs.append(poller.run(stop))
             if role in ("all", "sender"):
                 # Not the application's bot: alerts keep their own limits (see build_application).
                 sender_bot = telegram_bot(settings)
+            first = application.bot if application is not None else sender_bot
+            if first is not None:
+                await _check_token(first, link)
+            jobs: list[Coroutine[Any, Any, None]] = []
+            if application is not None:
+                jobs.append(_serve_bot(application, webhook_options(settings), link, stop))
+            if role in ("all", "poller"):
+                jobs.append(poller.run(stop))
+            if sender_bot is not None:
                 jobs.append(_send(make_sender(settings, store, sender_bot), sender_bot, link, stop))
             if settings.metrics_port is not None:
                 limits = HealthLimits(settings.health_max_poll_age, settings.health_max_sender_lag)
@@ -335,6 +343,21 @@ async def stop_bot(application: Application[Any, Any, Any, Any, Any, Any]) -> No
     await application.shutdown()
 
 
+async def _check_token(bot: Bot, link: TelegramLink) -> None:
+    """End the start at once on a token Telegram rejects; Telegram out of reach is for the roles.
+
+    Nothing has started yet, so a wrong token ends the process with one line.
+    """
+    try:
+        await bot.initialize()  # getMe
+    except InvalidToken:
+        raise TelegramSetupError(TOKEN_REJECTED) from None
+    except NetworkError as exc:
+        link.failed(exc.message)  # the bot and sender roles wait for it
+    else:
+        link.reached()
+
+
 async def _reach(
     call: Callable[[], Awaitable[object]], link: TelegramLink | None, attempts: int | None
 ) -> None:
@@ -350,10 +373,7 @@ async def _reach(
         try:
             await call()
         except InvalidToken:
-            raise TelegramSetupError(
-                "Telegram rejected the bot token (ALERTBOT_TELEGRAM_TOKEN): "
-                "check it with @BotFather"
-            ) from None
+            raise TelegramSetupError(TOKEN_REJECTED) from None
         except NetworkError as exc:
             if link is not None:
                 link.failed(exc.message)

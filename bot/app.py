@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 from telegram.ext import Application, Defaults
 
 from bot.core.models import FeedPreview
@@ -29,6 +29,7 @@ from bot.feeds.catalog import load_catalog
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
 from bot.health import Limits as HealthLimits
+from bot.health import TelegramLink
 from bot.health import check as check_health
 from bot.health import serve as serve_health
 from bot.logs import redact
@@ -37,7 +38,7 @@ from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
 from bot.store.connection import REDIS_ERRORS, Client
 from bot.store.counters import Event
-from bot.store.ratelimit import RateLimiter, bot_bucket
+from bot.store.ratelimit import bot_bucket
 from config.settings import Settings
 from handlers import build_gate, build_handlers, menus
 from handlers.common import SERVICES_KEY, Services
@@ -45,7 +46,11 @@ from handlers.fallback import on_error
 
 log = logging.getLogger(__name__)
 
-START_ATTEMPTS = 4  # about 7 s of retries before giving up at start
+START_ATTEMPTS = 4  # about 7 s of retries before start_bot gives up (tests, the demo)
+TOKEN_REJECTED = (
+    "Telegram rejected the bot token (ALERTBOT_TELEGRAM_TOKEN): check it with @BotFather"
+)
+MAX_START_DELAY = 60.0  # seconds between tries to reach Telegram, at most, for a running role
 
 
 def build_application(
@@ -102,7 +107,7 @@ def _counter(store: Store) -> Callable[[str], Awaitable[None]]:
 
 def _bot_slot(store: Store, settings: Settings) -> Callable[[], Awaitable[float]]:
     """Book a slot of the bot-wide limit the senders share, for a command reply."""
-    limiter = RateLimiter(store.redis)
+    limiter = store.limiter
     interval = 1 / settings.send_rate
 
     async def book() -> float:
@@ -135,26 +140,32 @@ async def run(settings: Settings, role: str = "all") -> None:
         stop = _stop_on_signals()
         application: Application[Any, Any, Any, Any, Any, Any] | None = None
         sender_bot: Bot | None = None
+        # Telegram out of reach at start is an outage like any other: the roles that need it
+        # wait for it with backoff, the others work meanwhile, and /healthz names it.
+        link = TelegramLink()
         try:
-            jobs: list[Coroutine[Any, Any, None]] = []
             if role in ("all", "bot"):
                 application = build_application(settings, store, compiler, poller.probe)
-                await start_bot(application, webhook=webhook_options(settings))
-                log.info("bot @%s answering commands", application.bot.username)
-            if role in ("all", "poller"):
-                jobs.append(poller.run(stop))
             if role in ("all", "sender"):
                 # Not the application's bot: alerts keep their own limits (see build_application).
                 sender_bot = telegram_bot(settings)
-                await _initialize(sender_bot)
-                jobs.append(make_sender(settings, store, sender_bot).run(stop))
+            first = application.bot if application is not None else sender_bot
+            if first is not None:
+                await _check_token(first, link)
+            jobs: list[Coroutine[Any, Any, None]] = []
+            if application is not None:
+                jobs.append(_serve_bot(application, webhook_options(settings), link, stop))
+            if role in ("all", "poller"):
+                jobs.append(poller.run(stop))
+            if sender_bot is not None:
+                jobs.append(_send(make_sender(settings, store, sender_bot), sender_bot, link, stop))
             if settings.metrics_port is not None:
                 limits = HealthLimits(settings.health_max_poll_age, settings.health_max_sender_lag)
                 jobs.append(
                     serve_health(
                         settings.metrics_host,
                         settings.metrics_port,
-                        lambda: check_health(store, role, limits),
+                        lambda: check_health(store, role, limits, link),
                         stop,
                     )
                 )
@@ -175,6 +186,7 @@ def make_store(settings: Settings, client: Client) -> Store:
         client,
         retention_seconds=settings.retention_seconds,
         stream_maxlen=settings.stream_maxlen,
+        keep_per_feed=settings.max_items_per_feed,
     )
 
 
@@ -229,6 +241,8 @@ def make_poller(
         concurrency=settings.fetch_concurrency,
         max_item_age=timedelta(hours=settings.max_item_age),
         lease_seconds=settings.http_timeout,
+        max_items_per_poll=settings.max_items_per_poll,
+        burst_limit=settings.burst_limit,
     )
 
 
@@ -252,18 +266,48 @@ def webhook_options(settings: Settings) -> dict[str, Any] | None:
     }
 
 
+async def _serve_bot(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    webhook: dict[str, Any] | None,
+    link: TelegramLink,
+    stop: asyncio.Event,
+) -> None:
+    """The bot role: answer commands from the time Telegram is reached until `stop` is set."""
+    await start_bot(application, webhook, link=link, attempts=None)
+    log.info("bot @%s answering commands", application.bot.username)
+    await stop.wait()
+
+
+async def _send(sender: Sender, bot: Bot, link: TelegramLink, stop: asyncio.Event) -> None:
+    """The sender role: send alerts from the time Telegram is reached until `stop` is set."""
+    await _reach(bot.initialize, link, attempts=None)
+    await sender.run(stop)
+
+
 async def start_bot(
     application: Application[Any, Any, Any, Any, Any, Any],
     webhook: dict[str, Any] | None = None,
+    *,
+    link: TelegramLink | None = None,
+    attempts: int | None = START_ATTEMPTS,
     **polling: Any,
 ) -> None:
     """Check the token, register the command menu, start receiving and handling updates.
 
-    Updates come by long polling, or through a webhook when `webhook` gives its options.
+    Updates come by long polling, or through a webhook when `webhook` gives its options. While
+    Telegram cannot be reached the start is tried again with backoff, `attempts` times in all
+    (None: until it is reached).
     """
-    await _initialize(application)
-    for language, commands in menus().items():
-        await application.bot.set_my_commands(commands, language_code=language)
+    await _reach(lambda: _start(application, webhook, polling), link, attempts)
+
+
+async def _start(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    webhook: dict[str, Any] | None,
+    polling: dict[str, Any],
+) -> None:
+    await application.initialize()
+    await _register_menus(application)
     assert application.updater is not None
     if webhook is not None:
         await application.updater.start_webhook(**webhook)
@@ -271,6 +315,23 @@ async def start_bot(
     else:
         await application.updater.start_polling(**polling)
     await application.start()
+
+
+async def _register_menus(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the command menu: everyone's, and in each admin's chat the admin commands too."""
+    bot = application.bot
+    for language, commands in menus().items():
+        await bot.set_my_commands(commands, language_code=language)
+    services = application.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
+    for admin in sorted(services.settings.admins):
+        try:
+            for language, commands in menus(admin=True).items():
+                await bot.set_my_commands(
+                    commands, scope=BotCommandScopeChat(admin), language_code=language
+                )
+        except (BadRequest, Forbidden) as exc:  # never opened a chat with the bot, or blocked it
+            log.warning("no admin command menu for %s: %s", admin, exc.message)
 
 
 async def stop_bot(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -282,24 +343,49 @@ async def stop_bot(application: Application[Any, Any, Any, Any, Any, Any]) -> No
     await application.shutdown()
 
 
-async def _initialize(application: Application[Any, Any, Any, Any, Any, Any] | Bot) -> None:
-    """Check the token with getMe, retrying while Telegram cannot be reached."""
+async def _check_token(bot: Bot, link: TelegramLink) -> None:
+    """End the start at once on a token Telegram rejects; Telegram out of reach is for the roles.
+
+    Nothing has started yet, so a wrong token ends the process with one line.
+    """
+    try:
+        await bot.initialize()  # getMe
+    except InvalidToken:
+        raise TelegramSetupError(TOKEN_REJECTED) from None
+    except NetworkError as exc:
+        link.failed(exc.message)  # the bot and sender roles wait for it
+    else:
+        link.reached()
+
+
+async def _reach(
+    call: Callable[[], Awaitable[object]], link: TelegramLink | None, attempts: int | None
+) -> None:
+    """Make a first call to Telegram, retrying with backoff while it cannot be reached.
+
+    `attempts` calls at most (None: until one succeeds); `link` hears of each outcome. A token
+    Telegram rejects fails at once: no retry mends it.
+    """
     delay = 1.0
-    for attempt in range(1, START_ATTEMPTS + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
-            await application.initialize()
-            return
+            await call()
         except InvalidToken:
-            raise TelegramSetupError(
-                "Telegram rejected the bot token (ALERTBOT_TELEGRAM_TOKEN): "
-                "check it with @BotFather"
-            ) from None
+            raise TelegramSetupError(TOKEN_REJECTED) from None
         except NetworkError as exc:
-            if attempt == START_ATTEMPTS:
+            if link is not None:
+                link.failed(exc.message)
+            if attempts is not None and attempt >= attempts:
                 raise TelegramSetupError(f"cannot reach Telegram: {exc.message}") from None
             log.warning("cannot reach Telegram (%s); retrying in %.0f s", exc.message, delay)
             await asyncio.sleep(delay)
-            delay *= 2
+            delay = min(MAX_START_DELAY, delay * 2)
+        else:
+            if link is not None:
+                link.reached()
+            return
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -46,9 +46,41 @@ class Limits:
     max_sender_lag: float  # seconds the oldest waiting alert may wait (senders)
 
 
-async def check(store: Store, role: str, limits: Limits) -> Health:
-    """Ask Redis how this fleet is doing; refresh the stream and poll gauges on the way."""
-    problems: list[str] = []
+class TelegramLink:
+    """Whether this process has reached Telegram yet: while it has not, /healthz says why."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        """Nothing tried yet."""
+        self._clock = clock
+        self._reason: str | None = None
+        self._since = 0.0
+
+    def failed(self, reason: str) -> None:
+        """A call to Telegram could not reach it."""
+        if self._reason is None:
+            self._since = self._clock()
+        self._reason = reason
+
+    def reached(self) -> None:
+        """A call to Telegram was answered."""
+        self._reason = None
+
+    def problem(self) -> str | None:
+        """The outage in words, or None while Telegram is reached (or not tried yet)."""
+        if self._reason is None:
+            return None
+        return f"Telegram unreachable for {self._clock() - self._since:.0f} s: {self._reason}"
+
+
+async def check(
+    store: Store, role: str, limits: Limits, telegram: TelegramLink | None = None
+) -> Health:
+    """Ask Redis how this fleet is doing; refresh the stream and poll gauges on the way.
+
+    `telegram` tells whether this process reached Telegram (the bot and sender roles need it).
+    """
+    outage = telegram.problem() if telegram is not None else None
+    problems: list[str] = [outage] if outage else []
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             await store.redis.ping()
@@ -57,7 +89,8 @@ async def check(store: Store, role: str, limits: Limits) -> Health:
             oldest = await store.deliveries.oldest_waiting()
             backlog = await store.deliveries.backlog()
     except (*REDIS_ERRORS, TimeoutError, OSError) as exc:
-        return Health(False, role, False, None, None, None, [f"Redis unreachable: {exc}"])
+        problems.append(f"Redis unreachable: {exc}")
+        return Health(False, role, False, None, None, None, problems)
     poll_age = None if polled is None else max(0.0, now - polled)
     lag = 0.0 if oldest is None else max(0.0, now - oldest.timestamp())
     metrics.STREAM_LAG.set(backlog)

@@ -21,6 +21,10 @@ FETCH_ERRORS = Counter(
 )
 ITEMS_NEW = Counter("alertbot_items_new", "New items found in feeds")
 MATCHES = Counter("alertbot_matches", "Alerts queued: a chat's rule matched a story new to it")
+BURSTS = Counter(
+    "alertbot_bursts",
+    "Messages listing a chat's alerts past its burst limit for one feed",
+)
 FOLDED = Counter(
     "alertbot_matches_folded",
     "Matches that joined a story the chat was alerted to (its message shows the story)",

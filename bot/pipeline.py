@@ -28,7 +28,7 @@ from bot.core.stories import Featurizer
 from bot.errors import FeedError, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
-from bot.store import Store
+from bot.store import Store, keys
 from bot.store.connection import REDIS_ERRORS
 from bot.store.counters import Event
 from bot.store.stories import Joined, Told
@@ -40,6 +40,15 @@ log = logging.getLogger(__name__)
 MAX_NEW_PER_POLL = 50
 LEASE_MARGIN_S = 30  # a lease outlives the longest fetch by this much
 RULE_FOLLOW_MS = 500  # a follower's blocking read of the rule-change stream
+
+
+def newest(entries: list[Item], limit: int) -> list[Item]:
+    """The `limit` most recently published entries, in feed order (a tie: the earlier listed)."""
+    if len(entries) <= limit:
+        return entries
+    ranked = sorted(range(len(entries)), key=lambda n: (-entries[n].published.timestamp(), n))
+    chosen = set(ranked[:limit])
+    return [entry for n, entry in enumerate(entries) if n in chosen]
 
 
 def utcnow() -> datetime:
@@ -56,6 +65,8 @@ class FeedReport:
     deliveries: int = 0
     not_modified: bool = False
     primed: bool = False  # this was the feed's first poll: items recorded, no alerts
+    skipped: int = 0  # older entries left out: the document had more than a poll reads
+    dropped: int = 0  # older items dropped to keep the feed's newest
     error: str | None = None
     error_kind: str | None = None  # FeedError.kind, for metrics
     retry_after: float | None = None
@@ -116,9 +127,16 @@ class Poller:
         concurrency: int = 10,
         max_item_age: timedelta = timedelta(hours=48),
         lease_seconds: float = 60.0,
+        max_items_per_poll: int = 200,
+        burst_limit: int = 0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """Poll with `fetcher`, `concurrency` feeds at a time; compile rules with `compiler`."""
+        """Poll with `fetcher`, `concurrency` feeds at a time; compile rules with `compiler`.
+
+        A poll reads only the `max_items_per_poll` newest entries of a feed's document; a chat
+        gets at most `burst_limit` alerts a minute from one feed (0: no limit), the rest listed
+        in one message.
+        """
         self._store = store
         self._fetcher = fetcher
         self._compiler = compiler
@@ -126,6 +144,8 @@ class Poller:
         self._concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self._max_age = max_item_age
+        self._per_poll = max_items_per_poll
+        self._burst_limit = burst_limit
         self._lease_ms = int((lease_seconds + LEASE_MARGIN_S) * 1000)
         self._clock = clock
         self._owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
@@ -319,7 +339,37 @@ class Poller:
                 feed_id=feed.id, not_modified=True, moved_to=result.moved_to, state=after
             )
         parsed = await asyncio.to_thread(parse_feed, result.body, result.headers, feed, now)
-        new, reworded = await store.items.unseen(parsed.items)
+        report = await self.ingest(
+            feed, state, parsed.items, now, validators=(result.etag, result.last_modified)
+        )
+        report.moved_to = result.moved_to
+        return report
+
+    async def ingest(
+        self,
+        feed: Feed,
+        state: FeedState,
+        entries: list[Item],
+        now: datetime,
+        *,
+        validators: tuple[str | None, str | None] | None = None,
+    ) -> FeedReport:
+        """Take a fetched document's entries: store the new, queue alerts, record the poll.
+
+        Only the newest `max_items_per_poll` entries are read, and the feed keeps only its
+        newest items (ItemRepo.keep), so what one feed stores stays bounded however much it
+        publishes.
+        """
+        store = self._store
+        read = newest(entries, self._per_poll)
+        skipped = len(entries) - len(read)
+        if skipped:
+            log.info(
+                "feed %s lists %d entries; only the newest %d are read", feed.id, len(entries),
+                len(read),
+            )  # fmt: skip
+        entries = read
+        new, reworded = await store.items.unseen(entries)
         # Oldest first, so alerts go out in the order things happened.
         new.sort(key=lambda item: item.published)
         deliveries: list[Delivery] = []
@@ -341,15 +391,22 @@ class Poller:
         # Marked seen only after the alerts are queued: a crash in between re-queues them,
         # and the sender's per-(chat, item) marker stops a second copy.
         await store.items.mark_seen([*new, *reworded])
+        dropped = await store.items.keep(feed.id, entries, now.timestamp())
         after = await store.feeds.record_success(
-            feed.id, now, validators=(result.etag, result.last_modified), new_items=len(new)
+            feed.id,
+            now,
+            validators=validators,
+            new_items=len(new),
+            skipped=skipped,
+            dropped=dropped,
         )
         return FeedReport(
             feed_id=feed.id,
             new_items=len(new),
             deliveries=len(deliveries),
             primed=not state.primed,
-            moved_to=result.moved_to,
+            skipped=skipped,
+            dropped=dropped,
             state=after,
         )
 
@@ -402,15 +459,19 @@ class Poller:
 
         A chat gets one message per story: a later report that matches its rules adds nothing
         new for it, and a report from another outlet edits the messages already sent ("Also:").
+        Past the chat's burst limit for this feed, its first alerts come as one message (`_fold`).
         """
         stories = self._store.stories
-        deliveries: list[Delivery] = []
+        firsts: list[Delivery] = []
+        updates: list[Delivery] = []
+        told_now: dict[str, dict[int, Told]] = {}  # told in this poll, by story
         for item in items:
             hits = index.match(item, source_text(feed.name, feed.url, item.link))
             join = joined.get(item.id)
             story_id = item.story_id or item.id
             told = await stories.told(story_id) if join is not None and not join.new else {}
-            newly: dict[int, Told] = {}
+            told = {**told, **told_now.get(story_id, {})}
+            newly = told_now.setdefault(story_id, {})
             for hit in hits:
                 if hit.chat_id in told or hit.chat_id in newly:
                     # The chat's message is about this story: it says so (and is edited when
@@ -420,7 +481,7 @@ class Poller:
                               hit.chat_id)  # fmt: skip
                     continue
                 newly[hit.chat_id] = Told(item.id, hit.text, hit.words)
-                deliveries.append(
+                firsts.append(
                     Delivery(
                         chat_id=hit.chat_id,
                         item_id=item.id,
@@ -430,7 +491,7 @@ class Poller:
                     )
                 )
             if join is not None and join.new_outlet and not join.new:
-                deliveries += [
+                updates += [
                     Delivery(
                         chat_id=chat_id,
                         item_id=seen.item_id,
@@ -441,7 +502,53 @@ class Poller:
                     )
                     for chat_id, seen in told.items()
                 ]
+        alerts, bursts = await self._fold(feed, firsts)
+        story_of = {d.item_id: d.story for d in firsts}
+        for delivery in bursts:  # a story only listed in a burst is not told: its next alert goes
+            for item_id in delivery.folded:
+                told_now[story_of[item_id]].pop(delivery.chat_id, None)
+        for story_id, newly in told_now.items():
             await stories.tell(story_id, newly)
+        deliveries = [*alerts, *updates, *bursts]
         metrics.MATCHES.inc(sum(1 for d in deliveries if not d.update))
         metrics.UPDATES.inc(sum(1 for d in deliveries if d.update))
         return deliveries
+
+    async def _fold(
+        self, feed: Feed, firsts: list[Delivery]
+    ) -> tuple[list[Delivery], list[Delivery]]:
+        """The first alerts within each chat's burst limit for this feed; one message for the rest.
+
+        A feed that publishes 40 matching items at once is 5 alerts and one list of 35 for a
+        chat; its next items within the burst window join a list too.
+        """
+        if not self._burst_limit or not firsts:
+            return firsts, []
+        wanted = Counter(d.chat_id for d in firsts)
+        totals = await self._store.limiter.tally(
+            {keys.burst(chat_id, feed.id): count for chat_id, count in wanted.items()},
+            keys.BURST_WINDOW,
+        )
+        # What each chat had from this feed in the window before this poll.
+        had = {c: totals[keys.burst(c, feed.id)] - count for c, count in wanted.items()}
+        alerts: list[Delivery] = []
+        rest: dict[int, list[Delivery]] = {}
+        for delivery in firsts:
+            chat_id = delivery.chat_id
+            if had[chat_id] < self._burst_limit:
+                alerts.append(delivery)
+                had[chat_id] += 1
+            else:
+                rest.setdefault(chat_id, []).append(delivery)
+        bursts = [
+            Delivery(
+                chat_id=chat_id,
+                item_id=folded[0].item_id,
+                rule=folded[0].rule,
+                story_id=f"burst:{folded[0].item_id}",
+                folded=tuple(d.item_id for d in folded),
+            )
+            for chat_id, folded in rest.items()
+        ]
+        metrics.BURSTS.inc(len(bursts))
+        return alerts, bursts

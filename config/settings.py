@@ -8,7 +8,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     health_max_poll_age: float = Field(default=900.0, gt=0)  # seconds without any poll
     health_max_sender_lag: float = Field(default=900.0, gt=0)  # oldest waiting alert, seconds
     retention_days: float = Field(default=14.0, gt=0, le=365)
+    # What one feed may store, however much it publishes: a poll reads only the newest
+    # max_items_per_poll entries of the document, and a feed keeps only its newest
+    # max_items_per_feed items (older ones' bodies and seen markers are dropped early).
+    max_items_per_poll: int = Field(default=200, ge=10, le=100_000)
+    max_items_per_feed: int = Field(default=1_000, ge=10, le=1_000_000)
+    # A chat gets at most burst_limit alerts from one feed a minute; the rest of them come as one
+    # message listing their headlines (0: no limit).
+    burst_limit: int = Field(default=5, ge=0, le=1_000)
     max_rules: int = Field(default=50, ge=1, le=10_000)
     max_rule_chars: int = Field(default=300, ge=20, le=5_000)
     max_rule_terms: int = Field(default=30, ge=1, le=500)
@@ -139,6 +147,16 @@ class Settings(BaseSettings):
                     )
             return frozenset(int(p) for p in parts)
         return value
+
+    @model_validator(mode="after")
+    def _feed_bounds(self) -> Settings:
+        # A poll's entries must all fit among the kept ones, or an entry still in the feed
+        # would lose its seen marker and come back as new on the next poll.
+        if self.max_items_per_poll > self.max_items_per_feed:
+            raise ValueError(
+                "ALERTBOT_MAX_ITEMS_PER_POLL must not exceed ALERTBOT_MAX_ITEMS_PER_FEED"
+            )
+        return self
 
     @property
     def bot_api_base_url(self) -> str:

@@ -23,6 +23,8 @@ from typing import Final
 from babel import Locale
 from babel.plural import PluralRule
 
+from bot.core.sanitize import safe_text
+
 
 class Html(str):
     """A string that is already valid Telegram HTML and must not be escaped again."""
@@ -121,7 +123,7 @@ EN: Final[dict[str, str]] = {
     "not_a_command": "Send /help to see what I can do, or <code>/watch words</code> to add a rule.",
     "error": "Something went wrong on my side; please try again in a minute.",
     "admin.only": "Only the bot's admins can do that.",
-    "feeds.header": "<b>Feeds</b> ({count}): 🟢 fine · 🟠 failing · 🔴 failing for a day · ⚪ not polled yet · ⛔ off",
+    "feeds.header": "<b>Feeds</b> ({count}): 🟢 fine · 🟠 failing · 🔴 failing for a day · ⚪ not polled yet · ⛔ off · ✂️ capped",
     "feeds.line": "{mark} <b>{name}</b> ({id}): {detail}",
     "feeds.ok": "last fetched {ago}, {items:item} so far",
     "feeds.never": "not polled yet",
@@ -129,6 +131,8 @@ EN: Final[dict[str, str]] = {
     "feeds.failing_long": "failing for {span}: {reason}",
     "feeds.disabled": "no longer polled: {reason}",
     "feeds.next": " · next poll {when}",
+    "feeds.skipping": " · ✂️ lists more than a poll reads: a poll reads only its newest {limit:entry} ({skipped} left out last time)",
+    "feeds.dropping": " · ✂️ it keeps only its newest {limit:item} ({dropped:older_item} dropped so far)",
     "stats.header": "<b>Status</b>",
     "stats.chats": "<b>Chats</b>: {started} started · {active} reachable · {alerted} getting alerts · {rules:rule}",
     "stats.feeds": "<b>Feeds</b>: {feeds} in the catalog · {ok} fine · {failing} failing ({failing_long} for a day) · {never} not polled yet · {off} off",
@@ -136,6 +140,7 @@ EN: Final[dict[str, str]] = {
     "stats.delivery": "<b>Delivery</b>: {backlog} waiting (room for {capacity}) · oldest queued {oldest} · {senders:sender} running",
     "stats.nothing_waits": "– (nothing waits)",
     "stats.near_full": "⚠️ The delivery backlog is near its limit: senders are falling behind (Telegram slow or down?), and past the limit the oldest alerts are dropped.",
+    "stats.capped": "✂️ <b>Capped</b>: {count:feed} kept within the storage bounds in the last day (/feeds shows which)",
     "stats.failed": "<b>Failed deliveries</b> kept: {count} (/failed lists them)",
     "failed.none": "No failed deliveries.",
     "failed.header": "<b>Failed deliveries</b> (the newest {count})",
@@ -160,6 +165,9 @@ EN: Final[dict[str, str]] = {
     "time.ago": "{span} ago",
     "time.in": "in {span}",
     "time.now": "now",
+    "burst.header": "<b>{count} more from {source}</b>, listed together:",
+    "burst.more": "… and {count} more.",
+    "burst.latest": "/latest lists them all.",
     "digest.header": "<b>Your digest</b>: {count:new_story} matched your rules",
     "digest.also": "{count:more_outlet}",
     "digest.more": "… {count:more_story}: /latest lists them.",
@@ -211,6 +219,11 @@ EN: Final[dict[str, str]] = {
     "lang.set": "I will write in English.",
     "lang.unsupported": "I cannot write in {wanted}. I write in {langs}: which one should I use?",
     "group.admins_only": "In a group, only its admins can change rules, sources and settings.",
+    "start.member": (
+        "<b>Welcome to alertbot.</b> I alert this group the moment a news source reports a story "
+        "that matches its rules.\n\nOnly the group's admins turn its alerts on and change its "
+        "rules, sources and settings; everyone can use /latest, /rules and /help."
+    ),
     "channel.added": "Alerts for this chat's rules and sources will also be posted to {channel}.",
     "channel.removed": "Alerts are no longer posted to {channel}.",
     "channel.not_found": "I cannot find the channel {channel}. Check its @name (it must be public).",
@@ -231,6 +244,11 @@ EN: Final[dict[str, str]] = {
     "command.unsubscribe": "Alerts off (or drop one source)",
     "command.settings": "Digests, quiet hours, pause, time zone",
     "command.lang": "Language: English or Arabic",
+    "command.feeds": "Every feed and its health (admins)",
+    "command.addfeed": "Add a feed: /addfeed url (admins)",
+    "command.removefeed": "Remove a feed: /removefeed id (admins)",
+    "command.failed": "Alerts that could not be delivered (admins)",
+    "command.stats": "The bot at a glance (admins)",
     # Counted phrases, each in every plural form of the language (see the module's docstring).
     "count.news_source.one": "{n} news source",
     "count.news_source.other": "{n} news sources",
@@ -242,6 +260,12 @@ EN: Final[dict[str, str]] = {
     "count.level.other": "{n} levels",
     "count.item.one": "{n} item",
     "count.item.other": "{n} items",
+    "count.entry.one": "{n} entry",
+    "count.entry.other": "{n} entries",
+    "count.older_item.one": "{n} older item",
+    "count.older_item.other": "{n} older items",
+    "count.feed.one": "{n} feed",
+    "count.feed.other": "{n} feeds",
     "count.new_item.one": "{n} new item",
     "count.new_item.other": "{n} new items",
     "count.story.one": "{n} story",
@@ -342,8 +366,12 @@ def listing(names: Iterable[str], lang: str | None = None) -> Html:
 
 
 def isolate(value: str) -> Html:
-    """Escaped text kept in its own direction inside a line (Unicode first-strong isolate)."""
-    return Html(f"{FSI}{escape(value, quote=False)}{PDI}")
+    """Escaped text kept in its own direction inside a line (Unicode first-strong isolate).
+
+    Direction controls of its own are dropped first (bot/core/sanitize.py): they could close
+    the isolate early or turn the rest of the line around.
+    """
+    return Html(f"{FSI}{escape(safe_text(value), quote=False)}{PDI}")
 
 
 def line_mark(lang: str | None = None) -> str:

@@ -32,6 +32,8 @@ MENU = (
     "unsubscribe",
     "help",
 )
+# The admins' commands, added to the menu of each admin's private chat.
+ADMIN_MENU = ("feeds", "addfeed", "removefeed", "failed", "stats")
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -89,14 +91,18 @@ def build_gate() -> BaseHandler[Any, Any, Any]:
     return TypeHandler(Update, localized(gate.gate))
 
 
-def bot_commands(lang: str | None = None) -> list[BotCommand]:
+def bot_commands(lang: str | None = None, *, admin: bool = False) -> list[BotCommand]:
     """The command menu registered with Telegram (setMyCommands), in one language."""
-    return [BotCommand(name, text(f"command.{name}", lang)) for name in MENU]
+    names = MENU + ADMIN_MENU if admin else MENU
+    return [BotCommand(name, text(f"command.{name}", lang)) for name in names]
 
 
-def menus() -> dict[str | None, list[BotCommand]]:
-    """The menu per Telegram language code: None is the default (English) for everyone else."""
+def menus(*, admin: bool = False) -> dict[str | None, list[BotCommand]]:
+    """The menu per Telegram language code: None is the default (English) for everyone else.
+
+    With `admin`, the menu of an admin's chat: everyone's commands, then the admins'.
+    """
     return {
-        None: bot_commands("en"),
-        **{lang: bot_commands(lang) for lang in LANGS if lang != "en"},
+        None: bot_commands("en", admin=admin),
+        **{lang: bot_commands(lang, admin=admin) for lang in LANGS if lang != "en"},
     }

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.store.counters import Event
 from config.texts import text
 from handlers.common import ago, reply, services
-from handlers.feeds import Health, health, is_admin
+from handlers.feeds import Health, capped, health, is_admin
 
 FAILED_SHOWN = 10
 
@@ -97,5 +97,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ]
     if store.deliveries.near_full(backlog):
         lines.append(text("stats.near_full"))
+    held_back = sum(1 for state in states.values() if capped(state, now))
+    if held_back:
+        lines.append(text("stats.capped", count=held_back))
     lines.append(text("stats.failed", count=await store.deliveries.dead_letter_count()))
     await reply(update, "\n".join(lines))

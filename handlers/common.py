@@ -19,6 +19,7 @@ from bot.core.models import ChatView, Feed, FeedPreview, find_feed
 from bot.core.rules import RuleCompiler, RuleTooDeep
 from bot.errors import RuleError
 from bot.store import Store
+from bot.store.connection import REDIS_ERRORS
 from config.settings import Settings
 from config.texts import CURRENT_LANG, Html, counted, pick_lang, text
 
@@ -41,10 +42,16 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Non
 
 
 async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The chat's language: its setting, else its user's Telegram language."""
+    """The chat's language: its setting, else its user's Telegram language.
+
+    The user's too while Redis cannot be reached: the gate answers such a command once, in it.
+    """
     chat = update.effective_chat
     if chat is not None:
-        chosen = await services(context).store.chats.lang(chat.id)
+        try:
+            chosen = await services(context).store.chats.lang(chat.id)
+        except REDIS_ERRORS:
+            chosen = None
         if chosen is not None:
             return chosen
     user = update.effective_user
@@ -82,6 +89,21 @@ async def can_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     except (BadRequest, Forbidden):  # not a member any more, or the bot was removed
         return False
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def addressed_to(update: Update) -> str | None:
+    """The bot a command names after its @ (/watch@other_bot), casefolded; None if none."""
+    message = update.effective_message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    _, at, name = message.text.split(maxsplit=1)[0].partition("@")
+    return name.casefold() if at else None
+
+
+def for_another_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the update is a command addressed to some other bot of the chat."""
+    name = addressed_to(update)
+    return name is not None and name != (context.bot.username or "").casefold()
 
 
 async def allowed_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> CallbackQuery | None:

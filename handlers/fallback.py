@@ -5,16 +5,24 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from config.texts import pick_lang, text
-from handlers.common import lang_of, reply
+from handlers.common import addressed_to, lang_of, reply
 
 log = logging.getLogger(__name__)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Say the command is unknown and point to /help."""
+    """Say the command is unknown and point to /help.
+
+    In a group only when the command names this bot: a bare /command there is as likely for
+    another bot of the group (commands for other bots never get here, see the gate).
+    """
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE and addressed_to(update) is None:
+        return
     message = update.effective_message
     word = (message.text or "").split(maxsplit=1)[0] if message else ""
     await reply(update, text("unknown_command", command=word.split("@", 1)[0] or "that"))

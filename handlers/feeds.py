@@ -14,6 +14,7 @@ from config.texts import listing, text
 from handlers.common import ago, argument, reply, services, span, until
 
 FAILING_FOR = timedelta(days=1)  # a feed failing this long is flagged in /feeds
+CAPPED_FOR = timedelta(days=1)  # a feed held to its storage bounds this recently is flagged
 
 
 def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -34,8 +35,10 @@ async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     states = await store.feeds.many([feed.id for feed in catalog])
     now = datetime.now(UTC)
+    settings = services(context).settings
+    bounds = (settings.max_items_per_poll, settings.max_items_per_feed)
     lines = [text("feeds.header", count=len(catalog))]
-    lines += [health_line(feed, states[feed.id], now) for feed in catalog]
+    lines += [health_line(feed, states[feed.id], now, bounds) for feed in catalog]
     await reply(update, "\n".join(lines))
 
 
@@ -60,8 +63,30 @@ def health(state: FeedState, now: datetime) -> Health:
     return Health.NEVER if state.last_ok is None else Health.OK
 
 
-def health_line(feed: Feed, state: FeedState, now: datetime) -> str:
-    """One feed's line in /feeds: a status mark, its name, and what is known of its polls."""
+def capped(state: FeedState, now: datetime) -> bool:
+    """Whether a feed was lately held to its storage bounds (entries left out, items dropped)."""
+    return any(
+        when is not None and now - when < CAPPED_FOR
+        for when in (state.skipped_at, state.dropped_at)
+    )
+
+
+def capped_note(state: FeedState, now: datetime, bounds: tuple[int, int]) -> str:
+    """What /feeds adds to a feed's line while it is being capped (nothing otherwise)."""
+    per_poll, per_feed = bounds
+    note = ""
+    if state.skipped_at is not None and now - state.skipped_at < CAPPED_FOR:
+        note += text("feeds.skipping", limit=per_poll, skipped=state.skipped)
+    if state.dropped_at is not None and now - state.dropped_at < CAPPED_FOR:
+        note += text("feeds.dropping", limit=per_feed, dropped=state.dropped)
+    return note
+
+
+def health_line(feed: Feed, state: FeedState, now: datetime, bounds: tuple[int, int]) -> str:
+    """One feed's line in /feeds: a status mark, its name, and what is known of its polls.
+
+    `bounds` are the entries a poll reads and the items a feed keeps, named when it is capped.
+    """
     status = health(state, now)
     if status is Health.OFF:
         detail = text("feeds.disabled", reason=state.disabled)
@@ -80,9 +105,8 @@ def health_line(feed: Feed, state: FeedState, now: datetime) -> str:
         if state.next_poll and status is not Health.OFF
         else ""
     )
-    return (
-        text("feeds.line", mark=status.value, name=feed.name, id=feed.id, detail=detail) + upcoming
-    )
+    line = text("feeds.line", mark=status.value, name=feed.name, id=feed.id, detail=detail)
+    return line + capped_note(state, now, bounds) + upcoming
 
 
 async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

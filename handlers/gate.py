@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.store.connection import REDIS_ERRORS
 from bot.store.ratelimit import command_bucket, notice_bucket
 from config.texts import text
-from handlers.common import reply, services
+from handlers.common import for_another_bot, reply, services
+
+log = logging.getLogger(__name__)
 
 SLOW_DOWN_EVERY = 60.0  # seconds: a chat over its rate is told so at most this often
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop updates from outside the allowlist, and commands over the chat's rate."""
+    """Stop commands for other bots, updates from outside the allowlist, commands over the rate.
+
+    A command addressed to another bot of a group (/watch@other_bot) is not ours to answer or
+    count: groups with several bots would otherwise be told to slow down for the others' use.
+    """
+    if for_another_bot(update, context):
+        raise ApplicationHandlerStop
     svc = services(context)
     settings = svc.settings
     chat, user = update.effective_chat, update.effective_user
@@ -31,9 +42,19 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is not None and user.id in settings.admins:
         return
     interval = 60.0 / settings.command_rate
-    wait = await svc.store.limiter.acquire(
-        command_bucket(chat.id), interval, burst=settings.command_burst
-    )
+    try:
+        wait = await svc.store.limiter.acquire(
+            command_bucket(chat.id), interval, burst=settings.command_burst
+        )
+    except REDIS_ERRORS:
+        # Answered here, once: an error raised now would be answered by the error handler and
+        # the command's handler would then run (and fail, and be answered) again.
+        log.warning("cannot reach Redis for a command of chat %s", chat.id)
+        if update.callback_query is not None:
+            await update.callback_query.answer(text("error"))
+        elif update.effective_message is not None:
+            await reply(update, text("error"))
+        raise ApplicationHandlerStop from None
     if wait:
         # Told once per SLOW_DOWN_EVERY at most: the notice itself must not flood the chat.
         notice = await svc.store.limiter.acquire(notice_bucket(chat.id), SLOW_DOWN_EVERY)

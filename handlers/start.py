@@ -6,11 +6,18 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from config.texts import CURRENT_LANG, Html, text
-from handlers.common import LATEST_COUNT, chat_id, reply, services
+from handlers.common import LATEST_COUNT, can_change, chat_id, reply, services
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Register the chat with alerts on from all sources, and show how to add rules."""
+    """Register the chat with alerts on from all sources, and show how to add rules.
+
+    In a group, only its admins turn its alerts on (a member's /start after an admin's
+    /unsubscribe must not undo it): anyone else is welcomed and nothing changes.
+    """
+    if not await can_change(update, context):
+        await reply(update, text("start.member"))
+        return
     store = services(context).store
     await store.chats.start(chat_id(update))
     chat = await store.chats.get(chat_id(update))

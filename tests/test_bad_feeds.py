@@ -29,9 +29,9 @@ from bot.core.schedule import Cadence
 from bot.demo.feedserver import FeedServer
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
-from bot.feeds.parse import item_id
+from bot.feeds.parse import SUMMARY_MAX_CHARS, TITLE_MAX_CHARS, item_id
 from bot.pipeline import MAX_NEW_PER_POLL, FeedReport, Poller, PollReport
-from bot.store import Store
+from bot.store import Store, keys
 from tests.support.feeds import BASE_TIME, Entry, rss
 from tests.support.queue import queued
 
@@ -864,3 +864,38 @@ async def test_gzip_bomb_inflates_little_more_than_the_cap(bench: Bench) -> None
     assert bad is not None
     assert bad.error == f"body larger than {CAP} bytes"
     assert peak < 50 * CAP  # 5 MB: generous for a 100 kB cap
+
+
+async def test_feed_with_a_4_mb_headline_is_kept_to_the_caps_matched_and_grouped(
+    store: Store, feed_server: FeedServer
+) -> None:
+    """A 4 MB headline and lead are stored cut to the caps, and alert and group like any item."""
+    words = " ".join(f"word{n}" for n in range(450_000))
+    huge = Entry("huge-1", f"Drone strike on the port {words}", f"Drones hit the port. {words}", 60)
+    url = feed_server.set("/huge.xml", rss([CALM]))
+    fetcher = Fetcher(timeout=10, max_bytes=20_000_000, policy=AddressPolicy(allow_private=True))
+    try:
+        bench = await make_bench(store, feed_server, fetcher, feed_server.base_url)
+        await bench.catalog(Feed(id="huge", name="Huge", url=url))
+        await bench.poll()
+        bench.publish_news()
+        feed_server.set("/huge.xml", rss([CALM, huge]))
+        second = await bench.poll()
+    finally:
+        await fetcher.aclose()
+
+    assert find(second, "huge") == FeedReport(feed_id="huge", new_items=1, deliveries=1)
+    await bench.assert_healthy_unaffected(second)
+    item = await store.items.get(item_id("huge", huge.guid))
+    assert item is not None
+    assert item.story_id is not None
+    assert len(huge.title) > 4_000_000
+    assert len(item.title) <= TITLE_MAX_CHARS
+    assert item.title.startswith("Drone strike on the port word0 word1")
+    assert len(item.summary) <= SUMMARY_MAX_CHARS
+    assert await bench.alerted("huge") == [item.title]
+    # Grouping kept the report's features and counted its words: bounded by the cut text too.
+    reports = await store.redis.lrange(keys.story_reports(item.story_id), 0, -1)
+    assert sum(len(report) for report in reports) < 4 * (TITLE_MAX_CHARS + SUMMARY_MAX_CHARS)
+    period = int(time.time() // keys.TERM_PERIOD)
+    assert await store.redis.hlen(keys.terms(period)) < (TITLE_MAX_CHARS + SUMMARY_MAX_CHARS) / 5

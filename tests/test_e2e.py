@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import signal
 import socket
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import feedparser
+import httpx
 import pytest
 
 from bot.demo.feedserver import FeedServer
@@ -337,6 +339,95 @@ async def test_one_chats_429_holds_that_chat_only(
         assert alert.date >= refused + 10.0 - 1.0  # Telegram dates are whole seconds
         stats = (await ask(emu, admin, "/stats", user_id=admin)).plain_text
         assert "1 retry · 1 slow-down answer (429)" in stats  # what Telegram answered
+        stop(bot, log)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.one_server
+@pytest.mark.timeout(120)
+async def test_telegram_unreachable_at_start_is_waited_out(
+    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
+) -> None:
+    """Telegram down at start: the poller works, /healthz names it, the bot answers once up."""
+    feed_server.set("/wire.xml", rss([OLD]))
+    emu.fail("getMe", ApiError.bad_gateway(), times=8)  # about 15 s of backoff for each role
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = process.bot_env(
+        emu, redis_url, write_catalog(tmp_path / "feeds.toml", feed_server), metrics_port=str(port)
+    )
+    log = tmp_path / "bot.log"
+    bot = process.start(["run"], env, tmp_path, log)
+    try:
+        await wait_primed(store, ["wire"])  # the poller does not wait for Telegram
+        async with httpx.AsyncClient() as client:
+            down = None
+            while down is None or down.status_code != 503:
+                await asyncio.sleep(0.2)  # the endpoint starts with the roles
+                with contextlib.suppress(httpx.TransportError):
+                    down = await client.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            assert "Telegram unreachable" in " ".join(down.json()["problems"])
+            await emu.wait_for(
+                lambda: len([c for c in emu.calls("getMe") if c.http_status == 502]) == 8,
+                timeout=60,
+                what="every refused getMe",
+            )
+            assert bot.poll() is None  # still running, past the old 7 s
+            await emu.wait_for(lambda: bool(emu.commands), timeout=60, what="the bot to start")
+            assert "Welcome" in (await ask(emu, CHAT, "/start")).plain_text
+            up = await client.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            assert "Telegram" not in " ".join(up.json()["problems"])
+        stop(bot, log)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert "Traceback" not in log.read_text()
+
+
+# Forty unrelated headlines (a story each) that one feed publishes at once.
+BULLETINS = [
+    f"{word.title()} prices announced for the season"
+    for word in (
+        "apple banana cherry date fig grape guava kiwi lemon lime mango melon olive orange papaya "
+        "peach pear plum quince raisin almond cashew chestnut hazelnut peanut pecan walnut barley "
+        "millet oat rice rye sorghum wheat cotton wool silk linen hemp jute"
+    ).split()
+]
+
+
+@pytest.mark.one_server
+@pytest.mark.timeout(120)
+async def test_forty_items_at_once_are_five_alerts_and_a_list(
+    tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
+) -> None:
+    """A feed publishing 40 items at once gives a `*` chat 5 alerts and one list of the other 35."""
+    feed_server.set("/wire.xml", rss([OLD]))
+    bot, log = start_bot(
+        tmp_path, emu, redis_url, write_catalog(tmp_path / "feeds.toml", feed_server)
+    )
+    try:
+        await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
+        await ask(emu, CHAT, "/start")
+        assert "Rule 1 added" in (await ask(emu, CHAT, "/watch *")).plain_text
+        await wait_primed(store, ["wire"])
+        burst = [Entry(f"n{n}", title, minutes=60 + n) for n, title in enumerate(BULLETINS)]
+        feed_server.set("/wire.xml", rss([OLD, *burst]))
+        sent = await emu.wait_sent(CHAT, 2 + 6, timeout=30)
+        alerts = [m.visible.splitlines()[0] for m in sent[2:7]]
+        assert alerts == BULLETINS[:5]
+        listing = sent[7].plain_text
+        assert listing.startswith("35 more from \u2068Levant Wire\u2069")
+        assert BULLETINS[19] in listing
+        assert BULLETINS[20] not in listing  # 15 listed, 20 counted
+        assert "… and 20 more." in listing
+        await polls(feed_server, emu, 2, feed_server.requests["/wire.xml"])
+        assert len(emu.sent(CHAT)) == 8
         stop(bot, log)
     finally:
         if bot.poll() is None:

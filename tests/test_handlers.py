@@ -17,12 +17,14 @@ from bot.core.rules import MAX_RULE_DEPTH
 from bot.demo.feedserver import FeedServer
 from bot.rulebook import compiler_for
 from bot.store import Store
+from bot.store.connection import make_client
 from bot.store.counters import Event
+from bot.store.embedded import EmbeddedRedis
 from config.settings import Settings
 from config.texts import FSI, LRM, PDI
-from handlers import MENU
+from handlers import ADMIN_MENU, MENU
 from handlers.common import split_message
-from tests.support.botapi import BotApiEmulator
+from tests.support.botapi import ApiError, BotApiEmulator
 from tests.support.chat import ask
 from tests.support.feeds import Entry, rss
 
@@ -75,9 +77,23 @@ async def running_bot(
 
 
 async def test_command_menu_registered(bot: object, emu: BotApiEmulator) -> None:
-    """The command list is registered with setMyCommands at start."""
-    assert [c["command"] for c in emu.commands] == list(MENU)
+    """The command list is registered with setMyCommands at start, the admins' in their chats."""
+    for language in ("", "ar"):
+        assert emu.menu(language=language) == list(MENU)
+        assert emu.menu(ADMIN, language) == [*MENU, *ADMIN_MENU]
+    assert emu.menu(CHAT) == []  # everyone else has the default menu
     assert all(c["description"] for c in emu.commands)
+
+
+async def test_an_admin_without_a_chat_does_not_stop_the_start(
+    store: Store, emu: BotApiEmulator
+) -> None:
+    """An admin Telegram has no chat with gets no admin menu; the bot starts and answers."""
+    emu.fail("setMyCommands", ApiError.chat_not_found(), chat_id=ADMIN)
+    async with running_bot(store, emu):
+        assert emu.menu(ADMIN) == []
+        assert emu.menu(ADMIN, "ar") == []  # not tried again in each language
+        assert "Welcome" in (await ask(emu, CHAT, "/start")).plain_text
 
 
 async def test_start(bot: object, emu: BotApiEmulator, store: Store) -> None:
@@ -276,6 +292,77 @@ async def test_group_members_cannot_change_settings(
     assert "drone" in listed.plain_text
 
 
+async def test_group_member_start_changes_nothing(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """A member's /start in a group is welcomed but neither turns alerts on nor sets a language."""
+    group = -100125
+    emu.set_admin(group, 7)
+    await ask(emu, group, "/start", user_id=7, chat_type="supergroup", language_code="en")
+    await ask(emu, group, "/unsubscribe", user_id=7, chat_type="supergroup")
+    before = await store.chats.get(group)
+    assert not before.alerts
+    answer = await ask(emu, group, "/start", user_id=8, chat_type="supergroup", language_code="ar")
+    assert "Only the group's admins turn its alerts on" in answer.plain_text  # its language
+    assert await store.chats.get(group) == before
+    fresh = -100126  # a group no admin has started: a member starts nothing either
+    answer = await ask(emu, fresh, "/start", user_id=8, chat_type="supergroup", language_code="ar")
+    assert "مشرفو المجموعة وحدهم يفعّلون تنبيهاتها" in answer.plain_text  # the user's language
+    assert not (await store.chats.get(fresh)).known
+
+
+@pytest.mark.parametrize(
+    ("chat_type", "command", "answer"),
+    [
+        ("supergroup", "/watch@other_bot football", None),  # another bot's: not ours at all
+        ("private", "/watch@other_bot football", None),
+        ("supergroup", "/frobnicate", None),  # may be another bot's: silence in groups
+        ("supergroup", "/frobnicate@{me}", "I do not know /frobnicate"),  # named us: answered
+        ("private", "/frobnicate", "I do not know /frobnicate"),
+        ("supergroup", "/watch@{me} football", "Rule 1 added: football"),
+        ("group", "/watch@{ME} football", "Rule 1 added: football"),  # names are caseless
+    ],
+)
+async def test_commands_for_other_bots_are_ignored(
+    bot: object,
+    emu: BotApiEmulator,
+    store: Store,
+    *,
+    chat_type: str,
+    command: str,
+    answer: str | None,
+) -> None:
+    """Commands naming another bot get no answer; in groups, unknown ones only when named to us."""
+    chat = -100127 if chat_type != "private" else CHAT
+    emu.set_admin(chat, 7)
+    text = command.format(me=emu.username, ME=emu.username.upper())
+    emu.send_message(chat, text, user_id=7, chat_type=chat_type)
+    # Updates are handled in order: once the marker is answered, the command was handled.
+    emu.send_message(chat, f"/help@{emu.username}", user_id=7, chat_type=chat_type)
+    await emu.wait_sent(chat, 1 if answer is None else 2)
+    replies = [m.plain_text for m in emu.sent(chat)]
+    if answer is None:
+        assert len(replies) == 1  # the marker's answer only
+        assert "/unwatch" in replies[0]
+        assert (await store.chats.get(chat)).rules == ()
+    else:
+        assert len(replies) == 2
+        assert answer in replies[0]
+
+
+async def test_commands_for_other_bots_do_not_count_against_the_rate(
+    store: Store, emu: BotApiEmulator
+) -> None:
+    """A group's commands for other bots never make this bot tell it to slow down."""
+    group = -100128
+    async with running_bot(store, emu, command_rate=1, command_burst=2):
+        for _ in range(5):
+            emu.send_message(group, "/latest@other_bot", user_id=7, chat_type="supergroup")
+        answer = await ask(emu, group, f"/help@{emu.username}", user_id=7, chat_type="supergroup")
+        assert "/watch" in answer.plain_text
+        assert len(emu.sent(group)) == 1
+
+
 async def test_long_rule_list_is_split(bot: object, emu: BotApiEmulator, store: Store) -> None:
     """A rule list longer than one Telegram message arrives as several valid messages."""
     await store.chats.start(CHAT)
@@ -429,6 +516,33 @@ async def test_feeds_health(bot: object, emu: BotApiEmulator, store: Store) -> N
     assert "⛔ عربي بوست (arabi): no longer polled: HTTP 410 Gone" in answer
 
 
+async def test_feeds_and_stats_name_the_feeds_being_capped(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/feeds and /stats name the feeds capped in the last day (both languages), not older ones."""
+    now = datetime.now(UTC)
+    await store.feeds.record_success(
+        "wire", now, validators=None, new_items=200, skipped=300, dropped=40
+    )
+    await store.feeds.record_success(
+        "bbc-world", now - timedelta(days=2), validators=None, new_items=5, dropped=7
+    )
+    await store.feeds.record_success("bbc-world", now, validators=None, new_items=1)
+    feeds = (await ask(emu, ADMIN, "/feeds")).plain_text
+    (wire,) = [line for line in feeds.splitlines() if "(wire)" in line]
+    assert "a poll reads only its newest 200 entries (300 left out last time)" in wire
+    assert "it keeps only its newest 1000 items (40 older items dropped so far)" in wire
+    assert "✂️" not in next(line for line in feeds.splitlines() if "(bbc-world)" in line)
+    stats = (await ask(emu, ADMIN, "/stats")).plain_text
+    assert "Capped: 1 feed kept within the storage bounds in the last day" in stats
+    await ask(emu, ADMIN, "/lang ar")
+    feeds = (await ask(emu, ADMIN, "/feeds")).plain_text
+    assert "تُقرأ أحدث مدخلاته فقط (الحد 200، وأُهمل 300 في آخر مرة)" in feeds
+    assert "تُحفظ أحدث أخباره فقط (الحد 1000، وحُذف 40 من الأقدم حتى الآن)" in feeds
+    stats = (await ask(emu, ADMIN, "/stats")).plain_text
+    assert "مصادر مقيَّدة: مصدر واحد عند حدود التخزين خلال آخر يوم" in stats
+
+
 async def test_stats(bot: object, emu: BotApiEmulator, store: Store) -> None:
     """/stats sums up chats, feed health, the last hour's events and the delivery backlog."""
     now = datetime.now(UTC)
@@ -452,6 +566,7 @@ async def test_stats(bot: object, emu: BotApiEmulator, store: Store) -> None:
     assert "· 0 senders running" in answer
     assert "near its limit" not in answer
     assert "Failed deliveries kept: 0" in answer
+    assert "Capped" not in answer
 
 
 def buttons(message: Any) -> dict[str, str]:
@@ -555,7 +670,7 @@ async def test_arabic_user_gets_arabic(bot: object, emu: BotApiEmulator, store: 
 
 async def test_menu_in_both_languages(bot: object, emu: BotApiEmulator) -> None:
     """The command menu is registered in English by default and in Arabic for Arabic users."""
-    calls = emu.calls("setMyCommands")
+    calls = [c for c in emu.calls("setMyCommands") if "scope" not in c.params]
     by_lang = {c.params.get("language_code") or None: c.params["commands"] for c in calls}
     assert set(by_lang) == {None, "ar"}
     for commands in by_lang.values():
@@ -998,3 +1113,24 @@ async def test_channel_subscription_refusals(
     done = await ask(emu, where, "/subscribe @desk2", **who)
     assert "posted to @desk2" in done.plain_text
     assert (await store.chats.get(channel)).owner == where
+
+
+@pytest.mark.one_server
+@pytest.mark.timeout(120)
+async def test_a_command_while_redis_is_away_is_answered_once(emu: BotApiEmulator) -> None:
+    """With Redis gone, a command gets one "try again" answer, not one per handler group."""
+    with EmbeddedRedis(None) as server:
+        client = make_client(server.url)
+        store = Store(client, retention_seconds=3600)
+        try:
+            async with running_bot(store, emu):
+                await ask(emu, CHAT, "/start")
+                server.stop()
+                emu.send_message(CHAT, "/rules")
+                # Updates are handled one at a time: the admin's answer comes after the rules'.
+                emu.send_message(ADMIN, "/help", user_id=ADMIN)
+                await emu.wait_sent(ADMIN, 1, timeout=60)
+                answers = [m.plain_text for m in emu.sent(CHAT)][1:]
+                assert answers == ["Something went wrong on my side; please try again in a minute."]
+        finally:
+            await client.aclose()

@@ -481,3 +481,19 @@ def test_utf16_document_without_dtd_is_read() -> None:
         '<outline text="عاجل" xmlUrl="https://a.example/"/></body></opml>'
     )
     assert [f.name for f in parse_opml(text.encode("utf-16"))] == ["عاجل"]
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("&#x202E;erusaeL&#x202C; Wire", "erusaeL Wire"),
+        ("Wire&#x2069;&#x2067;", "Wire"),
+        ("Levant\u0085 Wire", "Levant Wire"),
+        ("قناة\u200f الخبر", "قناة\u200f الخبر"),  # a right-to-left mark stays
+    ],
+)
+def test_imported_names_lose_direction_controls(label: str, name: str) -> None:
+    """A feed name from OPML (or anywhere) keeps no control or direction-override character."""
+    (feed,) = parse_opml(opml(f'<outline text="{label}" xmlUrl="https://a.example/rss"/>'))
+    assert feed.name == name
+    assert Feed(id="a", name=f"\u202e{name}\u202c", url="https://a.example/").name == name

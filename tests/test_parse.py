@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from html import escape
 
 import pytest
 
 from bot.core.models import Feed
+from bot.core.sanitize import clip_words
 from bot.errors import FeedError
 from bot.feeds.fetch import parse_retry_after
-from bot.feeds.parse import canonical_link, detect_lang, html_to_text, item_id, parse_feed
+from bot.feeds.parse import (
+    SUMMARY_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    canonical_link,
+    detect_lang,
+    html_to_text,
+    item_id,
+    parse_feed,
+)
 
 FEED = Feed(id="wire", name="Wire", url="https://wire.example/feed.xml")
 NOW = datetime(2023, 10, 24, 0, 0, tzinfo=UTC)
@@ -223,3 +236,143 @@ def test_wrong_declared_charset(declared: str, encoding: str) -> None:
 def test_retry_after(value: str | None, seconds: float | None) -> None:
     """Retry-After is read as seconds or as an HTTP date."""
     assert parse_retry_after(value, now=NOW) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("short enough", 12, "short enough"),
+        ("Drones hit the base again", 16, "Drones hit the…"),
+        ("Drones hit the base again", 15, "Drones hit the…"),  # the window ends at a word's end
+        ("Drones thebaseagainandagain", 16, "Drones thebasea…"),  # the space would keep < half
+        ("Dronesandmissiles", 8, "Dronesa…"),  # no space at all: cut inside the word
+    ],
+)
+def test_clip_words(text: str, limit: int, expected: str) -> None:
+    """A text over the limit is cut at its last word boundary that keeps half, ellipsis included."""
+    assert clip_words(text, limit) == expected
+    assert len(clip_words(text, limit)) <= limit
+
+
+# A hostile headline and lead: 4 MB of words (feeds carry no headline a thousandth this long).
+HUGE = "Drones hit US base " + " ".join(f"word{n}" for n in range(450_000))
+
+
+def huge_rss() -> bytes:
+    """RSS with a 4 MB title and a 4 MB HTML description (CDATA: quick for the XML parser)."""
+    lead = "".join(f"<p><b>{word}</b></p>" for word in HUGE.split()[:250_000])
+    return (
+        '<rss version="2.0"><channel><title>Huge</title><item>'
+        f"<title>{escape(HUGE)}</title><guid>h-1</guid>"
+        f"<description><![CDATA[{lead}]]></description></item></channel></rss>"
+    ).encode()
+
+
+def huge_atom() -> bytes:
+    """Atom with a 4 MB title and a 4 MB text summary."""
+    return (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>Huge</title><id>urn:h</id>'
+        f"<entry><title>{escape(HUGE)}</title><id>urn:h1</id>"
+        f'<summary type="text">{escape(HUGE.upper())}</summary></entry></feed>'
+    ).encode()
+
+
+def huge_json() -> bytes:
+    """JSON Feed with a 4 MB feed title, item title and content_text."""
+    return json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": HUGE,
+            "items": [{"id": "h-1", "title": HUGE, "content_text": HUGE.upper()}],
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize("make", [huge_rss, huge_atom, huge_json], ids=["rss", "atom", "json"])
+def test_huge_title_and_summary_are_capped_at_a_word(make: Callable[[], bytes]) -> None:
+    """A 4 MB title and summary are kept to the caps, cut between words, in every format."""
+    body = make()
+    assert len(body) > 4_000_000
+    parsed = parse_feed(body, {}, FEED, NOW)
+    (item,) = parsed.items
+    assert 0.5 * TITLE_MAX_CHARS < len(item.title) <= TITLE_MAX_CHARS
+    assert 0.5 * SUMMARY_MAX_CHARS < len(item.summary) <= SUMMARY_MAX_CHARS
+    assert len(parsed.title) <= TITLE_MAX_CHARS
+    for kept in (item.title, item.summary.casefold()):
+        assert kept.endswith("…")
+        cut = kept.removesuffix("…")
+        assert HUGE.casefold().startswith(cut.casefold())
+        assert cut.split()[-1] in HUGE.casefold().split()  # no word is cut in two
+
+
+# Characters no alert may carry, and text that must come through them as written.
+RLO, PDF, LRI, RLI, PDI = "\u202e", "\u202c", "\u2066", "\u2067", "\u2069"
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206f\ud800-\udfff]")
+HOSTILE = [
+    # (what is hidden, title as the feed has it, the title kept)
+    ("NUL", "Drones\x00 hit\x00 the base", "Drones hit the base"),
+    ("override", f"Drones hit {RLO}esab eht{PDF} again", "Drones hit esab eht again"),
+    ("isolate", f"{RLI}قاعدة{PDI} hit {LRI}again", "قاعدة hit again"),
+    ("closing isolate", f"Drones hit{PDI}{PDI} the base", "Drones hit the base"),
+    ("escape and bell", "Drones \x1b[31mhit\x07 the base", "Drones [31mhit the base"),
+    ("C1 control", "Drones\x81 hit\x9d the base", "Drones hit the base"),  # none in cp1252
+    ("separators", "Drones\x1fhit\u2028the\x0bbase", "Drones hit the base"),
+    ("marks stay", "قاعدة\u200f (US) \u200cبيت", "قاعدة\u200f (US) \u200cبيت"),
+]
+
+
+def hostile_rss(title: str) -> bytes:
+    """RSS carrying `title` as headline, lead, feed title and in the link's path."""
+    # Control characters other than tab and newline cannot appear in XML 1.0 at all; feeds
+    # that carry them anyway are read by feedparser's forgiving parser.
+    return (
+        f"<rss version='2.0'><channel><title>{escape(title)}</title><item>"
+        f"<title>{escape(title)}</title><description>{escape(title)} (lead)</description>"
+        f"<link>https://wire.example/{escape(title)}</link><guid>h-1</guid>"
+        "</item></channel></rss>"
+    ).encode()
+
+
+def hostile_atom(title: str) -> bytes:
+    """Atom carrying `title` as headline, HTML lead, feed title and in the link's path."""
+    return (
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><title>{escape(title)}</title><id>urn:h</id>'
+        f"<entry><title>{escape(title)}</title><id>urn:h1</id>"
+        f'<link href="https://wire.example/{escape(title, quote=True)}"/>'
+        f'<content type="html">{escape(f"<p>{escape(title)} (lead)</p>")}</content>'
+        "</entry></feed>"
+    ).encode()
+
+
+def hostile_json(title: str) -> bytes:
+    """JSON Feed carrying `title` as headline, lead, feed title and in the link's path."""
+    return json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": title,
+            "items": [
+                {
+                    "id": "h-1",
+                    "title": title,
+                    "content_text": f"{title} (lead)",
+                    "url": f"https://wire.example/{title}",
+                }
+            ],
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(("hidden", "title", "kept"), HOSTILE, ids=[h[0] for h in HOSTILE])
+@pytest.mark.parametrize(
+    "make", [hostile_rss, hostile_atom, hostile_json], ids=["rss", "atom", "json"]
+)
+def test_control_and_bidi_characters_are_stripped(
+    make: Callable[[str], bytes], hidden: str, title: str, kept: str
+) -> None:
+    """Control and direction-override characters leave titles, leads, feed titles and links."""
+    parsed = parse_feed(make(title), {}, FEED, NOW)
+    (item,) = parsed.items
+    assert (item.title, item.summary, parsed.title) == (kept, f"{kept} (lead)", kept)
+    assert item.link is not None
+    assert not UNSAFE.search(item.link)  # percent-encoded: the link still leads where it led
+    assert item.link.startswith("https://wire.example/")

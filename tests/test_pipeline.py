@@ -15,7 +15,8 @@ from bot.demo.feedserver import FeedServer
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
 from bot.pipeline import Poller
-from bot.store import Store
+from bot.store import Store, keys
+from bot.store.connection import Client
 from bot.store.counters import Event
 from tests.support.feeds import Entry, rss
 from tests.support.queue import queued
@@ -23,6 +24,22 @@ from tests.support.queue import queued
 OLD = Entry("old-1", "Old news about drones at a US base", minutes=0)
 MATCH = Entry("new-1", "Drones strike US base in Syria", "Officials confirmed.", minutes=60)
 OTHER = Entry("new-2", "Oil prices rise", "Markets moved.", minutes=61)
+# Words for headlines that share nothing but "drone" (one per entry of a churning feed).
+PLACES = (
+    "Aden Basra Cairo Dakar Essen Fargo Genoa Hanoi Izmir Jaffa Kazan Lagos Minsk Nablus Osaka "
+    "Perth Quito Rabat Sanaa Tunis Ulsan Vaduz Warsaw Yerevan Zagreb Accra Beirut Colombo Dhaka "
+    "Erbil Fez"
+).split()
+THINGS = (
+    "tanker bridge reactor pipeline airport convoy warehouse stadium harbour railway dam "
+    "embassy refinery hospital barracks market school tower depot factory mine checkpoint "
+    "lighthouse ferry satellite cathedral bunker runway silo palace"
+).split()
+DEEDS = (
+    "burned flooded collapsed evacuated seized shelled closed reopened sealed raided looted "
+    "hijacked bombed stormed abandoned blockaded mined sabotaged encircled captured liberated "
+    "cordoned patrolled photographed intercepted downed jammed spotted tracked shadowed"
+).split()
 
 
 @pytest.fixture
@@ -213,3 +230,113 @@ async def test_rule_changes_reach_every_poller_within_a_second(
     finally:
         stop.set()
         await asyncio.gather(*followers)
+
+
+async def count_keys(redis: Client, pattern: str) -> int:
+    """How many keys match `pattern` (every node of a cluster)."""
+    return len([key async for key in redis.scan_iter(match=pattern, count=1000)])
+
+
+async def test_a_poll_reads_only_the_newest_entries(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """A document longer than a poll reads is cut to its newest entries, and the feed says so."""
+    entries = [Entry(f"e-{n}", f"Report number {n} from the coast", minutes=n) for n in range(5)]
+    url = feed_server.set("/long.xml", rss(list(reversed(entries[:2])) + entries[2:]))
+    await store.catalog.replace([Feed(id="long", name="Long", url=url)])
+    report = await Poller(store, fetcher, RuleCompiler(), max_items_per_poll=3).poll_all()
+    assert (report.feeds[0].new_items, report.feeds[0].skipped) == (3, 2)
+    latest = await store.items.latest(["long"], 10)
+    assert [i.title for i in latest] == [e.title for e in reversed(entries[2:])]
+    state = await store.feeds.get("long")
+    assert (state.skipped, state.skipped_at is not None, state.dropped) == (2, True, 0)
+
+
+async def test_a_feed_of_all_new_entries_every_poll_stores_a_bounded_amount(
+    redis: Client, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """A feed whose every poll is all new keeps its newest items only, and its alerts still go."""
+    store = Store(redis, retention_seconds=3600, keep_per_feed=6)
+    url = feed_server.set("/churn.xml", rss([OLD]))
+    await store.catalog.replace([Feed(id="churn", name="Churn", url=url)])
+    await watcher(store, 1, "drone")
+    poller = Poller(store, fetcher, RuleCompiler(), max_items_per_poll=4)
+    await poller.poll_all()
+    words = iter(zip(PLACES, THINGS, DEEDS, strict=False))  # headlines of distinct stories
+    dropped = 0
+    for poll in range(1, 7):
+        fresh = [
+            Entry(f"c-{poll}-{n}", f"Drone {' '.join(next(words))}", minutes=poll * 10 + n)
+            for n in range(5)
+        ]
+        feed_server.set("/churn.xml", rss(fresh))
+        report = await poller.poll_all()
+        (fed,) = report.feeds
+        assert (fed.new_items, fed.skipped) == (4, 1)
+        dropped += fed.dropped
+        sent = await queued(store)  # what this poll queued (like items group in one story)
+        assert sent
+        assert all([await store.items.get(d.item_id) for d in sent])  # the sender finds them
+    assert await count_keys(redis, keys.item("churn:*")) == 6
+    assert await count_keys(redis, keys.seen("churn", "*")) == 6
+    assert await count_keys(redis, keys.fingerprint("churn", "*")) == 6
+    state = await store.feeds.get("churn")
+    assert (state.dropped, dropped) == (1 + 6 * 4 - 6, 1 + 6 * 4 - 6)
+    assert state.dropped_at is not None
+
+
+def burst_entries(first: int, count: int) -> list[Entry]:
+    """`count` unrelated new entries (a story each), published a minute apart."""
+    return [
+        Entry(f"b-{n}", f"{PLACES[n]} {THINGS[n]} {DEEDS[n]}", minutes=60 + n)
+        for n in range(first, first + count)
+    ]
+
+
+async def test_a_burst_past_the_limit_comes_as_one_message(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """Past 5 alerts a minute from one feed, a chat's further alerts are listed in one message."""
+    await setup(store, feed_server, "wire")
+    await watcher(store, 1, "*")
+    await watcher(store, 2, f"{PLACES[0]} OR {PLACES[1]}")  # under the limit: alerts only
+    poller = Poller(store, fetcher, RuleCompiler(), burst_limit=5)
+    await poller.poll_all()
+    first = burst_entries(0, 12)
+    feed_server.set("/wire.xml", rss([OLD, *first]))
+    await poller.poll_all()
+    queued_now = await queued(store)
+    alerts = [d for d in queued_now if d.chat_id == 1 and not d.folded]
+    (burst,) = [d for d in queued_now if d.folded]
+    titles = {d.item_id: (await store.items.get(d.item_id)) for d in queued_now}
+    assert [titles[d.item_id].title for d in alerts] == [e.title for e in first[:5]]  # type: ignore[union-attr]
+    assert burst.chat_id == 1
+    assert len(burst.folded) == 7
+    assert burst.story.startswith("burst:")
+    assert sorted(d.chat_id for d in queued_now if d.chat_id == 2) == [2, 2]
+    # A story only listed in the burst was not told to the chat: its next report alerts it.
+    listed = await store.items.get(burst.folded[0])
+    assert listed is not None
+    assert listed.story_id is not None
+    assert 1 not in await store.stories.told(listed.story_id)
+    assert 1 in await store.stories.told(alerts[0].story)
+    # Within the minute, the feed's next items join a list at once.
+    feed_server.set("/wire.xml", rss([OLD, *first, *burst_entries(12, 2)]))
+    await poller.poll_all()
+    (later,) = await queued(store)
+    assert (later.chat_id, len(later.folded)) == (1, 2)
+
+
+async def test_no_burst_limit_alerts_every_item(
+    store: Store, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """With the burst limit off (0), every matching item is its own alert."""
+    await setup(store, feed_server, "wire")
+    await watcher(store, 1, "*")
+    poller = Poller(store, fetcher, RuleCompiler(), burst_limit=0)
+    await poller.poll_all()
+    feed_server.set("/wire.xml", rss([OLD, *burst_entries(0, 8)]))
+    await poller.poll_all()
+    entries = await queued(store)
+    assert len(entries) == 8
+    assert not any(d.folded for d in entries)

@@ -16,6 +16,7 @@ from bot.delivery.render import (
     format_time,
     highlight,
     render_alert,
+    render_burst,
     render_digest,
 )
 from config.texts import FSI, LRM, PDI, RLM
@@ -193,3 +194,59 @@ def test_arabic_digest_counts_in_arabic() -> None:
     assert "ومصدران آخران" in text
     assert "و4 مصادر أخرى" in text
     assert "… و5 أخبار أخرى" in text
+
+
+RLO, LRI, PDI_ = "\u202e", "\u2066", "\u2069"
+# Feed text that would turn the rest of a line around: an override, behind a closing isolate
+# that would end the renderer's own isolate early, and an isolate left open.
+REVERSING = f"Drones{PDI_}{RLO} hit the base{LRI}"
+
+
+def balanced_isolates(text: str) -> bool:
+    """Whether the only direction controls are the renderer's own isolates, each one closed."""
+    depth = 0
+    for char in text:
+        if char == FSI:
+            depth += 1
+        elif char == PDI:
+            depth -= 1
+            if depth < 0:
+                return False
+        elif "\u202a" <= char <= "\u202e" or char in "\u2066\u2067":
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize("part", ["title", "summary", "source", "also", "rule"])
+def test_feed_text_cannot_turn_an_alert_around(part: str) -> None:
+    """Direction controls in any part from a feed or a user are dropped; the isolates hold."""
+    item = SEED.model_copy(
+        update={
+            "title": REVERSING if part == "title" else "Drones hit the base",
+            "summary": REVERSING if part == "summary" else "",
+        }
+    )
+    alert = Alert(
+        item,
+        source=REVERSING if part == "source" else "Wire",
+        rule=REVERSING if part == "rule" else "drones",
+        also=[REVERSING] if part == "also" else [],
+    )
+    for html in (render_alert(alert, lang="en"), render_digest([(item, alert.source, 0)])):
+        text, _ = parse_html(html)
+        assert balanced_isolates(text), repr(text)
+        assert "\x00" not in text
+    text, _ = parse_html(render_alert(alert, lang="en"))
+    assert "Drones hit the base" in text
+
+
+def test_arabic_burst_counts_in_arabic_and_keeps_english_headlines_in_line() -> None:
+    """A burst in an Arabic chat counts in Arabic; each English headline sits isolated."""
+    items = [
+        ENGLISH.model_copy(update={"id": f"wire:{n}", "title": f"Story {n}"}) for n in range(18)
+    ]
+    text, _ = parse_html(render_burst(items, "Levant Wire", lang="ar"))
+    lines = text.splitlines()
+    assert lines[0] == f"18 خبراً آخر من {FSI}Levant Wire{PDI}، مجمّعة معاً:"
+    assert lines[1].startswith(f"{RLM}• {FSI}Story 0{PDI} · ")
+    assert "… و3 أخبار أخرى." in lines

@@ -22,8 +22,9 @@ from bot.store import Store, keys
 from bot.store.connection import make_client
 from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
+from bot.store.ratelimit import RateLimiter
 from bot.store.senders import SenderRegistry
-from config.texts import PDI
+from config.texts import FSI, LRM, PDI
 from tests.support.botapi import ApiError, BotApiEmulator
 from tests.support.cluster import LocalCluster
 
@@ -299,6 +300,33 @@ async def test_order_per_chat_and_limits(store: Store, strict_emu: BotApiEmulato
     assert emu.breaches == []
 
 
+async def test_slot_booked_by_a_slow_reply_counts_as_missed(
+    sender: Sender, store: Store, emu: BotApiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot-wide slot whose booking reply came back late is missed: the message waits again.
+
+    The slot is Redis's clock plus the wait it answered; a reply held up on the way (a busy
+    event loop, a loaded machine) must not move the slot later, or the message goes out late
+    while taken to be on time, and bunches with the ones that follow it.
+    """
+    reserve = RateLimiter.reserve
+    replies: list[float] = []
+
+    async def slow_reply(limiter: RateLimiter, key: str, interval: float) -> float:
+        wait = await reserve(limiter, key, interval)
+        if not replies:
+            await asyncio.sleep(0.3)  # the reply of the first booking arrives 0.3 s late
+        replies.append(wait)
+        return wait
+
+    monkeypatch.setattr(RateLimiter, "reserve", slow_reply)
+    await queue(store, CHAT)
+    assert await sender.drain() == 1
+    assert len(emu.sent(CHAT)) == 1
+    assert len(replies) == 2  # the late slot was given up, the message went on a new one
+    assert sender.late == 1
+
+
 async def test_two_senders_share_the_shards(store: Store, strict_emu: BotApiEmulator) -> None:
     """Two senders split the shards between them and every alert is sent exactly once."""
     await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
@@ -485,3 +513,66 @@ async def test_alert_in_the_chats_language_and_zone(
     assert "24 أكتوبر 2023 00:58 +03 (منذ " in message.plain_text
     assert "القاعدة: \u2068US base drone\u2069" in message.plain_text
     assert "اقرأ الخبر كاملاً" in message.plain_text
+
+
+def burst_items(count: int) -> list[Item]:
+    """Items of one burst from the wire, a story each."""
+    return [
+        ITEM.model_copy(
+            update={
+                "id": f"wire:b{n}",
+                "title": f"Headline {n} <of> the burst",
+                "link": f"https://wire.example/b{n}",
+                "story_id": f"wire:b{n}",
+            }
+        )
+        for n in range(count)
+    ]
+
+
+def burst_of(items: list[Item]) -> Delivery:
+    """The burst message the poller queues for these items."""
+    return Delivery(
+        chat_id=CHAT,
+        item_id=items[0].id,
+        rule="*",
+        story_id=f"burst:{items[0].id}",
+        folded=tuple(i.id for i in items),
+    )
+
+
+async def test_a_burst_is_one_message_of_headlines(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """A burst goes as one message: how many from which source, the headlines linked, /latest."""
+    items = burst_items(18)
+    await store.items.save(items)
+    await store.deliveries.enqueue([burst_of(items)])
+    await sender.drain()
+    (message,) = emu.sent(CHAT)
+    lines = message.visible.splitlines()
+    assert lines[0] == "18 more from Levant Wire, listed together:"
+    assert lines[1].startswith("• Headline 0 <of> the burst · ")
+    assert message.plain_text.splitlines()[1].startswith(f"{LRM}• {FSI}Headline 0")
+    assert 'href="https://wire.example/b14"' in message.text
+    assert "b15" not in message.text  # 15 are listed, the rest counted
+    assert "… and 3 more." in lines
+    assert lines[-1] == "/latest lists them all."
+    assert await store.deliveries.backlog() == 0
+    await store.deliveries.enqueue([burst_of(items)])  # queued twice: sent once
+    await sender.drain()
+    assert len(emu.sent(CHAT)) == 1
+
+
+async def test_a_burst_for_a_digest_chat_is_held_story_by_story(
+    sender: Sender, store: Store, emu: BotApiEmulator
+) -> None:
+    """A chat reading digests gets a burst's stories in its digest, each as its own story."""
+    await store.chats.set_mode(CHAT, "hourly")
+    items = burst_items(3)
+    await store.items.save(items)
+    await store.deliveries.enqueue([burst_of(items)])
+    await sender.drain()
+    assert emu.sent(CHAT) == []
+    held = await store.held.held(CHAT)
+    assert sorted(h.delivery.story for h in held) == [i.id for i in items]

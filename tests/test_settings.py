@@ -16,6 +16,7 @@ ALL_VARS = (
     "MAX_RULE_CHARS", "MAX_RULE_TERMS", "SYNONYMS", "CONNECT_TIMEOUT", "MAX_FEED_BYTES",
     "MAX_ITEM_AGE", "MIN_POLL_INTERVAL", "MAX_BACKOFF", "ALLOW_PRIVATE_FEEDS",
     "SENDER_CONCURRENCY", "SEND_RATE", "STREAM_MAXLEN", "MAX_DELIVERY_ATTEMPTS",
+    "MAX_ITEMS_PER_POLL", "MAX_ITEMS_PER_FEED",
 )  # fmt: skip
 
 
@@ -93,6 +94,19 @@ def test_invalid_values_name_the_variable(
     assert "\n" not in message
     assert message.startswith(f"invalid setting ALERTBOT_{variable}: ")
     assert reason in message
+
+
+def test_what_one_feed_stores_is_bounded_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A poll reads 200 entries and a feed keeps 1000 items unless set, and a poll never more."""
+    settings = load_settings()
+    assert (settings.max_items_per_poll, settings.max_items_per_feed) == (200, 1000)
+    monkeypatch.setenv("ALERTBOT_MAX_ITEMS_PER_POLL", "500")
+    monkeypatch.setenv("ALERTBOT_MAX_ITEMS_PER_FEED", "400")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "invalid settings: ALERTBOT_MAX_ITEMS_PER_POLL must not exceed ALERTBOT_MAX_ITEMS_PER_FEED"
+    )
 
 
 def test_token_never_in_error(monkeypatch: pytest.MonkeyPatch) -> None:

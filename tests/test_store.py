@@ -132,6 +132,59 @@ async def test_latest_is_bounded(store: Store, redis: aioredis.Redis) -> None:
     assert newest[0].id == f"wire:{keys.LATEST_PER_FEED + 19}"
 
 
+async def poll_once(store: Store, entries: list[Item], now: float) -> list[Item]:
+    """What a poll does with a document's entries: store the new ones, mark them, keep them."""
+    new, reworded = await store.items.unseen(entries)
+    await store.items.save(new)
+    await store.items.mark_seen([*new, *reworded])
+    await store.items.keep("wire", entries, now)
+    return new
+
+
+async def test_a_feed_keeps_only_its_newest_items(redis: aioredis.Redis) -> None:
+    """Past the cap, a feed's oldest items lose their bodies, seen markers and /latest place."""
+    store = Store(redis, retention_seconds=3600, keep_per_feed=3)
+    items = [make_item(n, minutes=n) for n in range(5)]
+    for n, item in enumerate(items):  # one new entry a poll, the feed listing only it
+        await poll_once(store, [item], 1_000.0 + n)
+    assert [i.id for i in await store.items.latest(["wire"], 10)] == ["wire:4", "wire:3", "wire:2"]
+    assert await store.items.get("wire:1") is None
+    assert await store.items.unseen(items) == (items[:2], [])  # forgotten: the feed dropped them
+    assert await redis.zcard(keys.feed_kept("wire")) == 3
+
+
+async def test_entries_still_in_the_feed_are_never_dropped(redis: aioredis.Redis) -> None:
+    """An entry the feed keeps listing stays seen and stored however many others come and go."""
+    store = Store(redis, retention_seconds=3600, keep_per_feed=3)
+    pinned = make_item(0).model_copy(update={"fingerprint": "pinned"})
+    for n in range(1, 10):
+        churn = make_item(n, minutes=n).model_copy(update={"fingerprint": f"churn{n}"})
+        await poll_once(store, [pinned, churn], 1_000.0 + n)
+    assert await store.items.get("wire:0") == pinned
+    assert await store.items.unseen([pinned]) == ([], [])
+
+
+async def test_content_still_in_the_feed_stays_seen_under_new_guids(redis: aioredis.Redis) -> None:
+    """A feed that renames its entries every poll never has their content counted as new."""
+    store = Store(redis, retention_seconds=3600, keep_per_feed=3)
+    for n in range(10):
+        renamed = make_item(n).model_copy(update={"fingerprint": "same words"})
+        new = await poll_once(store, [renamed], 1_000.0 + n)
+        assert new == ([renamed] if n == 0 else [])
+    assert await redis.zcard(keys.feed_kept("wire")) == 3
+
+
+async def test_kept_entries_last_read_a_retention_ago_leave_the_index(
+    redis: aioredis.Redis,
+) -> None:
+    """The index forgets entries no poll read for a retention (their markers expired then)."""
+    store = Store(redis, retention_seconds=3600, keep_per_feed=10)
+    await poll_once(store, [make_item(1)], 1_000.0)
+    await poll_once(store, [make_item(2)], 1_000.0 + 3600 + 1)
+    assert await redis.zrange(keys.feed_kept("wire"), 0, -1) == ["wire:2"]
+    assert 0 < await redis.ttl(keys.feed_kept("wire")) <= 3600
+
+
 async def test_delivery_shards(store: Store) -> None:
     """Deliveries go to their chat's shard, stay pending until acked, and can be taken over."""
     queue = store.deliveries
@@ -426,6 +479,7 @@ async def test_migrated_group_keeps_its_channels(store: Store, redis: aioredis.R
         [keys.chat(-100), keys.rate_chat(-100), keys.rate_commands(-100), keys.rate_notice(-100)],
         [keys.feed_state("bbc"), keys.feed_latest("bbc"), keys.lease("bbc")],
         [keys.feed_state("bbc"), keys.seen("bbc", "x"), keys.fingerprint("bbc", "ab12")],
+        [keys.feed_latest("bbc"), keys.feed_kept("bbc"), keys.feed_kept_fingerprints("bbc")],
         [keys.story("wire:1"), keys.story_reports("wire:1"), keys.story_chats("wire:1")],
         [keys.deliveries(5), keys.shard_lease(5), keys.attempts(5)],
         [keys.CATALOG, keys.REMOVED],

@@ -27,8 +27,8 @@ from bot.core.stories import (
     word_similarity,
 )
 from bot.rulebook import load_synonyms
-from bot.store import Store
-from bot.store.stories import Joined, StoryRepo, Told
+from bot.store import Store, keys
+from bot.store.stories import STORIES_KEPT_PER_KEY, Joined, StoryRepo, Told
 
 AT = datetime(2023, 10, 23, 21, 31, tzinfo=UTC)
 SEED = Path(__file__).parent / "fixtures" / "stories" / "seed_story.json"
@@ -336,6 +336,30 @@ async def test_one_outlets_series_is_a_story_each(store: Store) -> None:
     )
     joined = await assign(store, elsewhere)
     assert joined.story_id == stories[3]
+
+
+async def test_a_templated_series_keeps_its_index_bounded(store: Store) -> None:
+    """A key shared by a long series holds its newest stories only, and the newest still join."""
+    flights = [
+        news(
+            f"Flight {n} diverted to Cairo", "The plane landed safely, the airline said.", minutes=n
+        )
+        for n in range(101, 101 + STORIES_KEPT_PER_KEY + 10)
+    ]
+    stories = [(await assign(store, item)).story_id for item in flights]
+    assert len(set(stories)) == len(flights)  # a story each
+    sizes = [
+        await store.redis.zcard(key)
+        async for key in store.redis.scan_iter(match=keys.story_index("*"))
+    ]
+    assert max(sizes) == STORIES_KEPT_PER_KEY
+    again = news(
+        f"Flight {100 + len(flights)} lands in Cairo after diversion",
+        "The airline said the plane landed safely.",
+        feed="ap",
+        minutes=len(flights) + 5,
+    )
+    assert (await assign(store, again)).story_id == stories[-1]
 
 
 async def test_an_outlets_own_update_joins_its_story(store: Store) -> None:

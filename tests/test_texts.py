@@ -113,7 +113,7 @@ COUNTED = [
     ("stats.hour", "floods"), ("stats.delivery", "senders"), ("failed.line", "attempts"),
     ("addfeed.added", "count"), ("digest.header", "count"), ("digest.also", "count"),
     ("digest.more", "count"),
-    ("gate.slow_down", "seconds"), ("latest.range", "most"),
+    ("gate.slow_down", "seconds"), ("latest.range", "most"), ("stats.capped", "count"),
 ]  # fmt: skip
 
 

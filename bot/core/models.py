@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.core.sanitize import one_line
+
 FEED_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 FEED_ID_MAX = 48
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -27,6 +29,12 @@ class Feed(BaseModel):
     lang: Lang | None = None
     interval: float | None = Field(default=None, ge=1, le=86_400)  # seconds; else the setting
     origin: Literal["file", "admin"] = "file"  # the catalog file, or /addfeed and OPML imports
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        """A name shows in lists and alerts: one line, no control or direction characters."""
+        return one_line(value) if isinstance(value, str) else value
 
     @field_validator("id")
     @classmethod
@@ -87,6 +95,9 @@ class Delivery(BaseModel):
     story_id: str = ""  # empty: the item is its own story
     update: bool = False  # edit the chat's message for the story rather than send a new one
     words: tuple[str, ...] = ()  # the item's words that satisfied the rule (shown in bold)
+    # A burst's message instead of one alert: the items past the chat's limit for their feed,
+    # listed in one message (`item_id` is the first of them, `story_id` the burst's own).
+    folded: tuple[str, ...] = ()
 
     @property
     def story(self) -> str:
@@ -109,6 +120,13 @@ class FeedState(BaseModel):
     new_streak: int = 0  # consecutive polls that found new items
     next_poll: datetime | None = None
     disabled: str | None = None  # why the feed is no longer polled (410 Gone)
+    # Bounds on what one feed stores: the last poll that read only the newest entries of a
+    # longer document, and how many it left out; the last time older items were dropped to
+    # keep the feed's newest, and how many were dropped so far.
+    skipped_at: datetime | None = None
+    skipped: int = 0
+    dropped_at: datetime | None = None
+    dropped: int = 0
 
 
 class FeedPreview(BaseModel):

@@ -1,5 +1,8 @@
 """Alerts and digests as Telegram HTML: everything from a feed is escaped, every part bounded.
 
+Control and direction-override characters never reach a message (bot/core/sanitize.py): the
+only direction controls in an alert are the isolates and line marks added here.
+
 Text that came from feeds or users (headlines, leads, sources, rules) is wrapped in Unicode
 isolates, and every line starts with the chat language's direction mark: an English alert in
 an Arabic chat reads as English inside lines that stay right to left, so the Arabic labels
@@ -17,6 +20,7 @@ from urllib.parse import urlsplit
 
 from bot.core.analysis import normalize
 from bot.core.models import Item
+from bot.core.sanitize import safe_text
 from bot.core.summary import lead
 from bot.core.timing import zone
 from config.texts import FSI, PDI, Html, counted, isolate, line_mark, listing, text
@@ -26,6 +30,8 @@ MAX_RULE_SHOWN = 200
 MAX_SOURCE_CHARS = 64
 ALSO_SHOWN = 3  # outlets named in "Also: ..."; the rest are counted
 DIGEST_SHOWN = 20  # stories listed in one digest; the rest are counted
+BURST_SHOWN = 15  # headlines listed in a burst's message; the rest are counted
+LINE_TITLE_CHARS = 160  # a headline in a list (digest, burst, /latest)
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, markup not counted
 # A word as written: letters and digits with the marks and joiners that belong to them.
 _WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d]+")
@@ -105,6 +111,32 @@ def render_digest(
     return "\n".join(lines)
 
 
+def render_burst(
+    items: Sequence[Item],
+    source: str,
+    *,
+    lang: str | None = None,
+    tz: str = "UTC",
+) -> str:
+    """One message for a chat's alerts past its burst limit: how many, from where, headlines.
+
+    Each headline links to its story, with its time in the chat's zone; /latest pages on.
+    """
+    shown = items[:BURST_SHOWN]
+    mark = line_mark(lang)
+    name = isolate(_clip(source, MAX_SOURCE_CHARS))
+    lines = [text("burst.header", lang, count=len(items), source=name)]
+    for item in shown:
+        title = _isolated(_text(_clip(item.title, LINE_TITLE_CHARS)))
+        link = safe_link(item.link)
+        headline = f'<a href="{escape(link, quote=True)}">{title}</a>' if link else title
+        lines.append(f"{mark}• {headline} · {item.published.astimezone(zone(tz)):%H:%M}")
+    if len(items) > len(shown):
+        lines.append(text("burst.more", lang, count=len(items) - len(shown)))
+    lines += ["", text("burst.latest", lang)]
+    return "\n".join(lines)
+
+
 def render_item_line(
     item: Item,
     source: str,
@@ -114,7 +146,7 @@ def render_item_line(
     now: datetime | None = None,
 ) -> str:
     """One compact entry of a list such as /latest: headline, source, time, link."""
-    title = _isolated(_text(_clip(item.title, 160)))
+    title = _isolated(_text(_clip(item.title, LINE_TITLE_CHARS)))
     link = safe_link(item.link)
     headline = f'<a href="{escape(link, quote=True)}">{title}</a>' if link else f"<b>{title}</b>"
     when = format_time(item.published, lang=lang, tz=tz, now=now)
@@ -176,8 +208,13 @@ def _isolated(html: str) -> str:
 
 
 def _text(value: str) -> str:
-    """Escape text for Telegram HTML (quotes need no escaping outside attributes)."""
-    return escape(value, quote=False)
+    """Escape text for Telegram HTML (quotes need no escaping outside attributes).
+
+    Control and direction-override characters are dropped here too, not only where feeds are
+    parsed: items stored before then, and rules and names typed by people, carry them as well.
+    Only the isolates `isolate` adds around a part (after this) reach the message.
+    """
+    return escape(safe_text(value), quote=False)
 
 
 def _clip(value: str, limit: int) -> str:

@@ -9,6 +9,7 @@ redelivered or duplicated entry finds the id and is not sent again.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -340,6 +341,8 @@ def _fields(d: Delivery) -> dict[FieldT, EncodableT]:
         fields["update"] = "1"
     if d.words:
         fields["words"] = " ".join(d.words)
+    if d.folded:
+        fields["folded"] = json.dumps(d.folded)
     return fields
 
 
@@ -351,4 +354,5 @@ def _delivery(fields: dict[str, str]) -> Delivery:
         story_id=fields.get("story_id", ""),
         update=fields.get("update") == "1",
         words=tuple(fields.get("words", "").split()),
+        folded=tuple(json.loads(fields["folded"])) if "folded" in fields else (),
     )

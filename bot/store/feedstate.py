@@ -44,10 +44,14 @@ class FeedStateRepo:
         *,
         validators: tuple[str | None, str | None] | None,
         new_items: int,
+        skipped: int = 0,
+        dropped: int = 0,
     ) -> FeedState:
         """A poll worked: primed, errors cleared, validators stored; return the new state.
 
         `validators` is (ETag, Last-Modified); None keeps the old ones, as after a 304.
+        `skipped` entries were left out of the poll and `dropped` older items were dropped to
+        keep the feed within its bounds.
         """
         key = keys.feed_state(feed_id)
         mapping: dict[FieldT, EncodableT] = {
@@ -64,6 +68,11 @@ class FeedStateRepo:
                 else:
                     pipe.hdel(key, field)
             pipe.hincrby(key, "items_seen", new_items)
+            if skipped:
+                pipe.hset(key, mapping={"skipped_at": now.isoformat(), "skipped": str(skipped)})
+            if dropped:
+                pipe.hset(key, "dropped_at", now.isoformat())
+                pipe.hincrby(key, "dropped", dropped)
             if new_items:
                 pipe.hincrby(key, "new_streak", 1)
             else:
@@ -104,4 +113,9 @@ class FeedStateRepo:
 
     async def forget(self, feed_id: str) -> None:
         """Drop everything known about a removed feed."""
-        await self._r.delete(keys.feed_state(feed_id), keys.feed_latest(feed_id))
+        await self._r.delete(
+            keys.feed_state(feed_id),
+            keys.feed_latest(feed_id),
+            keys.feed_kept(feed_id),
+            keys.feed_kept_fingerprints(feed_id),
+        )

@@ -1,4 +1,9 @@
-"""Items in Redis: which entries were seen, the items themselves, the newest per feed."""
+"""Items in Redis: which entries were seen, the items themselves, the newest per feed.
+
+What one feed stores is bounded: its item ids and fingerprints are indexed by when they were
+last in the feed (`keys.feed_kept`), and past `keep_per_feed` the oldest go, bodies and seen
+markers with them. An entry still in the feed is never the oldest, so it stays seen.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,11 @@ from bot.store.connection import Client
 class ItemRepo:
     """Seen markers (SET with TTL), item bodies and each feed's newest items for /latest."""
 
-    def __init__(self, client: Client, retention_seconds: int) -> None:
-        """Work through `client`; markers and items live `retention_seconds`."""
+    def __init__(self, client: Client, retention_seconds: int, keep_per_feed: int = 1_000) -> None:
+        """Work through `client`; items live `retention_seconds`, `keep_per_feed` per feed."""
         self._r = client
         self._ttl = retention_seconds
+        self._keep = keep_per_feed
 
     async def unseen(self, items: Sequence[Item]) -> tuple[list[Item], list[Item]]:
         """Split items into new ones and ones already seen under another id (same content).
@@ -78,6 +84,47 @@ class ItemRepo:
                     ttl = min(self._ttl, keys.SHORT_FINGERPRINT_TTL) if short else self._ttl
                     pipe.set(keys.fingerprint(item.feed_id, item.fingerprint), "1", ex=ttl)
             await pipe.execute()
+
+    async def keep(self, feed_id: str, present: Sequence[Item], now: float) -> int:
+        """Note the entries a poll read (all of them, seen or new); drop what is past the cap.
+
+        Ids and fingerprints are ranked by the last poll that read them (`now`, epoch s). Past
+        `keep_per_feed` of either, the oldest are dropped: an id's body, seen marker and place
+        in /latest, a fingerprint's marker. Entries read by this poll rank newest, so as long
+        as a poll reads no more than the cap, nothing still in the feed is dropped. Returns how
+        many items were dropped.
+        """
+        ids, prints = keys.feed_kept(feed_id), keys.feed_kept_fingerprints(feed_id)
+        stale = now - self._ttl  # last read a retention ago: its markers expired already
+        id_members = [item.id for item in present]
+        print_members = [item.fingerprint for item in present if item.fingerprint]
+        async with self._r.pipeline(transaction=False) as pipe:
+            for key, members in ((ids, id_members), (prints, print_members)):
+                if members:
+                    pipe.zadd(key, dict.fromkeys(members, now))
+                pipe.zremrangebyscore(key, "-inf", stale)
+                pipe.expire(key, self._ttl)
+                pipe.zrange(key, 0, -self._keep - 1)  # past the cap, oldest first
+            replies = await pipe.execute()
+        # Each key's commands end with its ZRANGE, the fingerprints' last.
+        old_ids: list[str] = replies[-5 if print_members else -4]
+        old_prints: list[str] = replies[-1]
+        if not old_ids and not old_prints:
+            return 0
+        async with self._r.pipeline(transaction=False) as pipe:
+            # One DEL per key: an item's body is not in its feed's slot on a cluster.
+            for item_id in old_ids:
+                pipe.delete(keys.item(item_id))
+                pipe.delete(keys.seen(feed_id, item_id))
+            for digest in old_prints:
+                pipe.delete(keys.fingerprint(feed_id, digest))
+            if old_ids:
+                pipe.zrem(keys.feed_latest(feed_id), *old_ids)
+                pipe.zrem(ids, *old_ids)
+            if old_prints:
+                pipe.zrem(prints, *old_prints)
+            await pipe.execute()
+        return len(old_ids)
 
     async def get(self, item_id: str) -> Item | None:
         """One stored item (None once it expired)."""

@@ -94,6 +94,19 @@ def feed_latest(feed_id: str) -> str:
     return f"{PREFIX}:feed:{{{feed_id}}}:latest"
 
 
+def feed_kept(feed_id: str) -> str:
+    """Sorted set of the item ids a feed has stored or marked seen, by when last in the feed.
+
+    Past the feed's cap the oldest are dropped with their bodies and seen markers.
+    """
+    return f"{PREFIX}:feed:{{{feed_id}}}:kept"
+
+
+def feed_kept_fingerprints(feed_id: str) -> str:
+    """Sorted set of a feed's content fingerprints, by when last in the feed (capped as ids)."""
+    return f"{PREFIX}:feed:{{{feed_id}}}:kept:fp"
+
+
 def lease(feed_id: str) -> str:
     """A poller's claim on a feed while it fetches it (SET NX PX: it expires if the poller dies)."""
     return f"{PREFIX}:lease:{{{feed_id}}}"
@@ -192,6 +205,14 @@ def digest_lease(chat_id: int) -> str:
 def latest_query(digest: str) -> str:
     """A /latest filter a "more" button refers to (callback data is too short to carry it)."""
     return f"{PREFIX}:latestq:{digest}"
+
+
+def burst(chat_id: int, feed_id: str) -> str:
+    """How many first alerts a chat was queued from one feed in the current burst window."""
+    return f"{PREFIX}:burst:{{{chat_id}}}:{feed_id}"
+
+
+BURST_WINDOW = 60  # seconds: a chat's alerts from one feed are counted per this window
 
 
 def rate_commands(chat_id: int) -> str:

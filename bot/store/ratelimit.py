@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.store import keys
 from bot.store.connection import Client
 
@@ -51,6 +53,7 @@ class RateLimiter:
 
     def __init__(self, client: Client) -> None:
         """Work through `client`."""
+        self._client = client
         self._acquire = client.register_script(_ACQUIRE)
         self._reserve = client.register_script(_RESERVE)
         self._hold = client.register_script(_HOLD)
@@ -68,6 +71,20 @@ class RateLimiter:
     async def hold(self, key: str, seconds: float) -> None:
         """Keep bucket `key` closed for `seconds` (Telegram answered 429 with retry_after)."""
         await self._hold(keys=[key], args=[int(seconds * 1000)])
+
+    async def tally(self, amounts: Mapping[str, int], window: int) -> dict[str, int]:
+        """Add to counters that start at the first addition and last `window` seconds.
+
+        Returns each counter's total, this addition included.
+        """
+        if not amounts:
+            return {}
+        async with self._client.pipeline(transaction=False) as pipe:
+            for key, amount in amounts.items():
+                pipe.set(key, 0, ex=window, nx=True)  # a window opens with its first count
+                pipe.incrby(key, amount)
+            replies = await pipe.execute()
+        return {key: int(total) for key, total in zip(amounts, replies[1::2], strict=True)}
 
 
 def bot_bucket() -> str:

@@ -21,14 +21,19 @@ class Store:
     """Repositories: catalog, chats, feeds, items, stories, schedule, deliveries, held alerts."""
 
     def __init__(
-        self, client: Client, *, retention_seconds: int, stream_maxlen: int = 1_000_000
+        self,
+        client: Client,
+        *,
+        retention_seconds: int,
+        stream_maxlen: int = 1_000_000,
+        keep_per_feed: int = 1_000,
     ) -> None:
         """Build every repository on `client`."""
         self.redis = client
         self.catalog = CatalogRepo(client)
         self.chats = ChatRepo(client)
         self.feeds = FeedStateRepo(client)
-        self.items = ItemRepo(client, retention_seconds)
+        self.items = ItemRepo(client, retention_seconds, keep_per_feed)
         self.deliveries = DeliveryQueue(client, maxlen=stream_maxlen)
         self.schedule = ScheduleRepo(client)
         self.counters = Counters(client)

@@ -52,6 +52,9 @@ INDEXED_WORDS = 8  # a report's rarest words that make its story findable (and f
 INDEXED_NAMES = 6  # likewise its rarest names
 INDEXED_CONCEPTS = 3  # and its rarest concepts (drone | مسيرة): found across languages
 STORIES_PER_KEY = 15  # the newest stories read per key
+# Stories kept per key, the newest: a templated feed (a story per region's air-raid alert) would
+# grow its words' sets without end. Lookups read the newest only, so they find the same.
+STORIES_KEPT_PER_KEY = 2 * STORIES_PER_KEY
 WEIGHTS_FOR = 60.0  # seconds a process reuses the word weights it read
 WEIGHTS_EVERY = 100  # or for this many reports counted
 DECODED = 1024  # kept reports a process keeps decoded
@@ -69,7 +72,7 @@ end
 return found
 """
 # KEYS[1] a link marker, then index keys; ARGV: story id, its latest report (epoch s), entries
-# older than this are dropped, TTL in seconds, whether the report has a link.
+# older than this are dropped, TTL in seconds, whether the report has a link, stories kept per key.
 _INDEX = """
 if ARGV[5] == '1' then
     redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4], 'NX')
@@ -77,6 +80,7 @@ end
 for i = 2, #KEYS do
     redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1])
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3])
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -1 - tonumber(ARGV[6]))
     redis.call('EXPIRE', KEYS[i], ARGV[4])
 end
 """
@@ -425,6 +429,7 @@ class StoryRepo:
             last - keys.STORY_LOOKUP_TTL,  # entries this old can join nothing any more
             keys.STORY_LOOKUP_TTL,
             int(bool(report.link)),
+            STORIES_KEPT_PER_KEY,
         )
 
 

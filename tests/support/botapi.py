@@ -751,6 +751,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
+def _busiest(times: list[float], at: float, window: float) -> int:
+    """The most of `times` that one span of `window` seconds holding `at` also holds."""
+    near = sorted(t for t in times if abs(t - at) < window)
+    starts = [t for t in near if t <= at] + [at]  # the busiest span starts at a send, or at `at`
+    return max(
+        bisect.bisect_left(near, start + window) - bisect.bisect_left(near, start)
+        for start in starts
+    )
+
+
 def _render(error: ApiError) -> tuple[int, bytes, str]:
     if isinstance(error.body, dict):
         payload = json.dumps(error.body).encode("utf-8")
@@ -794,6 +804,7 @@ class BotApiEmulator:
         self.bot_id = bot_id
         self.enforce_limits = enforce_limits
         self._breaches: list[str] = []
+        self._request = threading.local()  # what the serving thread knows of its request
         self.username = username
         self.strict_html = strict_html
         self._lock = threading.Lock()
@@ -1021,6 +1032,13 @@ class BotApiEmulator:
         with self._cond:
             return [dict(c) for c in self._last_commands]
 
+    def menu(self, chat_id: int | None = None, language: str = "") -> list[str]:
+        """The command names set for everyone (or for one chat's scope), in one language."""
+        scope = {"type": "default"} if chat_id is None else {"type": "chat", "chat_id": chat_id}
+        with self._cond:
+            found = self._commands.get((json.dumps(scope, sort_keys=True), language), [])
+            return [c["command"] for c in found]
+
     @property
     def webhook_url(self) -> str:
         """The webhook URL currently set ("" when polling)."""
@@ -1116,6 +1134,7 @@ class BotApiEmulator:
     def _handle_http(
         self, path: str, query: str, content_type: str, body: bytes
     ) -> tuple[int, bytes, str]:
+        self._request.arrived = time.monotonic()
         arrived = time.time()
         with self._cond:
             sequence = self._next_call
@@ -1167,16 +1186,26 @@ class BotApiEmulator:
         for injection in self._injections:
             if injection.method != method:
                 continue
-            if injection.chat_id is not None:
-                try:
-                    if self._chat_id(params) != injection.chat_id:
-                        continue
-                except _Failure:
-                    continue
+            if injection.chat_id is not None and self._target_chat(params) != injection.chat_id:
+                continue
             injection.remaining -= 1
             if injection.remaining == 0:
                 self._injections.remove(injection)
             return injection.error
+        return None
+
+    def _target_chat(self, params: JSONDict) -> int | None:
+        """The chat a call concerns: its chat_id, or the chat of a command scope."""
+        try:
+            return self._chat_id(params)
+        except _Failure:
+            pass
+        try:
+            scope = _as_json(params.get("scope"), "scope")
+        except _Failure:
+            return None
+        if isinstance(scope, dict) and scope.get("chat_id") is not None:
+            return _as_int(scope["chat_id"], 0)
         return None
 
     # -- state helpers (callers hold the lock) ------------------------------------------------
@@ -1271,21 +1300,31 @@ class BotApiEmulator:
         elif offset < 0:
             self._updates = self._updates[offset:]
 
+    def _arrival(self) -> float:
+        """When the request being answered arrived (monotonic clock): Telegram counts then."""
+        return getattr(self._request, "arrived", None) or time.monotonic()
+
     def _record_send(self, chat_id: int) -> None:
-        now = time.monotonic()
-        self._send_times.append((chat_id, now))
-        self._recent.append((chat_id, now))
+        at = self._arrival()
+        self._send_times.append((chat_id, at))
+        self._recent.append((chat_id, at))
 
     def _check_limits(self, chat_id: int) -> None:
-        """Answer 429 (and record a breach) when this message would pass Telegram's limits."""
+        """Answer 429 (and record a breach) when this message would pass Telegram's limits.
+
+        A message counts when it arrived, not when this server got round to it: requests are
+        answered one at a time (behind `_cond`), so one may be checked after another that
+        arrived later. Every window that holds its arrival is checked, those that reach past
+        it too.
+        """
         if not self.enforce_limits:
             return
-        now = time.monotonic()
-        while self._recent and now - self._recent[0][1] >= 60.0:  # the longest window
+        at = self._arrival()
+        while self._recent and at - self._recent[0][1] >= 61.0:  # the longest window, and some
             self._recent.popleft()
         window, allowed = (60.0, 20) if chat_id < 0 else (1.0, 1)
-        to_chat = sum(1 for c, t in self._recent if c == chat_id and now - t < window)
-        to_all = sum(1 for _, t in self._recent if now - t < 1.0)
+        to_chat = _busiest([t for c, t in self._recent if c == chat_id], at, window)
+        to_all = _busiest([t for _, t in self._recent], at, 1.0)
         if to_chat >= allowed:
             breach = f"chat {chat_id}: {to_chat + 1} messages within {window:g} s"
         elif to_all >= 30:

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
@@ -50,6 +51,18 @@ def start_bot(
     """The real `alertbot run` on this catalog, talking to the emulator; its log file."""
     log = folder / "bot.log"
     return process.start(["run"], process.bot_env(emu, redis_url, catalog), folder, log), log
+
+
+@contextlib.contextmanager
+def running(bot: subprocess.Popen[bytes], log: Path) -> Iterator[None]:
+    """Kill the bot if the test leaves it running; a test that passes leaves no traceback logged."""
+    try:
+        yield
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert "Traceback" not in log.read_text()
 
 
 def outlet_catalog(folder: Path, server: FeedServer, outlets: dict[str, str]) -> Path:
@@ -147,7 +160,7 @@ async def test_one_story_three_outlets_one_alert_edited_twice(
     for feed_id in outlets:
         feed_server.set(f"/{feed_id}.xml", rss(demo_entries(f"{feed_id}-1.xml", 0)))
     bot, log = start_bot(tmp_path, emu, redis_url, outlet_catalog(tmp_path, feed_server, outlets))
-    try:
+    with running(bot, log):
         await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
         await ask(emu, CHAT, "/start")
         assert "Rule 1 added" in (await ask(emu, CHAT, '/watch "قاعدة أمريكية" مسيرة')).plain_text
@@ -176,11 +189,6 @@ async def test_one_story_three_outlets_one_alert_edited_twice(
         assert "Also: \u2068المرصد السوري\u2069, \u2068الميادين\u2069" in final
         assert final.splitlines()[0] == alert.plain_text.splitlines()[0]
         stop(bot, log)
-    finally:
-        if bot.poll() is None:
-            bot.kill()
-            bot.wait()
-    assert "Traceback" not in log.read_text()
 
 
 # One outlet's templates: another region, another flight. Each is news of its own.
@@ -214,7 +222,7 @@ async def test_templated_series_alerts_each_and_joins_the_right_story(
     for feed_id in outlets:
         feed_server.set(f"/{feed_id}.xml", rss([OLD]))
     bot, log = start_bot(tmp_path, emu, redis_url, outlet_catalog(tmp_path, feed_server, outlets))
-    try:
+    with running(bot, log):
         await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
         await ask(emu, CHAT, "/start")
         assert "Rule 1 added" in (await ask(emu, CHAT, '/watch "air raid"')).plain_text
@@ -241,11 +249,6 @@ async def test_templated_series_alerts_each_and_joins_the_right_story(
         )
         assert len(emu.sent(CHAT)) == sent_before + 4
         stop(bot, log)
-    finally:
-        if bot.poll() is None:
-            bot.kill()
-            bot.wait()
-    assert "Traceback" not in log.read_text()
 
 
 async def wait_primed(store: Store, feed_ids: list[str], timeout: float = 20.0) -> None:  # noqa: ASYNC109
@@ -313,7 +316,7 @@ async def test_one_chats_429_holds_that_chat_only(
     log = tmp_path / "bot.log"
     env = process.bot_env(emu, redis_url, catalog, admins=str(admin))
     bot = process.start(["run"], env, tmp_path, log)
-    try:
+    with running(bot, log):
         await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
         for chat in (held, *others):
             await ask(emu, chat, "/start")
@@ -340,11 +343,6 @@ async def test_one_chats_429_holds_that_chat_only(
         stats = (await ask(emu, admin, "/stats", user_id=admin)).plain_text
         assert "1 retry · 1 slow-down answer (429)" in stats  # what Telegram answered
         stop(bot, log)
-    finally:
-        if bot.poll() is None:
-            bot.kill()
-            bot.wait()
-    assert "Traceback" not in log.read_text()
 
 
 @pytest.mark.one_server
@@ -363,7 +361,7 @@ async def test_telegram_unreachable_at_start_is_waited_out(
     )
     log = tmp_path / "bot.log"
     bot = process.start(["run"], env, tmp_path, log)
-    try:
+    with running(bot, log):
         await wait_primed(store, ["wire"])  # the poller does not wait for Telegram
         async with httpx.AsyncClient() as client:
             down = None
@@ -383,11 +381,6 @@ async def test_telegram_unreachable_at_start_is_waited_out(
             up = await client.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
             assert "Telegram" not in " ".join(up.json()["problems"])
         stop(bot, log)
-    finally:
-        if bot.poll() is None:
-            bot.kill()
-            bot.wait()
-    assert "Traceback" not in log.read_text()
 
 
 # Forty unrelated headlines (a story each) that one feed publishes at once.
@@ -411,7 +404,7 @@ async def test_forty_items_at_once_are_five_alerts_and_a_list(
     bot, log = start_bot(
         tmp_path, emu, redis_url, write_catalog(tmp_path / "feeds.toml", feed_server)
     )
-    try:
+    with running(bot, log):
         await emu.wait_for(lambda: bool(emu.commands), timeout=30, what="the bot to start")
         await ask(emu, CHAT, "/start")
         assert "Rule 1 added" in (await ask(emu, CHAT, "/watch *")).plain_text
@@ -429,8 +422,3 @@ async def test_forty_items_at_once_are_five_alerts_and_a_list(
         await polls(feed_server, emu, 2, feed_server.requests["/wire.xml"])
         assert len(emu.sent(CHAT)) == 8
         stop(bot, log)
-    finally:
-        if bot.poll() is None:
-            bot.kill()
-            bot.wait()
-    assert "Traceback" not in log.read_text()

@@ -630,8 +630,9 @@ class Sender:
             if not items:
                 log.warning("the items of burst %s expired before it was sent", delivery.story)
                 return None
-            source = (await store.catalog.names([items[0].feed_id])).get(items[0].feed_id, "")
-            return render_burst(items, source or items[0].feed_id, lang=lang, tz=chat.tz), 1
+            feed_id = items[0].feed_id
+            source = (await store.catalog.names([feed_id])).get(feed_id, feed_id)
+            return render_burst(items, source, lang=lang, tz=chat.tz), 1
         item = await store.items.get(delivery.item_id)
         if item is None:
             log.warning("item %s expired before it was sent", delivery.item_id)

@@ -20,7 +20,10 @@ FETCH_ERRORS = Counter(
     ["kind"],
 )
 ITEMS_NEW = Counter("alertbot_items_new", "New items found in feeds")
-MATCHES = Counter("alertbot_matches", "Alerts queued: a chat's rule matched a story new to it")
+MATCHES = Counter(
+    "alertbot_matches",
+    "A chat's rule matched a story new to it: an alert queued, or a line of a burst's message",
+)
 BURSTS = Counter(
     "alertbot_bursts",
     "Messages listing a chat's alerts past its burst limit for one feed",

@@ -509,10 +509,9 @@ class Poller:
                 told_now[story_of[item_id]].pop(delivery.chat_id, None)
         for story_id, newly in told_now.items():
             await stories.tell(story_id, newly)
-        deliveries = [*alerts, *updates, *bursts]
-        metrics.MATCHES.inc(sum(1 for d in deliveries if not d.update))
-        metrics.UPDATES.inc(sum(1 for d in deliveries if d.update))
-        return deliveries
+        metrics.MATCHES.inc(len(firsts))  # a burst's listed items count, one each
+        metrics.UPDATES.inc(len(updates))
+        return [*alerts, *updates, *bursts]
 
     async def _fold(
         self, feed: Feed, firsts: list[Delivery]

@@ -3,7 +3,8 @@
 
 Creates `.venv` with the pinned dependencies when it is missing or out of date, then runs the
 bot (`alertbot`: the real bot with ALERTBOT_TELEGRAM_TOKEN set, the local demo without) or the
-whole test suite. Needs only Python 3.11+.
+whole test suite (`test --fast`: only the fast tier, the pure and handler tests, in seconds).
+Needs only Python 3.11+.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".alertbot-deps"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-USAGE = "usage: python3 dev.py run [alertbot args] | python3 dev.py test [pytest args]"
+USAGE = "usage: python3 dev.py run [alertbot args] | python3 dev.py test [--fast] [pytest args]"
 
 
 def _deps_hash() -> str:

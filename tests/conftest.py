@@ -44,17 +44,53 @@ def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield server.url
 
 
+# The modules whose code talks to Redis itself (repositories, Lua scripts, streams, leases): their
+# tests run on a single server and again on a 3-master cluster, where hash tags and cross-slot
+# commands show. Handlers, CLIs and end-to-end tests reach Redis only through these same
+# repositories, so they run on the single server.
+CLUSTER_MODULES = frozenset(
+    {
+        "test_store",
+        "test_stories",
+        "test_sender",
+        "test_delivery_reliability",
+        "test_pipeline",
+        "test_schedule",
+        "test_roles",
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--fast`: the quick tier (no cluster, nothing marked slow)."""
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="run the fast tier: pure tests and handler tests on one Redis server, in seconds",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave the tests marked one_server out of the cluster run."""
+    """Run the cluster pass only where Redis code is tested; `--fast` leaves the slow tier out."""
+    fast = bool(config.getoption("--fast"))
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        params = getattr(item, "callspec", None)
-        on_cluster = params is not None and params.params.get("redis_url") == "cluster"
-        (drop if on_cluster and item.get_closest_marker("one_server") else keep).append(item)
+        (keep if _selected(item, fast=fast) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _selected(item: pytest.Item, *, fast: bool) -> bool:
+    params = getattr(item, "callspec", None)
+    if params is not None and params.params.get("redis_url") == "cluster":
+        return (
+            not fast
+            and item.path.stem in CLUSTER_MODULES
+            and not item.get_closest_marker("one_server")
+        )
+    return not (fast and item.get_closest_marker("slow"))
 
 
 @pytest.fixture

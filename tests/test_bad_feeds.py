@@ -35,9 +35,6 @@ from bot.store import Store, keys
 from tests.support.feeds import BASE_TIME, Entry, rss
 from tests.support.queue import queued
 
-# Feed failures are about HTTP; their Redis side (feed state) is in the cluster run's store tests.
-pytestmark = pytest.mark.one_server
-
 CHAT = 1
 RULE = "drone OR مسيرة"  # every bad feed below carries stories that would match it
 CAP = 100_000  # the fetcher's body cap in these tests

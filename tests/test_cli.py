@@ -83,7 +83,6 @@ def test_bad_settings(tmp_path: Path, settings: dict[str, str], code: int, text:
     _one_line_failure(done, code, text)
 
 
-@pytest.mark.one_server
 def test_bad_catalog(tmp_path: Path, emu: BotApiEmulator, redis_url: str) -> None:
     """A catalog that does not parse stops the bot with one line naming the file."""
     catalog = tmp_path / "feeds.toml"
@@ -101,7 +100,6 @@ def test_unreachable_redis(tmp_path: Path, emu: BotApiEmulator) -> None:
     assert "hunter2" not in done.stderr
 
 
-@pytest.mark.one_server
 def test_wrong_token(tmp_path: Path, emu: BotApiEmulator, redis_url: str) -> None:
     """A token Telegram rejects stops the bot with one line, and the token is never printed."""
     catalog = Path(__file__).parents[1] / "config" / "feeds.toml"
@@ -111,7 +109,6 @@ def test_wrong_token(tmp_path: Path, emu: BotApiEmulator, redis_url: str) -> Non
     assert "wrong-token-value" not in done.stderr
 
 
-@pytest.mark.one_server
 def test_unreachable_telegram_is_waited_for(tmp_path: Path, redis_url: str) -> None:
     """A Bot API server that cannot be reached is retried with backoff; SIGTERM ends the wait."""
     catalog = Path(__file__).parents[1] / "config" / "feeds.toml"

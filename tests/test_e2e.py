@@ -150,7 +150,6 @@ def demo_entries(name: str, minutes: int) -> list[Entry]:
     ]
 
 
-@pytest.mark.one_server
 @pytest.mark.timeout(120)
 async def test_one_story_three_outlets_one_alert_edited_twice(
     tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
@@ -208,7 +207,6 @@ FLIGHT_B_ELSEWHERE = Entry(
 )
 
 
-@pytest.mark.one_server
 @pytest.mark.timeout(120)
 async def test_templated_series_alerts_each_and_joins_the_right_story(
     tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
@@ -304,7 +302,6 @@ async def test_bot_role_behind_a_webhook(
     assert secret not in written
 
 
-@pytest.mark.one_server
 @pytest.mark.timeout(120)
 async def test_one_chats_429_holds_that_chat_only(
     tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
@@ -345,7 +342,6 @@ async def test_one_chats_429_holds_that_chat_only(
         stop(bot, log)
 
 
-@pytest.mark.one_server
 @pytest.mark.timeout(120)
 async def test_telegram_unreachable_at_start_is_waited_out(
     tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store
@@ -394,7 +390,6 @@ BULLETINS = [
 ]
 
 
-@pytest.mark.one_server
 @pytest.mark.timeout(120)
 async def test_forty_items_at_once_are_five_alerts_and_a_list(
     tmp_path: Path, emu: BotApiEmulator, feed_server: FeedServer, redis_url: str, store: Store

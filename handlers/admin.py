@@ -1,4 +1,7 @@
-"""Admin views: /stats (the bot at a glance) and /failed (alerts that could not be delivered)."""
+"""Admin views: /stats (the bot at a glance) and /failed (alerts that could not be delivered).
+
+The command table lets only the bot's admins use them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Admin commands for the feed catalog: /feeds (health), /addfeed, /removefeed."""
+"""Admin commands for the feed catalog: /feeds (health), /addfeed, /removefeed.
+
+The command table lets only the bot's admins use them.
+"""
 
 from __future__ import annotations
 

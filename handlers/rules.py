@@ -1,4 +1,7 @@
-"""/watch, /unwatch and /rules."""
+"""/watch, /unwatch and /rules.
+
+Who may change a chat's rules (its admins, in a group) is checked by the command table.
+"""
 
 from __future__ import annotations
 

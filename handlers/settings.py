@@ -1,4 +1,8 @@
-"""/settings (a panel of buttons), /lang, /pause, /resume, /quiet and /tz."""
+"""/settings (a panel of buttons), /lang, /pause, /resume, /quiet and /tz.
+
+Who may change a chat's settings (its admins, in a group) is checked by the command table;
+/lang and /tz, which also just show, check it themselves when they change something.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""/sources, /subscribe and /unsubscribe."""
+"""/sources, /subscribe and /unsubscribe.
+
+Who may change a chat's sources (its admins, in a group) is checked by the command table.
+"""
 
 from __future__ import annotations
 

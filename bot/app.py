@@ -40,9 +40,9 @@ from bot.store.connection import REDIS_ERRORS, Client
 from bot.store.counters import Event
 from bot.store.ratelimit import bot_bucket
 from config.settings import Settings
-from handlers import build_gate, build_handlers, menus
-from handlers.common import SERVICES_KEY, Services
+from handlers.common import CONTEXT_TYPES, BotApplication, Services
 from handlers.fallback import on_error
+from handlers.table import build_gate, build_handlers, menus
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def build_application(
     store: Store,
     compiler: RuleCompiler,
     probe: Callable[[str], Awaitable[FeedPreview]],
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> BotApplication:
     """The python-telegram-bot Application with our handlers, defaults and rate limiter.
 
     Its bot answers commands; alerts go through a bot of their own (`make_sender`), so a chat
@@ -80,9 +80,10 @@ def build_application(
             )
         )
         .rate_limiter(ChatRateLimiter(_counter(store), slot=_bot_slot(store, settings)))
+        .context_types(CONTEXT_TYPES)  # handlers get a typed context with the services
         .build()
     )
-    application.bot_data[SERVICES_KEY] = Services(
+    application.bot_data.services = Services(
         store=store, settings=settings, compiler=compiler, probe=probe
     )
     application.add_handler(build_gate(), group=-1)
@@ -138,7 +139,7 @@ async def run(settings: Settings, role: str = "all") -> None:
         fetcher = make_fetcher(settings)
         poller = make_poller(settings, store, fetcher, compiler)
         stop = _stop_on_signals()
-        application: Application[Any, Any, Any, Any, Any, Any] | None = None
+        application: BotApplication | None = None
         sender_bot: Bot | None = None
         # Telegram out of reach at start is an outage like any other: the roles that need it
         # wait for it with backoff, the others work meanwhile, and /healthz names it.
@@ -267,7 +268,7 @@ def webhook_options(settings: Settings) -> dict[str, Any] | None:
 
 
 async def _serve_bot(
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: BotApplication,
     webhook: dict[str, Any] | None,
     link: TelegramLink,
     stop: asyncio.Event,
@@ -285,7 +286,7 @@ async def _send(sender: Sender, bot: Bot, link: TelegramLink, stop: asyncio.Even
 
 
 async def start_bot(
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: BotApplication,
     webhook: dict[str, Any] | None = None,
     *,
     link: TelegramLink | None = None,
@@ -302,7 +303,7 @@ async def start_bot(
 
 
 async def _start(
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: BotApplication,
     webhook: dict[str, Any] | None,
     polling: dict[str, Any],
 ) -> None:
@@ -317,14 +318,12 @@ async def _start(
     await application.start()
 
 
-async def _register_menus(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def _register_menus(application: BotApplication) -> None:
     """Register the command menu: everyone's, and in each admin's chat the admin commands too."""
     bot = application.bot
     for language, commands in menus().items():
         await bot.set_my_commands(commands, language_code=language)
-    services = application.bot_data[SERVICES_KEY]
-    assert isinstance(services, Services)
-    for admin in sorted(services.settings.admins):
+    for admin in sorted(application.bot_data.services.settings.admins):
         try:
             for language, commands in menus(admin=True).items():
                 await bot.set_my_commands(
@@ -334,7 +333,7 @@ async def _register_menus(application: Application[Any, Any, Any, Any, Any, Any]
             log.warning("no admin command menu for %s: %s", admin, exc.message)
 
 
-async def stop_bot(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def stop_bot(application: BotApplication) -> None:
     """Stop receiving, finish handlers in flight, release the HTTP clients."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()

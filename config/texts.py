@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from contextvars import ContextVar
+from datetime import datetime, timedelta
 from html import escape
 from string import Formatter
 from typing import Final
@@ -48,39 +49,43 @@ EN: Final[dict[str, str]] = {
         "{rules_note}/help lists every command."
     ),
     "start.has_rules": "You have {count:rule}: /rules shows them.\n",
-    "help": (
-        "<b>alertbot</b> sends a summary when a source reports a story matching your rules.\n\n"
-        "<b>Rules</b>\n"
+    # /help: an intro, then each section of the command table with its commands' lines.
+    "help.intro": "<b>alertbot</b> sends a summary when a source reports a story matching your rules.",
+    "help.section.rules": "<b>Rules</b>",
+    "help.section.sources": "<b>Sources</b>",
+    "help.section.reading": "<b>Reading</b>",
+    "help.section.settings": "<b>Settings</b>",
+    "help.section.admin": "<b>Admin</b>",
+    "help.watch": (
         "/watch <i>words</i> – alert when an item has all these words\n"
-        "/watch * – alert on every item of your sources\n"
-        "/rules – your rules, numbered\n"
-        "/unwatch <i>n</i> – remove rule <i>n</i>\n\n"
-        "<b>Sources</b>\n"
-        "/sources – the sources I watch, ✅ for yours\n"
+        "/watch * – alert on every item of your sources"
+    ),
+    "help.rules": "/rules – your rules, numbered",
+    "help.unwatch": "/unwatch <i>n</i> – remove rule <i>n</i>",
+    "help.sources": "/sources – the sources I watch, ✅ for yours",
+    "help.subscribe": (
         "/subscribe – alerts on, from all sources\n"
         "/subscribe <i>source</i> – add a source\n"
-        "/unsubscribe <i>source</i> – drop a source\n"
-        "/unsubscribe – alerts off (rules are kept)\n"
-        "/subscribe @<i>channel</i> – also post alerts to a channel you and I administer\n\n"
-        "<b>Reading</b>\n"
+        "/subscribe @<i>channel</i> – also post alerts to a channel you and I administer"
+    ),
+    "help.unsubscribe": (
+        "/unsubscribe <i>source</i> – drop a source\n/unsubscribe – alerts off (rules are kept)"
+    ),
+    "help.latest": (
         "/latest [<i>words</i>] [<i>n</i>] – the newest stories from your sources ({latest} by "
-        "default, at most 20), only those matching <i>words</i> if given\n\n"
-        "<b>Settings</b>\n"
-        "/settings – alerts or digests, quiet hours, pause, time zone, language\n"
-        "/pause [<i>2h</i>] – no alerts for a while, or until /resume\n"
-        "/quiet <i>23-7</i> – quiet hours (<code>/quiet off</code> ends them)\n"
-        "/tz <i>Asia/Baghdad</i> – your time zone\n"
-        "/lang – English or Arabic\n"
-        "/start – the welcome message and examples again"
+        "default, at most 20), only those matching <i>words</i> if given"
     ),
-    "help.admin": (
-        "<b>Admin</b>\n"
-        "/feeds – every feed with its health\n"
-        "/addfeed <i>url</i> [<i>name</i>] – add a feed (fetched once to check it)\n"
-        "/removefeed <i>id</i> – remove a feed\n"
-        "/failed – alerts that could not be delivered\n"
-        "/stats – chats, feeds, the last hour and the delivery backlog at a glance"
-    ),
+    "help.settings": "/settings – alerts or digests, quiet hours, pause, time zone, language",
+    "help.pause": "/pause [<i>2h</i>] – no alerts for a while, or until /resume",
+    "help.quiet": "/quiet <i>23-7</i> – quiet hours (<code>/quiet off</code> ends them)",
+    "help.tz": "/tz <i>Asia/Baghdad</i> – your time zone",
+    "help.lang": "/lang – English or Arabic",
+    "help.start": "/start – the welcome message and examples again",
+    "help.feeds": "/feeds – every feed with its health",
+    "help.addfeed": "/addfeed <i>url</i> [<i>name</i>] – add a feed (fetched once to check it)",
+    "help.removefeed": "/removefeed <i>id</i> – remove a feed",
+    "help.failed": "/failed – alerts that could not be delivered",
+    "help.stats": "/stats – chats, feeds, the last hour and the delivery backlog at a glance",
     "subscribe.all": "Alerts on, from all sources ({count:source}).",
     "subscribe.already_all": "You already follow all sources, including {names}. Alerts are on.",
     "subscribe.added": "Alerts on. You now follow: {names}.",
@@ -354,6 +359,32 @@ def plural_form(count: int, lang: str | None = None) -> str:
 def plural_forms(lang: str) -> frozenset[str]:
     """Every plural category `lang` has ("other" included): the forms its phrases need."""
     return frozenset(_plural_rule(lang).tags) | {"other"}
+
+
+def span(delta: timedelta, lang: str | None = None) -> Html:
+    """A duration in its largest whole unit: "3 days", "2 h", "5 min", "40 s" (or in Arabic)."""
+    seconds = max(0, int(delta.total_seconds()))
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return counted(unit, seconds // size, lang)
+    return counted("second", seconds, lang)
+
+
+def ago(moment: datetime, now: datetime, lang: str | None = None) -> str:
+    """How long before `now` a moment was, in its largest whole unit: "5 min ago", "منذ 5 دقائق".
+
+    Under a minute (or a moment after `now`, from a clock ahead of ours) it is "just now".
+    """
+    if now - moment < timedelta(minutes=1):
+        return text("time.just_now", lang)
+    return text("time.ago", lang, span=span(now - moment, lang))
+
+
+def until(moment: datetime, now: datetime, lang: str | None = None) -> str:
+    """How long after `now` a moment is, roughly: "in 5 min", or "now" once it has come."""
+    if moment <= now:
+        return text("time.now", lang)
+    return text("time.in", lang, span=span(moment - now, lang))
 
 
 def listing(names: Iterable[str], lang: str | None = None) -> Html:

@@ -1,4 +1,7 @@
-"""Admin views: /stats (the bot at a glance) and /failed (alerts that could not be delivered)."""
+"""Admin views: /stats (the bot at a glance) and /failed (alerts that could not be delivered).
+
+The command table lets only the bot's admins use them.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +9,18 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.store.counters import Event
-from config.texts import text
-from handlers.common import ago, reply, services
-from handlers.feeds import Health, capped, health, is_admin
+from config.texts import ago, text
+from handlers.common import Context, reply
+from handlers.feeds import Health, capped, health
 
 FAILED_SHOWN = 10
 
 
-async def failed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def failed(update: Update, context: Context) -> None:
     """The newest dead letters: which chat, which item, how often it failed and why."""
-    if not is_admin(update, context):
-        await reply(update, text("admin.only"))
-        return
-    store = services(context).store
+    store = context.services.store
     letters = await store.deliveries.dead_letters(FAILED_SHOWN)
     if not letters:
         await reply(update, text("failed.none"))
@@ -42,12 +41,9 @@ async def failed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, "\n".join(lines))
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: Context) -> None:
     """The bot at a glance: chats and rules, feed health, the last hour, the delivery backlog."""
-    if not is_admin(update, context):
-        await reply(update, text("admin.only"))
-        return
-    svc = services(context)
+    svc = context.services
     store = svc.store
     now = datetime.now(UTC)
     chats = await store.chats.counts()

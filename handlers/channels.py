@@ -5,15 +5,14 @@ from __future__ import annotations
 from telegram import ChatMemberAdministrator, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ContextTypes
 
 from config.texts import CURRENT_LANG, text
-from handlers.common import chat_id, reply, services
+from handlers.common import Context, chat_id, reply
 
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
-async def subscribe_channel(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+async def subscribe_channel(update: Update, context: Context, name: str) -> None:
     """Post this chat's alerts to the channel, if the user and the bot both administer it."""
     user = update.effective_user
     try:
@@ -40,22 +39,18 @@ async def subscribe_channel(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     if user_member is None or user_member.status not in ADMINS:
         await reply(update, text("channel.user_not_admin", channel=name))
         return
-    await services(context).store.chats.link_channel(
-        channel.id, chat_id(update), CURRENT_LANG.get()
-    )
+    await context.services.store.chats.link_channel(channel.id, chat_id(update), CURRENT_LANG.get())
     await reply(update, text("channel.added", channel=name))
 
 
-async def unsubscribe_channel(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, name: str
-) -> None:
+async def unsubscribe_channel(update: Update, context: Context, name: str) -> None:
     """Stop posting this chat's alerts to the channel."""
     try:
         channel = await context.bot.get_chat(name)
     except (BadRequest, Forbidden):
         await reply(update, text("channel.not_found", channel=name))
         return
-    if not await services(context).store.chats.unlink_channel(channel.id, chat_id(update)):
+    if not await context.services.store.chats.unlink_channel(channel.id, chat_id(update)):
         await reply(update, text("channel.not_linked", channel=name))
         return
     await reply(update, text("channel.removed", channel=name))

@@ -1,4 +1,4 @@
-"""What every handler shares: the services it works with and small reply helpers."""
+"""What every handler shares: its typed context and services, the access check, reply helpers."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import functools
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from enum import Enum
 from html import unescape
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.core.models import ChatView, Feed, FeedPreview, find_feed
 from bot.core.rules import RuleCompiler, RuleTooDeep
@@ -21,16 +21,15 @@ from bot.errors import RuleError
 from bot.store import Store
 from bot.store.connection import REDIS_ERRORS
 from config.settings import Settings
-from config.texts import CURRENT_LANG, Html, counted, pick_lang, text
+from config.texts import CURRENT_LANG, Html, pick_lang, text
 
-SERVICES_KEY = "alertbot.services"
 LATEST_COUNT = 5
 CALLBACK_ANSWER_LIMIT = 200  # characters Telegram shows of a button's answer
 
 
 @dataclass(frozen=True)
 class Services:
-    """The store, settings and rule compiler, put in the Application's bot_data by the app."""
+    """The store, settings, rule compiler and feed probe the handlers work with."""
 
     store: Store
     settings: Settings
@@ -38,10 +37,47 @@ class Services:
     probe: Callable[[str], Awaitable[FeedPreview]]  # fetch a candidate feed once (/addfeed)
 
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+class BotData:
+    """The Application's bot_data: python-telegram-bot makes it empty, the app gives `services`."""
+
+    services: Services
 
 
-async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+# The bot's rate limiter (bot/delivery/limiter.py) takes an int per call: the bot's type says so.
+AppBot = ExtBot[int]
+
+
+class Context(CallbackContext[AppBot, dict[Any, Any], dict[Any, Any], BotData]):
+    """What every handler is given with an update: python-telegram-bot's context, typed."""
+
+    @property
+    def services(self) -> Services:
+        """The services of the running application."""
+        return self.bot_data.services
+
+
+# The Application the app builds with CONTEXT_TYPES (its job queue type is the builder's default).
+CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData)
+BotApplication = Application[
+    AppBot,
+    Context,
+    dict[Any, Any],
+    dict[Any, Any],
+    BotData,
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+class Access(Enum):
+    """Who may use a command or button (the README's "who" column words each)."""
+
+    EVERYONE = "anyone"
+    GROUP_ADMINS = "in a group, its admins"  # anyone in a private chat; the bot's admins too
+    BOT_ADMINS = "the bot's admins"  # ALERTBOT_ADMINS
+
+
+async def lang_of(update: Update, context: Context) -> str:
     """The chat's language: its setting, else its user's Telegram language.
 
     The user's too while Redis cannot be reached: the gate answers such a command once, in it.
@@ -49,7 +85,7 @@ async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     chat = update.effective_chat
     if chat is not None:
         try:
-            chosen = await services(context).store.chats.lang(chat.id)
+            chosen = await context.services.store.chats.lang(chat.id)
         except REDIS_ERRORS:
             chosen = None
         if chosen is not None:
@@ -62,7 +98,7 @@ def localized(callback: Callback) -> Callback:
     """The handler, answering in the chat's language (texts need not be told which)."""
 
     @functools.wraps(callback)
-    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def answer(update: Update, context: Context) -> None:
         token = CURRENT_LANG.set(await lang_of(update, context))
         try:
             await callback(update, context)
@@ -72,7 +108,13 @@ def localized(callback: Callback) -> Callback:
     return answer
 
 
-async def can_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def is_bot_admin(update: Update, context: Context) -> bool:
+    """Whether the user is one of the bot's admins (ALERTBOT_ADMINS)."""
+    user = update.effective_user
+    return user is not None and user.id in context.services.settings.admins
+
+
+async def can_change(update: Update, context: Context) -> bool:
     """Whether the user may change this chat's rules, sources and settings.
 
     Anyone in a private chat; in a group, its administrators (and the bot's admins).
@@ -82,7 +124,7 @@ async def can_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
         return True
     if user is None:
         return False
-    if user.id in services(context).settings.admins:
+    if is_bot_admin(update, context):
         return True
     try:
         member = await context.bot.get_chat_member(chat.id, user.id)
@@ -100,27 +142,55 @@ def addressed_to(update: Update) -> str | None:
     return name.casefold() if at else None
 
 
-def for_another_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def for_another_bot(update: Update, context: Context) -> bool:
     """Whether the update is a command addressed to some other bot of the chat."""
     name = addressed_to(update)
     return name is not None and name != (context.bot.username or "").casefold()
 
 
-async def allowed_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> CallbackQuery | None:
-    """The pressed button's query, or None (answered) when the user may not change this chat."""
-    query = update.callback_query
-    assert query is not None
-    if not await can_change(update, context):
-        await query.answer(text("group.admins_only"), show_alert=True)
-        return None
-    return query
+async def allows(update: Update, context: Context, access: Access) -> bool:
+    """Whether `access` lets the user of this update in, in this chat."""
+    if access is Access.BOT_ADMINS:
+        return is_bot_admin(update, context)
+    if access is Access.GROUP_ADMINS:
+        return await can_change(update, context)
+    return True
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    """The services of the running application."""
-    found = context.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
+# What a user left out is told by default: who may.
+REFUSALS = {Access.BOT_ADMINS: "admin.only", Access.GROUP_ADMINS: "group.admins_only"}
+
+
+async def refused(
+    update: Update, context: Context, access: Access, refusal: str | None = None
+) -> bool:
+    """Whether `access` leaves the user out here; if so they are told, by the text `refusal`.
+
+    The one check of who may do what: the command table applies it to each command and button,
+    and a command that only sometimes changes the chat (/tz with a zone) calls it then. The
+    refusal is a reply to a command, an alert on a pressed button.
+    """
+    if await allows(update, context, access):
+        return False
+    said = text(refusal or REFUSALS[access])
+    if update.callback_query is not None:
+        await update.callback_query.answer(said, show_alert=True)
+    else:
+        await reply(update, said)
+    return True
+
+
+def guarded(callback: Callback, access: Access, refusal: str | None = None) -> Callback:
+    """The handler, run only for users `access` lets in (the others are told, see `refused`)."""
+    if access is Access.EVERYONE:
+        return callback
+
+    @functools.wraps(callback)
+    async def checked(update: Update, context: Context) -> None:
+        if not await refused(update, context, access, refusal):
+            await callback(update, context)
+
+    return checked
 
 
 def argument(update: Update) -> str:
@@ -206,22 +276,3 @@ def resolve_sources(feeds: list[Feed], raw: str) -> tuple[list[Feed], list[str]]
 def followed_ids(chat: ChatView, feeds: list[Feed]) -> list[str]:
     """Ids of the catalog feeds this chat follows."""
     return [f.id for f in feeds if chat.all_sources or f.id in chat.sources]
-
-
-def ago(moment: datetime, now: datetime) -> str:
-    """How long before `now` a moment was, roughly, in the chat's language ("5 min ago")."""
-    return text("time.ago", span=span(now - moment))
-
-
-def until(moment: datetime, now: datetime) -> str:
-    """How long after `now` a moment is, roughly ("in 5 min", or "now")."""
-    return text("time.now") if moment <= now else text("time.in", span=span(moment - now))
-
-
-def span(delta: timedelta) -> Html:
-    """A duration in its largest whole unit: "3 days", "2 h", "5 min", "40 s" (or in Arabic)."""
-    seconds = max(0, int(delta.total_seconds()))
-    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            return counted(unit, seconds // size)
-    return counted("second", seconds)

@@ -6,15 +6,14 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from config.texts import pick_lang, text
-from handlers.common import addressed_to, lang_of, reply
+from handlers.common import Context, addressed_to, lang_of, reply
 
 log = logging.getLogger(__name__)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     """Say the command is unknown and point to /help.
 
     In a group only when the command names this bot: a bare /command there is as likely for
@@ -28,12 +27,12 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, text("unknown_command", command=word.split("@", 1)[0] or "that"))
 
 
-async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def plain_text(update: Update, context: Context) -> None:
     """In a private chat, a message that is not a command gets a pointer to /help."""
     await reply(update, text("not_a_command"))
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log a failed handler and tell the user something went wrong (never the details)."""
     log.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
@@ -43,7 +42,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.debug("could not send the error notice", exc_info=True)
 
 
-async def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def _lang(update: Update, context: Context) -> str:
     """The chat's language, or its user's when the store is what failed."""
     try:
         return await lang_of(update, context)

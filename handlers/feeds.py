@@ -1,4 +1,7 @@
-"""Admin commands for the feed catalog: /feeds (health), /addfeed, /removefeed."""
+"""Admin commands for the feed catalog: /feeds (health), /addfeed, /removefeed.
+
+The command table lets only the bot's admins use them.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +9,26 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.core.models import Feed, FeedState, feed_slug, find_feed
 from bot.errors import FeedError, InvalidAddress
-from config.texts import listing, text
-from handlers.common import ago, argument, reply, services, span, until
+from config.texts import ago, listing, span, text, until
+from handlers.common import Context, argument, reply
 
 FAILING_FOR = timedelta(days=1)  # a feed failing this long is flagged in /feeds
 CAPPED_FOR = timedelta(days=1)  # a feed held to its storage bounds this recently is flagged
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Whether the user is one of the bot's admins (ALERTBOT_ADMINS)."""
-    user = update.effective_user
-    return user is not None and user.id in services(context).settings.admins
-
-
-async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feeds(update: Update, context: Context) -> None:
     """The catalog with each feed's health, for admins."""
-    if not is_admin(update, context):
-        await reply(update, text("admin.only"))
-        return
-    store = services(context).store
+    store = context.services.store
     catalog = await store.catalog.all()
     if not catalog:
         await reply(update, text("sources.empty"))
         return
     states = await store.feeds.many([feed.id for feed in catalog])
     now = datetime.now(UTC)
-    settings = services(context).settings
+    settings = context.services.settings
     bounds = (settings.max_items_per_poll, settings.max_items_per_feed)
     lines = [text("feeds.header", count=len(catalog))]
     lines += [health_line(feed, states[feed.id], now, bounds) for feed in catalog]
@@ -109,12 +102,9 @@ def health_line(feed: Feed, state: FeedState, now: datetime, bounds: tuple[int, 
     return line + capped_note(state, now, bounds) + upcoming
 
 
-async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def addfeed(update: Update, context: Context) -> None:
     """Add a feed after fetching it once; shows its title and newest item."""
-    if not is_admin(update, context):
-        await reply(update, text("admin.only"))
-        return
-    svc = services(context)
+    svc = context.services
     raw = argument(update)
     if not raw:
         await reply(update, text("addfeed.usage"))
@@ -162,12 +152,9 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def removefeed(update: Update, context: Context) -> None:
     """Remove a feed from the catalog (the catalog file does not bring it back)."""
-    if not is_admin(update, context):
-        await reply(update, text("admin.only"))
-        return
-    store = services(context).store
+    store = context.services.store
     raw = argument(update)
     if not raw:
         await reply(update, text("removefeed.usage"))

@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot.store.connection import REDIS_ERRORS
 from bot.store.ratelimit import command_bucket, notice_bucket
 from config.texts import text
-from handlers.common import for_another_bot, reply, services
+from handlers.common import Context, for_another_bot, reply
 
 log = logging.getLogger(__name__)
 
 SLOW_DOWN_EVERY = 60.0  # seconds: a chat over its rate is told so at most this often
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: Context) -> None:
     """Stop commands for other bots, updates from outside the allowlist, commands over the rate.
 
     A command addressed to another bot of a group (/watch@other_bot) is not ours to answer or
@@ -25,7 +25,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """
     if for_another_bot(update, context):
         raise ApplicationHandlerStop
-    svc = services(context)
+    svc = context.services
     settings = svc.settings
     chat, user = update.effective_chat, update.effective_user
     ids = {chat.id if chat else None, user.id if user else None} - {None}

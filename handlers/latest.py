@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
-from telegram.ext import ContextTypes
 
 from bot.core.document import analyze, source_text
 from bot.core.models import Feed, Item
@@ -16,12 +15,12 @@ from bot.errors import RuleError
 from config.texts import text
 from handlers.common import (
     LATEST_COUNT,
+    Context,
     Services,
     argument,
     chat_id,
     followed_ids,
     rule_problem,
-    services,
 )
 
 PREFIX = "latest"  # callback data: "latest:<offset>:<n>:<query key or ->"
@@ -37,9 +36,9 @@ class Page:
     more: bool
 
 
-async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def latest(update: Update, context: Context) -> None:
     """The n newest stories (default 5, at most 20), optionally only those matching a rule."""
-    svc = services(context)
+    svc = context.services
     query, count = parse(argument(update))
     if not 1 <= count <= MAX_COUNT:
         await answer(update, text("latest.range", most=MAX_COUNT))
@@ -55,11 +54,11 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_page(update, svc, rule, offset=0, count=count, key=key)
 
 
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pressed(update: Update, context: Context) -> None:
     """The "more" button: the next page of the same list, as a new message."""
     query = update.callback_query
     assert query is not None
-    svc = services(context)
+    svc = context.services
     parts = (query.data or "").split(":")
     if len(parts) != 4 or not (parts[1].isdigit() and parts[2].isdigit()):
         await query.answer(text("latest.stale"), show_alert=True)

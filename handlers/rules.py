@@ -1,11 +1,13 @@
-"""/watch, /unwatch and /rules."""
+"""/watch, /unwatch and /rules.
+
+Who may change a chat's rules (its admins, in a group) is checked by the command table.
+"""
 
 from __future__ import annotations
 
 import hashlib
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.core.document import analyze, source_text
 from bot.core.rules import Rule
@@ -14,16 +16,14 @@ from bot.errors import RuleError
 from bot.store.chats import AddOutcome
 from config.texts import Html, text
 from handlers.common import (
+    Context,
     Services,
-    allowed_press,
     argument,
-    can_change,
     chat_id,
     followed_ids,
     plain,
     reply,
     rule_problem,
-    services,
     split_message,
 )
 
@@ -32,12 +32,9 @@ PREFIX = "rules"  # callback data: "rules:rm:<number>:<digest of the rule>"
 MAX_BUTTONS = 100  # Telegram's limit on an inline keyboard; later rules go by /unwatch
 
 
-async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def watch(update: Update, context: Context) -> None:
     """Add a rule after checking that it compiles and fits the chat's limit."""
-    if not await can_change(update, context):
-        await reply(update, text("group.admins_only"))
-        return
-    svc = services(context)
+    svc = context.services
     raw = argument(update)
     if not raw:
         await reply(update, text("watch.usage"))
@@ -86,12 +83,9 @@ async def preview(svc: Services, cid: int, rule: Rule) -> str:
     return text("watch.preview", count=len(matched), total=len(items), example=Html(example))
 
 
-async def unwatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unwatch(update: Update, context: Context) -> None:
     """Remove one rule by its number in /rules."""
-    if not await can_change(update, context):
-        await reply(update, text("group.admins_only"))
-        return
-    store = services(context).store
+    store = context.services.store
     raw = argument(update).lstrip("#")
     if not raw.isdigit() or int(raw) < 1:
         await reply(update, text("unwatch.usage"))
@@ -104,9 +98,9 @@ async def unwatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text("unwatch.removed", number=number, rule=removed))
 
 
-async def rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def rules(update: Update, context: Context) -> None:
     """List the chat's rules, numbered, with a button to remove each."""
-    chat = await services(context).store.chats.get(chat_id(update))
+    chat = await context.services.store.chats.get(chat_id(update))
     message = update.effective_message
     if message is None:
         return
@@ -117,12 +111,11 @@ async def rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(parts[-1], reply_markup=buttons, do_quote=False)
 
 
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pressed(update: Update, context: Context) -> None:
     """A removal button: remove that rule, if it is still the rule the button was made for."""
-    query = await allowed_press(update, context)
-    if query is None:
-        return
-    store = services(context).store
+    query = update.callback_query
+    assert query is not None  # a CallbackQueryHandler's update
+    store = context.services.store
     cid = chat_id(update)
     parts = (query.data or "").split(":")
     chat = await store.chats.get(cid)

@@ -1,4 +1,8 @@
-"""/settings (a panel of buttons), /lang, /pause, /resume, /quiet and /tz."""
+"""/settings (a panel of buttons), /lang, /pause, /resume, /quiet and /tz.
+
+Who may change a chat's settings (its admins, in a group) is checked by the command table;
+/lang and /tz, which also just show, check it themselves when they change something.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,12 @@ from zoneinfo import available_timezones
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bot.core.models import ChatView
 from bot.core.timing import zone
 from bot.store import Store
 from config.texts import CURRENT_LANG, LANGS, listing, text
-from handlers.common import allowed_press, argument, can_change, chat_id, reply, services
+from handlers.common import Access, Context, argument, chat_id, refused, reply
 
 PREFIX = "set"  # callback data: "set:<what>:<value>" ("set:pick:ar": a /lang button)
 # Preset zones (each named by a "zone.<name>" text); any other by /tz.
@@ -28,24 +31,23 @@ MAX_ECHO = 32  # characters of an unknown language name said back
 _DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d)$")
 
 
-async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings(update: Update, context: Context) -> None:
     """Show the chat's settings with buttons to change them."""
-    chat = await services(context).store.chats.get(chat_id(update))
+    chat = await context.services.store.chats.get(chat_id(update))
     message = update.effective_message
     if message is not None:
         await message.reply_text(panel_text(chat), reply_markup=panel_buttons(chat))
 
 
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pressed(update: Update, context: Context) -> None:
     """Apply a settings button and redraw the panel in place."""
-    query = await allowed_press(update, context)
-    if query is None:
-        return
-    changed = await apply(services(context).store, chat_id(update), query.data or "")
+    query = update.callback_query
+    assert query is not None  # a CallbackQueryHandler's update
+    changed = await apply(context.services.store, chat_id(update), query.data or "")
     if not changed:
         await query.answer(text("settings.stale"), show_alert=True)
         return
-    chat = await services(context).store.chats.get(chat_id(update))
+    chat = await context.services.store.chats.get(chat_id(update))
     token = CURRENT_LANG.set(chat.lang or CURRENT_LANG.get())  # a new language shows at once
     try:
         await query.answer(text("settings.saved"))
@@ -181,17 +183,16 @@ def local(moment: datetime, tz: str) -> str:
     return f"{shown.day} {month} {shown:%H:%M}"
 
 
-async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lang(update: Update, context: Context) -> None:
     """`/lang ar` or `/lang en` sets the language; `/lang` offers both as buttons.
 
     A language the bot does not write (`/lang fr`) is named as such, with the ones it does.
     """
     wanted = argument(update).lower()
     if wanted in LANGS:
-        if not await can_change(update, context):
-            await reply(update, text("group.admins_only"))
+        if await refused(update, context, Access.GROUP_ADMINS):
             return
-        await services(context).store.chats.set_lang(chat_id(update), wanted)
+        await context.services.store.chats.set_lang(chat_id(update), wanted)
         await reply(update, text("lang.set", wanted))
         return
     message = update.effective_message
@@ -212,13 +213,10 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(question, reply_markup=InlineKeyboardMarkup([buttons]))
 
 
-async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pause(update: Update, context: Context) -> None:
     """`/pause` until resumed, or `/pause 2h` (m, h or d)."""
-    if not await can_change(update, context):
-        await reply(update, text("group.admins_only"))
-        return
     raw = argument(update).lower()
-    store = services(context).store
+    store = context.services.store
     cid = chat_id(update)
     if not raw:
         await store.chats.pause(cid, None)
@@ -241,22 +239,16 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text("pause.until", until=local(until, chat.tz)))
 
 
-async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def resume(update: Update, context: Context) -> None:
     """Alerts again after /pause."""
-    if not await can_change(update, context):
-        await reply(update, text("group.admins_only"))
-        return
-    await services(context).store.chats.resume(chat_id(update))
+    await context.services.store.chats.resume(chat_id(update))
     await reply(update, text("resume.done"))
 
 
-async def quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def quiet(update: Update, context: Context) -> None:
     """`/quiet 23-7` sets quiet hours (local time); `/quiet off` ends them."""
-    if not await can_change(update, context):
-        await reply(update, text("group.admins_only"))
-        return
     raw = argument(update).lower().replace(" ", "")
-    store = services(context).store
+    store = context.services.store
     cid = chat_id(update)
     if raw in ("off", "none", "0"):
         await store.chats.clear_quiet(cid)
@@ -275,16 +267,15 @@ async def quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text("quiet.set", start=start, end=end, tz=chat.tz))
 
 
-async def tz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tz(update: Update, context: Context) -> None:
     """`/tz Asia/Baghdad` sets the chat's time zone; `/tz` shows it."""
     raw = argument(update)
-    store = services(context).store
+    store = context.services.store
     cid = chat_id(update)
     if not raw:
         await reply(update, text("tz.usage", tz=(await store.chats.get(cid)).tz))
         return
-    if not await can_change(update, context):
-        await reply(update, text("group.admins_only"))
+    if await refused(update, context, Access.GROUP_ADMINS):
         return
     name = _zone_name(raw)
     if name is None or not await store.chats.set_tz(cid, name):

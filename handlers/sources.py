@@ -1,26 +1,27 @@
-"""/sources, /subscribe and /unsubscribe."""
+"""/sources, /subscribe and /unsubscribe.
+
+Who may change a chat's sources (its admins, in a group) is checked by the command table.
+"""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from config.texts import listing, text
 from handlers.channels import subscribe_channel, unsubscribe_channel
 from handlers.common import (
+    Context,
     argument,
-    can_change,
     chat_id,
     followed_ids,
     reply,
     resolve_sources,
-    services,
 )
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: Context) -> None:
     """The catalog, with a mark on the sources this chat follows."""
-    store = services(context).store
+    store = context.services.store
     feeds = await store.catalog.all()
     if not feeds:
         await reply(update, text("sources.empty"))
@@ -37,12 +38,9 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, "\n".join(lines))
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: Context) -> None:
     """Alerts on: from all sources, or add the named ones."""
-    if not await can_change(update, context):
-        await reply(update, text("group.admins_only"))
-        return
-    store = services(context).store
+    store = context.services.store
     cid = chat_id(update)
     feeds = await store.catalog.all()
     raw = argument(update)
@@ -72,12 +70,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, answer)
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: Context) -> None:
     """Alerts off, or stop the named sources."""
-    if not await can_change(update, context):
-        await reply(update, text("group.admins_only"))
-        return
-    store = services(context).store
+    store = context.services.store
     cid = chat_id(update)
     raw = argument(update)
     if raw.startswith("@"):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from telegram.ext import Application
+from telegram.ext import Application, CommandHandler
 
 from bot.app import build_application, make_fetcher, make_poller, start_bot, stop_bot
 from bot.core.models import Delivery, Feed, Item
@@ -21,15 +21,27 @@ from bot.store.connection import make_client
 from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
 from config.settings import Settings
-from config.texts import FSI, LRM, PDI
-from handlers import ADMIN_MENU, MENU
-from handlers.common import split_message
+from config.texts import CATALOGS, FSI, LRM, PDI, text
+from handlers.common import Access, split_message
+from handlers.table import (
+    COMMANDS,
+    README,
+    README_END,
+    README_START,
+    Command,
+    build_handlers,
+    help_text,
+    in_menu,
+    readme_table,
+)
 from tests.support.botapi import ApiError, BotApiEmulator
 from tests.support.chat import ask
 from tests.support.feeds import Entry, rss
 
 CHAT = 42
 ADMIN = 900
+MENU = [c.name for c in in_menu()]
+ADMIN_MENU = [c.name for c in in_menu(admin=True)]
 FEEDS = [
     Feed(id="wire", name="Levant Wire", url="https://wire.example/rss"),
     Feed(id="bbc-world", name="BBC World", url="https://bbc.example/rss"),
@@ -79,8 +91,8 @@ async def running_bot(
 async def test_command_menu_registered(bot: object, emu: BotApiEmulator) -> None:
     """The command list is registered with setMyCommands at start, the admins' in their chats."""
     for language in ("", "ar"):
-        assert emu.menu(language=language) == list(MENU)
-        assert emu.menu(ADMIN, language) == [*MENU, *ADMIN_MENU]
+        assert emu.menu(language=language) == MENU
+        assert emu.menu(ADMIN, language) == ADMIN_MENU
     assert emu.menu(CHAT) == []  # everyone else has the default menu
     assert all(c["description"] for c in emu.commands)
 
@@ -427,6 +439,78 @@ async def test_admin_commands_refused_to_others(bot: object, emu: BotApiEmulator
         assert "Only the bot's admins" in (await ask(emu, CHAT, command)).plain_text
 
 
+@pytest.mark.parametrize(
+    "command", [c for c in COMMANDS if c.access is not Access.EVERYONE], ids=lambda c: c.name
+)
+async def test_every_checked_command_is_refused_through_the_one_check(
+    bot: object, emu: BotApiEmulator, store: Store, command: Command
+) -> None:
+    """Each command the table restricts answers the users it leaves out with its refusal alone."""
+    group = -100127
+    emu.set_admin(group, 7)
+    await ask(emu, group, "/start", user_id=7, chat_type="supergroup")
+    await ask(emu, group, "/watch drone", user_id=7, chat_type="supergroup")
+    before = await store.chats.get(group)
+    if command.access is Access.BOT_ADMINS:
+        chat, user, refusal = CHAT, {}, command.refusal or "admin.only"
+    else:  # a member of the group who is not its admin
+        chat, user = group, {"user_id": 8, "chat_type": "supergroup"}
+        refusal = command.refusal or "group.admins_only"
+    sent = len(emu.sent(chat))
+    await ask(emu, chat, f"/{command.name}", **user)
+    await ask(emu, chat, "/rules", **user)  # handled after it: nothing else came in between
+    assert [m.text for m in emu.sent(chat)[sent:-1]] == [text(refusal, "en")]
+    assert await store.chats.get(group) == before
+    assert sorted(await store.catalog.all(), key=str) == sorted(FEEDS, key=str)
+
+
+def test_every_command_has_a_handler_and_every_text() -> None:
+    """Each command is handled once, and its menu entry and /help lines exist in every catalog."""
+    handled = [
+        name for h in build_handlers() if isinstance(h, CommandHandler) for name in h.commands
+    ]
+    assert sorted(handled) == sorted(c.name for c in COMMANDS)  # each once: menu ones too
+    assert set(MENU) <= set(ADMIN_MENU) <= set(handled)
+    places = [c.menu for c in COMMANDS if c.menu is not None]
+    assert sorted(places) == list(range(1, len(places) + 1))  # one place each, no gaps
+    for lang, catalog in CATALOGS.items():
+        for command in COMMANDS:
+            wanted = [command.menu_key] if command.menu is not None else []
+            if command.section is not None:
+                wanted += [command.help_key, f"help.section.{command.section}"]
+            assert all(catalog.get(key) for key in wanted), (lang, command.name)
+        # And no text waits for a command the table does not have.
+        named = {key.split(".", 1)[1] for key in catalog if key.startswith(("command.", "help."))}
+        sections = {f"section.{c.section}" for c in COMMANDS if c.section}
+        assert named <= {c.name for c in COMMANDS} | sections | {"intro"}, lang
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_help_is_the_table(lang: str) -> None:
+    """/help shows each command's lines in table order, the admins' only to admins."""
+    for admin in (False, True):
+        shown = help_text(lang, admin=admin)
+        lines = [
+            text(c.help_key, lang, latest=5)
+            for c in COMMANDS
+            if c.section and (admin or c.access is not Access.BOT_ADMINS)
+        ]
+        at = [shown.find(line) for line in lines]
+        assert -1 not in at
+        assert at == sorted(at)
+        assert (text("help.section.admin", lang) in shown) is admin
+
+
+def test_readme_command_table_is_the_tables() -> None:
+    """README.md's command table is the one the command table makes."""
+    readme = README.read_text(encoding="utf-8")
+    written = readme.partition(README_START)[2].partition(README_END)[0].strip()
+    assert written == readme_table(), (
+        "README.md's command table differs from handlers/table.py: run "
+        "`.venv/bin/python -m handlers.table` to write it"
+    )
+
+
 async def test_help_shows_admin_commands_to_admins(bot: object, emu: BotApiEmulator) -> None:
     """Admins see the admin commands in /help; others do not."""
     assert "/addfeed" not in (await ask(emu, CHAT, "/help")).plain_text
@@ -562,7 +646,7 @@ async def test_stats(bot: object, emu: BotApiEmulator, store: Store) -> None:
     assert "Feeds: 3 in the catalog · 1 fine · 1 failing (0 for a day) · 1 not polled yet" in answer
     assert "Last hour: 12 new items · 0 failed polls · 7 alerts sent · 0 retries" in answer
     assert "1 slow-down answer (429) · 0 given up" in answer
-    assert "Delivery: 1 waiting (room for 1000000) · oldest queued 0 s ago" in answer
+    assert "Delivery: 1 waiting (room for 1000000) · oldest queued just now" in answer
     assert "· 0 senders running" in answer
     assert "near its limit" not in answer
     assert "Failed deliveries kept: 0" in answer
@@ -675,7 +759,7 @@ async def test_menu_in_both_languages(bot: object, emu: BotApiEmulator) -> None:
     assert set(by_lang) == {None, "ar"}
     for commands in by_lang.values():
         names = [c["command"] for c in commands]
-        assert names == list(MENU)
+        assert names == MENU
     assert any(c["description"] == "قواعدك" for c in by_lang["ar"])
 
 

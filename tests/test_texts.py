@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,12 +13,15 @@ from config.texts import (
     FSI,
     PDI,
     Html,
+    ago,
     counted,
     listing,
     pick_lang,
     plural_form,
     plural_forms,
+    span,
     text,
+    until,
 )
 from handlers.settings import ZONES
 from tests.support.botapi import parse_html
@@ -75,7 +79,7 @@ def test_counted_phrases_have_every_plural_form(lang: str) -> None:
         for phrase in placeholders(template).values()
         if phrase
     }
-    used |= {"second", "minute", "hour", "day"}  # spans, counted by the code (render, handlers)
+    used |= {"second", "minute", "hour", "day"}  # durations, counted by the code (`span`)
     assert set(worded) == used
     for phrase, forms in worded.items():
         assert forms == plural_forms(lang), phrase
@@ -256,3 +260,27 @@ def test_preset_zones_are_named() -> None:
     """Each time zone the settings panel offers has a button label in every language."""
     for name in ZONES:
         assert all(f"zone.{name}" in catalog for catalog in CATALOGS.values()), name
+
+
+NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("delta", "lang", "before", "after", "length"),
+    [
+        (timedelta(seconds=40), "en", "just now", "in 40 s", "40 s"),
+        (timedelta(minutes=5, seconds=59), "en", "5 min ago", "in 5 min", "5 min"),
+        (timedelta(days=2, hours=23), "en", "2 days ago", "in 2 days", "2 days"),
+        (timedelta(seconds=40), "ar", "الآن", "بعد 40 ثانية", "40 ثانية"),
+        (timedelta(minutes=2), "ar", "منذ دقيقتين", "بعد دقيقتين", "دقيقتين"),
+        (timedelta(hours=10), "ar", "منذ 10 ساعات", "بعد 10 ساعات", "10 ساعات"),
+        (-timedelta(minutes=3), "en", "just now", "now", "0 s"),  # the other side of now
+    ],
+)
+def test_times_are_told_in_the_chats_language(
+    delta: timedelta, lang: str, before: str, after: str, length: str
+) -> None:
+    """Alerts and admin views say how long ago or until, in the largest whole unit, one way."""
+    assert ago(NOW - delta, NOW, lang) == before
+    assert until(NOW + delta, NOW, lang) == after
+    assert span(delta, lang) == length

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape
 from urllib.parse import urlsplit
 
@@ -23,7 +23,7 @@ from bot.core.models import Item
 from bot.core.sanitize import safe_text
 from bot.core.summary import lead
 from bot.core.timing import zone
-from config.texts import FSI, PDI, Html, counted, isolate, line_mark, listing, text
+from config.texts import FSI, PDI, Html, ago, isolate, line_mark, listing, text
 
 MAX_TITLE_CHARS = 300
 MAX_RULE_SHOWN = 200
@@ -166,16 +166,7 @@ def format_time(
     absolute = f"{local.day} {month} {local.year} {local:%H:%M} {local.tzname() or tz}"
     if now is None:
         return absolute
-    return f"{absolute} ({ago(now - moment, lang)})"
-
-
-def ago(delta: timedelta, lang: str | None = None) -> str:
-    """How long ago, in the largest whole unit ("5 min ago"); "just now" under a minute."""
-    seconds = int(delta.total_seconds())
-    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            return text("time.ago", lang, span=counted(unit, seconds // size, lang))
-    return text("time.just_now", lang)
+    return f"{absolute} ({ago(moment, now, lang)})"
 
 
 def highlight(value: str, words: Collection[str], tag: str = "b") -> str:

@@ -24,7 +24,7 @@ def _cpu() -> float:
 
 def _serve(conn: Connection) -> None:
     """The child process: serve the emulator and answer the parent's commands until "stop"."""
-    from tests.support.botapi import BotApiEmulator
+    from testkit.botapi import BotApiEmulator
 
     emulator = BotApiEmulator(enforce_limits=True)
     emulator.start()

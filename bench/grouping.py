@@ -38,6 +38,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.app import load_synonyms
+from bot.cli.stories import Entry, group
 from bot.core.models import Item
 from bot.core.stories import (
     STORY_GAP,
@@ -48,10 +50,8 @@ from bot.core.stories import (
     key_weight,
     word_prior,
 )
-from bot.rulebook import load_synonyms
 from bot.store.connection import open_redis
 from bot.store.stories import StoryRepo
-from bot.storiescli import Entry, group
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests/fixtures/stories/reports.jsonl"
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.app import load_synonyms
 from bot.core.document import analyze
 from bot.core.matching import STOPWORDS, MatchIndex, TermStats
 from bot.core.rules import RuleCompiler
-from bot.rulebook import load_synonyms
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 VOCABULARY = 20_000  # words per language

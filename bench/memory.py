@@ -43,11 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import redis.asyncio as aioredis
 
+from bot.app import compiler_for
 from bot.core.models import Delivery, Feed, FeedState, Item
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
-from bot.pipeline import Poller
-from bot.rulebook import compiler_for
+from bot.poller import Poller
 from bot.store import Store, open_redis
 from bot.store.connection import Client
 from config.settings import Settings

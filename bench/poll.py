@@ -28,12 +28,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.feedfarm import RULE_WORDS, Farm
-from bot.app import make_fetcher, make_poller
+from bot.app import compiler_for, make_fetcher, make_poller
 from bot.core.models import Feed
 from bot.errors import RuleError
 from bot.feeds.guard import AddressPolicy
-from bot.pipeline import Poller, PollReport
-from bot.rulebook import compiler_for
+from bot.poller import Poller, PollReport
 from bot.store import Store, open_redis
 from config.settings import Settings
 

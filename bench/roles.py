@@ -26,9 +26,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from bot.store import Store
 from bot.store.connection import make_client
 from bot.store.embedded import EmbeddedRedis
-from tests.support.botapi import BotApiEmulator
-from tests.support.cluster import LocalCluster
-from tests.support.fleet import POLL_INTERVAL, run_fleet
+from testkit.botapi import BotApiEmulator
+from testkit.cluster import LocalCluster
+from testkit.fleet import POLL_INTERVAL, run_fleet
 
 
 async def main(feeds: int, chats: int, rounds: int, cluster: bool) -> None:

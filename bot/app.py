@@ -10,6 +10,8 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,8 +21,9 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 from telegram.ext import Application, Defaults
 
 from bot.core.models import FeedPreview
-from bot.core.rules import RuleCompiler
+from bot.core.rules import RuleCompiler, RuleLimits
 from bot.core.schedule import Cadence
+from bot.core.synonyms import Synonyms
 from bot.delivery.limiter import ChatRateLimiter
 from bot.delivery.sender import Limits, Sender
 from bot.delivery.transport import TelegramTransport
@@ -33,8 +36,7 @@ from bot.health import TelegramLink
 from bot.health import check as check_health
 from bot.health import serve as serve_health
 from bot.logs import redact
-from bot.pipeline import Poller
-from bot.rulebook import compiler_for
+from bot.poller import Poller
 from bot.store import Store, open_redis
 from bot.store.connection import REDIS_ERRORS, Client
 from bot.store.counters import Event
@@ -50,7 +52,23 @@ START_ATTEMPTS = 4  # about 7 s of retries before start_bot gives up (tests, the
 TOKEN_REJECTED = (
     "Telegram rejected the bot token (ALERTBOT_TELEGRAM_TOKEN): check it with @BotFather"
 )
+DEFAULT_SYNONYMS = Path(str(files("config") / "synonyms.txt"))
 MAX_START_DELAY = 60.0  # seconds between tries to reach Telegram, at most, for a running role
+
+
+def load_synonyms(choice: str | Path) -> Synonyms:
+    """'default' (the bundled file), 'none', or a file path."""
+    if isinstance(choice, str) and choice == "none":
+        return Synonyms.empty()
+    if isinstance(choice, str) and choice == "default":
+        return Synonyms.load(DEFAULT_SYNONYMS)
+    return Synonyms.load(Path(choice))
+
+
+def compiler_for(settings: Settings) -> RuleCompiler:
+    """A rule compiler with the configured synonyms and limits."""
+    limits = RuleLimits(max_chars=settings.max_rule_chars, max_terms=settings.max_rule_terms)
+    return RuleCompiler(load_synonyms(settings.synonyms), limits)
 
 
 def build_application(

@@ -15,8 +15,8 @@ from bot.errors import StoreError
 from bot.store import Store
 from bot.store.connection import Client, make_client
 from bot.store.embedded import EmbeddedRedis
-from tests.support.botapi import BotApiEmulator
-from tests.support.cluster import LocalCluster
+from testkit.botapi import BotApiEmulator
+from testkit.cluster import LocalCluster
 
 EXTERNAL_REDIS_ENV = "ALERTBOT_TEST_REDIS_URL"
 RETENTION = 3600
@@ -54,7 +54,7 @@ CLUSTER_MODULES = frozenset(
         "test_stories",
         "test_sender",
         "test_delivery_reliability",
-        "test_pipeline",
+        "test_poller",
         "test_schedule",
         "test_roles",
     }

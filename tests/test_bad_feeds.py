@@ -30,10 +30,10 @@ from bot.demo.feedserver import FeedServer
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
 from bot.feeds.parse import SUMMARY_MAX_CHARS, TITLE_MAX_CHARS, item_id
-from bot.pipeline import MAX_NEW_PER_POLL, FeedReport, Poller, PollReport
+from bot.poller import MAX_NEW_PER_POLL, FeedReport, Poller, PollReport
 from bot.store import Store, keys
-from tests.support.feeds import BASE_TIME, Entry, rss
-from tests.support.queue import queued
+from testkit.feeds import BASE_TIME, Entry, rss
+from testkit.queue import queued
 
 CHAT = 1
 RULE = "drone OR مسيرة"  # every bad feed below carries stories that would match it

@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
-from tests.support.botapi import ApiError, BotApiEmulator, HtmlParseError, parse_html
+from testkit.botapi import ApiError, BotApiEmulator, HtmlParseError, parse_html
 
 CHAT = 1001
 GROUP = -1001234567890

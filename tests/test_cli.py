@@ -15,8 +15,8 @@ from bot.feeds.parse import detect_lang
 from bot.store import Store
 from bot.store.embedded import EmbeddedRedis
 from config.settings import Settings
-from tests.support import process
-from tests.support.botapi import BotApiEmulator
+from testkit import process
+from testkit.botapi import BotApiEmulator
 
 
 async def test_demo_alerts_in_both_languages() -> None:

@@ -24,8 +24,8 @@ from bot.store.connection import make_client
 from bot.store.deliveries import PENDING
 from bot.store.embedded import EmbeddedRedis
 from bot.store.senders import SenderRegistry
-from tests.support import process
-from tests.support.botapi import ApiError, BotApiEmulator
+from testkit import process
+from testkit.botapi import ApiError, BotApiEmulator
 
 FEED = Feed(id="wire", name="Levant Wire", url="https://wire.example/")
 ITEM = Item(

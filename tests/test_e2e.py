@@ -19,10 +19,10 @@ import pytest
 from bot.demo.feedserver import FeedServer
 from bot.demo.run import demo_dir
 from bot.store import Store
-from tests.support import process
-from tests.support.botapi import ApiError, BotApiEmulator
-from tests.support.chat import ask
-from tests.support.feeds import Entry, rss
+from testkit import process
+from testkit.botapi import ApiError, BotApiEmulator
+from testkit.chat import ask
+from testkit.feeds import Entry, rss
 
 CHAT = 777
 OLD = Entry("old", "Aid convoy crosses into Gaza", "Trucks crossed at Rafah.", minutes=0)

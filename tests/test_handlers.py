@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from telegram.ext import Application, CommandHandler
 
-from bot.app import build_application, make_fetcher, make_poller, start_bot, stop_bot
+from bot.app import build_application, compiler_for, make_fetcher, make_poller, start_bot, stop_bot
 from bot.core.models import Delivery, Feed, Item
 from bot.core.rules import MAX_RULE_DEPTH
 from bot.demo.feedserver import FeedServer
-from bot.rulebook import compiler_for
 from bot.store import Store
 from bot.store.connection import make_client
 from bot.store.counters import Event
@@ -34,9 +33,9 @@ from handlers.table import (
     in_menu,
     readme_table,
 )
-from tests.support.botapi import ApiError, BotApiEmulator
-from tests.support.chat import ask
-from tests.support.feeds import Entry, rss
+from testkit.botapi import ApiError, BotApiEmulator
+from testkit.chat import ask
+from testkit.feeds import Entry, rss
 
 CHAT = 42
 ADMIN = 900

@@ -11,7 +11,7 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bot.delivery.limiter import ChatRateLimiter
-from tests.support.botapi import ApiError, BotApiEmulator
+from testkit.botapi import ApiError, BotApiEmulator
 
 HELD, OTHER, THIRD = 11, 12, 14
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.app import load_synonyms
 from bot.core.document import analyze, source_text
 from bot.core.matching import MatchIndex, RuleIndex, TermStats
 from bot.core.models import Item, Subscriber
 from bot.core.rules import RuleCompiler
-from bot.rulebook import load_synonyms
 
 PLAIN = RuleCompiler()
 DEFAULT = RuleCompiler(load_synonyms("default"))

@@ -20,7 +20,7 @@ from bot.delivery.render import (
     render_digest,
 )
 from config.texts import FSI, LRM, PDI, RLM
-from tests.support.botapi import parse_html
+from testkit.botapi import parse_html
 
 PUBLISHED = datetime(2023, 10, 23, 21, 31, tzinfo=UTC)
 SEED = Item(

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
-from tests.support.botapi import BotApiEmulator
-from tests.support.fleet import run_fleet
+from testkit.botapi import BotApiEmulator
+from testkit.fleet import run_fleet
 
 
 @pytest.mark.timeout(400)

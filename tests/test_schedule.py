@@ -15,9 +15,9 @@ from bot.core.schedule import Cadence, Outcome, next_delay
 from bot.demo.feedserver import FeedServer
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
-from bot.pipeline import Poller
+from bot.poller import Poller
 from bot.store import Store
-from tests.support.feeds import Entry, rss
+from testkit.feeds import Entry, rss
 
 CADENCE = Cadence(interval=100.0, minimum=20.0, maximum=1000.0)
 

@@ -25,8 +25,8 @@ from bot.store.embedded import EmbeddedRedis
 from bot.store.ratelimit import RateLimiter
 from bot.store.senders import SenderRegistry
 from config.texts import FSI, LRM, PDI
-from tests.support.botapi import ApiError, BotApiEmulator
-from tests.support.cluster import LocalCluster
+from testkit.botapi import ApiError, BotApiEmulator
+from testkit.cluster import LocalCluster
 
 CHAT = 501
 ITEM = Item(

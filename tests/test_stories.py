@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.app import load_synonyms
 from bot.core.analysis import normalize
 from bot.core.document import analyze
 from bot.core.models import Item
@@ -26,7 +27,6 @@ from bot.core.stories import (
     word_prior,
     word_similarity,
 )
-from bot.rulebook import load_synonyms
 from bot.store import Store, keys
 from bot.store.stories import STORIES_KEPT_PER_KEY, Joined, StoryRepo, Told
 

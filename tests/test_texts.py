@@ -24,7 +24,7 @@ from config.texts import (
     until,
 )
 from handlers.settings import ZONES
-from tests.support.botapi import parse_html
+from testkit.botapi import parse_html
 
 # "{name}" or "{name:phrase}": a value, or a count shown with a counted phrase
 PLACEHOLDER = re.compile(r"{(\w+)(?::(\w+))?}")

@@ -9,11 +9,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import make_fetcher, make_poller
+from bot.app import compiler_for, make_fetcher, make_poller
 from bot.delivery.sender import Sender
 from bot.demo.feedserver import FeedServer
 from bot.feeds.catalog import parse_catalog
-from bot.rulebook import compiler_for
 from bot.store import Store, open_redis
 from config.settings import Settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.store import Store, keys
 from bot.store.deliveries import PENDING
-from tests.support.botapi import BotApiEmulator
+from testkit.botapi import BotApiEmulator
 
 
 def clean_env(**settings: str) -> dict[str, str]:

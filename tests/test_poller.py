@@ -14,12 +14,12 @@ from bot.core.rules import RuleCompiler
 from bot.demo.feedserver import FeedServer
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
-from bot.pipeline import Poller
+from bot.poller import Poller
 from bot.store import Store, keys
 from bot.store.connection import Client
 from bot.store.counters import Event
-from tests.support.feeds import Entry, rss
-from tests.support.queue import queued
+from testkit.feeds import Entry, rss
+from testkit.queue import queued
 
 OLD = Entry("old-1", "Old news about drones at a US base", minutes=0)
 MATCH = Entry("new-1", "Drones strike US base in Syria", "Officials confirmed.", minutes=60)

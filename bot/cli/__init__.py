@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _feeds(args: argparse.Namespace, settings: Settings) -> None:
     """`alertbot feeds import FILE` and `alertbot feeds export [-o FILE]`."""
-    from bot.catalogcli import export_opml, import_opml, read_file
+    from bot.cli.catalog import export_opml, import_opml, read_file
 
     if args.feeds_command == "import":
         for line in asyncio.run(import_opml(settings, read_file(args.file), args.file)):
@@ -143,14 +143,14 @@ def _feeds(args: argparse.Namespace, settings: Settings) -> None:
 
 def _match(args: argparse.Namespace) -> int:
     """`alertbot match`: exit 2 with one line on stderr for any unusable input."""
-    from bot.matchcli import run_match
+    from bot.cli.match import run_match
 
     return _offline("match", args, lambda syn: run_match(args.rules, args.items, syn), failure=2)
 
 
 def _stories(args: argparse.Namespace) -> int:
     """`alertbot stories`: exit 2 for unusable input, 1 when its Redis cannot be started."""
-    from bot.storiescli import run_stories
+    from bot.cli.stories import run_stories
 
     return _offline("stories", args, lambda syn: asyncio.run(run_stories(args.items, syn)))
 
@@ -162,8 +162,8 @@ def _offline(
 
     Bad input (the tool's files, or the synonyms file) exits 2; other failures `failure`.
     """
-    from bot.matchcli import InputError
-    from bot.rulebook import load_synonyms
+    from bot.app import load_synonyms
+    from bot.cli.match import InputError
 
     try:
         run(load_synonyms("none" if args.no_synonyms else args.synonyms or "default"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.botapi import BotApiEmulator, SentMessage
+from testkit.botapi import BotApiEmulator, SentMessage
 
 
 async def ask(emu: BotApiEmulator, chat_id: int, text: str, **user: object) -> SentMessage:

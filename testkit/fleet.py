@@ -20,10 +20,10 @@ from typing import Any
 
 from bot.demo.feedserver import FeedServer
 from bot.store import Store
-from tests.support import process
-from tests.support.botapi import BotApiEmulator
-from tests.support.chat import ask
-from tests.support.feeds import Entry, rss
+from testkit import process
+from testkit.botapi import BotApiEmulator
+from testkit.chat import ask
+from testkit.feeds import Entry, rss
 
 TOKENS = 50  # distinct watched words; chat n watches word n % TOKENS
 POLL_INTERVAL = 4.0

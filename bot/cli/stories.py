@@ -19,10 +19,10 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from bot import jsondepth
+from bot.cli.match import InputError, read_lines
 from bot.core.models import Item
 from bot.core.stories import Featurizer
 from bot.core.synonyms import Synonyms
-from bot.matchcli import InputError, read_lines
 from bot.store.connection import Client, open_redis
 from bot.store.stories import StoryRepo
 

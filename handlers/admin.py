@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from telegram import Update
 
+from bot.i18n import ago, text
 from bot.store.counters import Event
-from config.texts import ago, text
 from handlers.common import Context, reply
 from handlers.feeds import Health, capped, health
 

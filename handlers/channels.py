@@ -6,7 +6,7 @@ from telegram import ChatMemberAdministrator, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 
-from config.texts import CURRENT_LANG, text
+from bot.i18n import CURRENT_LANG, text
 from handlers.common import Context, chat_id, reply
 
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)

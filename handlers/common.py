@@ -18,10 +18,10 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 from bot.core.models import ChatView, Feed, FeedPreview, find_feed
 from bot.core.rules import RuleCompiler, RuleTooDeep
 from bot.errors import RuleError
+from bot.i18n import CURRENT_LANG, Html, pick_lang, text
 from bot.store import Store
 from bot.store.connection import REDIS_ERRORS
 from config.settings import Settings
-from config.texts import CURRENT_LANG, Html, pick_lang, text
 
 LATEST_COUNT = 5
 CALLBACK_ANSWER_LIMIT = 200  # characters Telegram shows of a button's answer

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.constants import ChatType
 
-from config.texts import pick_lang, text
+from bot.i18n import pick_lang, text
 from handlers.common import Context, addressed_to, lang_of, reply
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from telegram import Update
 
 from bot.core.models import Feed, FeedState, feed_slug, find_feed
 from bot.errors import FeedError, InvalidAddress
-from config.texts import ago, listing, span, text, until
+from bot.i18n import ago, listing, span, text, until
 from handlers.common import Context, argument, reply
 
 FAILING_FOR = timedelta(days=1)  # a feed failing this long is flagged in /feeds

@@ -7,9 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.i18n import text
 from bot.store.connection import REDIS_ERRORS
 from bot.store.ratelimit import command_bucket, notice_bucket
-from config.texts import text
 from handlers.common import Context, for_another_bot, reply
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from bot.core.models import Feed, Item
 from bot.core.rules import Rule
 from bot.delivery.render import also_line, render_item_line
 from bot.errors import RuleError
-from config.texts import text
+from bot.i18n import text
 from handlers.common import (
     LATEST_COUNT,
     Context,

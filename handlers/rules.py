@@ -13,8 +13,8 @@ from bot.core.document import analyze, source_text
 from bot.core.rules import Rule
 from bot.delivery.render import render_item_line
 from bot.errors import RuleError
+from bot.i18n import Html, text
 from bot.store.chats import AddOutcome
-from config.texts import Html, text
 from handlers.common import (
     Context,
     Services,

@@ -16,8 +16,8 @@ from telegram.error import BadRequest
 
 from bot.core.models import ChatView
 from bot.core.timing import zone
+from bot.i18n import CURRENT_LANG, LANGS, listing, text
 from bot.store import Store
-from config.texts import CURRENT_LANG, LANGS, listing, text
 from handlers.common import Access, Context, argument, chat_id, refused, reply
 
 PREFIX = "set"  # callback data: "set:<what>:<value>" ("set:pick:ar": a /lang button)

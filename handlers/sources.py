@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from config.texts import listing, text
+from bot.i18n import listing, text
 from handlers.channels import subscribe_channel, unsubscribe_channel
 from handlers.common import (
     Context,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from config.texts import CURRENT_LANG, Html, text
+from bot.i18n import CURRENT_LANG, Html, text
 from handlers.common import Context, chat_id, reply
 
 

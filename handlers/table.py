@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from config.texts import LANGS, text
+from bot.i18n import LANGS, text
 from handlers import admin, fallback, feeds, gate, latest, rules, settings, sources, start
 from handlers.common import (
     LATEST_COUNT,

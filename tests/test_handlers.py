@@ -15,12 +15,12 @@ from bot.app import build_application, compiler_for, make_fetcher, make_poller, 
 from bot.core.models import Delivery, Feed, Item
 from bot.core.rules import MAX_RULE_DEPTH
 from bot.demo.feedserver import FeedServer
+from bot.i18n import CATALOGS, FSI, LRM, PDI, text
 from bot.store import Store
 from bot.store.connection import make_client
 from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
 from config.settings import Settings
-from config.texts import CATALOGS, FSI, LRM, PDI, text
 from handlers.common import Access, split_message
 from handlers.table import (
     COMMANDS,

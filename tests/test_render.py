@@ -19,7 +19,7 @@ from bot.delivery.render import (
     render_burst,
     render_digest,
 )
-from config.texts import FSI, LRM, PDI, RLM
+from bot.i18n import FSI, LRM, PDI, RLM
 from testkit.botapi import parse_html
 
 PUBLISHED = datetime(2023, 10, 23, 21, 31, tzinfo=UTC)

@@ -18,13 +18,13 @@ from bot.core.stories import Featurizer
 from bot.delivery.render import render_alert
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
+from bot.i18n import FSI, LRM, PDI
 from bot.store import Store, keys
 from bot.store.connection import make_client
 from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
 from bot.store.ratelimit import RateLimiter
 from bot.store.senders import SenderRegistry
-from config.texts import FSI, LRM, PDI
 from testkit.botapi import ApiError, BotApiEmulator
 from testkit.cluster import LocalCluster
 

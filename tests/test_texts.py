@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from config.texts import (
+from bot.i18n import (
     CATALOGS,
-    EN,
     FSI,
     PDI,
     Html,
@@ -23,6 +22,7 @@ from config.texts import (
     text,
     until,
 )
+from config.texts import EN
 from handlers.settings import ZONES
 from testkit.botapi import parse_html
 

@@ -23,7 +23,7 @@ from bot.core.models import Item
 from bot.core.sanitize import safe_text
 from bot.core.summary import lead
 from bot.core.timing import zone
-from config.texts import FSI, PDI, Html, ago, isolate, line_mark, listing, text
+from bot.i18n import FSI, PDI, Html, ago, isolate, line_mark, listing, text
 
 MAX_TITLE_CHARS = 300
 MAX_RULE_SHOWN = 200

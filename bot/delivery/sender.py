@@ -27,6 +27,7 @@ from bot.core.models import ChatView, Delivery, Item
 from bot.core.timing import hold_until, quiet_end
 from bot.delivery.render import Alert, render_alert, render_burst, render_digest
 from bot.delivery.transport import ChatGone, ChatMoved, Rejected, RetryLater, Transport
+from bot.i18n import DEFAULT_LANG
 from bot.store import Store, keys
 from bot.store.connection import REDIS_ERRORS
 from bot.store.counters import Event
@@ -34,7 +35,6 @@ from bot.store.deliveries import DIGESTED, GONE, Claim, Entry
 from bot.store.held import Held, digest_id
 from bot.store.ratelimit import RateLimiter, bot_bucket, chat_bucket
 from bot.store.senders import fair_share
-from config.texts import DEFAULT_LANG
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

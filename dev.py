@@ -47,6 +47,16 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
+def _workers(args: list[str]) -> list[str]:
+    """pytest-xdist options for the full suite: a worker per core, real-time tests on one of them.
+
+    The fast tier (`--fast`) and runs that choose their own `-n` stay in one process.
+    """
+    if "--fast" in args or any(arg.startswith(("-n", "--numprocesses")) for arg in args):
+        return []
+    return ["-n", "auto", "--dist", "loadgroup"]
+
+
 def main(argv: list[str]) -> int:
     """Dispatch `run` or `test`."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on old Pythons to say so
@@ -64,7 +74,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "run":
         command = [str(BIN / "alertbot"), *argv[1:]]
     else:
-        command = [str(BIN / "python"), "-m", "pytest", *argv[1:]]
+        command = [str(BIN / "python"), "-m", "pytest", *_workers(argv[1:]), *argv[1:]]
     os.execv(command[0], command)
     return 0  # not reached: execv replaces this process
 

@@ -56,7 +56,6 @@ CLUSTER_MODULES = frozenset(
         "test_delivery_reliability",
         "test_poller",
         "test_schedule",
-        "test_roles",
     }
 )
 
@@ -70,12 +69,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Tests that hold real time against Telegram's limits (the strict emulator, whole processes):
+# under pytest-xdist (`python3 dev.py test`) they run one after another on one worker, so no two
+# of them compete for the CPU and blur each other's timing; the rest share the other workers.
+REAL_TIME_MODULES = frozenset({"test_roles", "test_delivery_reliability", "test_e2e", "test_cli"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the cluster pass only where Redis code is tested; `--fast` leaves the slow tier out."""
     fast = bool(config.getoption("--fast"))
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
+        if item.path.stem in REAL_TIME_MODULES or "strict_emu" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("real-time"))
         (keep if _selected(item, fast=fast) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

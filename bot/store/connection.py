@@ -67,13 +67,16 @@ def _node_url(url: str) -> str:
     return f"{scheme.lower().removesuffix('+cluster')}{sep}{rest}" if is_cluster(url) else url
 
 
-def make_client(url: str) -> Client:
-    """An asyncio client (the cluster client for a cluster URL) that retries when a link drops."""
+def make_client(url: str, *, retries: int = 6) -> Client:
+    """An asyncio client (the cluster client for a cluster URL) that retries when a link drops.
+
+    Six retries with exponential backoff ride out about 7 s of outage before a command fails.
+    """
     options: dict[str, Any] = {
         "decode_responses": True,
         "socket_connect_timeout": 5,
         "health_check_interval": 30,
-        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), 6),
+        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries),
     }
     if is_cluster(url):
         return RedisCluster.from_url(_node_url(url), **options)

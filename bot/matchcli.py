@@ -10,13 +10,9 @@ from typing import TextIO
 from bot import jsondepth
 from bot.core.document import analyze
 from bot.core.matching import MatchIndex
-from bot.core.rules import RuleCompiler, RuleSyntaxError
+from bot.core.rules import RuleCompiler
 from bot.core.synonyms import Synonyms
-from bot.errors import AlertbotError, RuleError
-
-
-class InputError(AlertbotError):
-    """An input file of an offline tool that cannot be used; the message names file and line."""
+from bot.errors import InputError, JSONTooDeep, RuleError, RuleSyntaxError
 
 
 def read_rules(path: Path, compiler: RuleCompiler) -> MatchIndex[int]:
@@ -44,7 +40,7 @@ def read_items(path: Path) -> list[dict[str, object]]:
             item = jsondepth.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
-        except jsondepth.JSONTooDeep as exc:
+        except JSONTooDeep as exc:
             raise InputError(f"{path}: line {number}: JSON {exc}") from None
         if not isinstance(item, dict) or "id" not in item:
             raise InputError(f"{path}: line {number}: expected an object with an id")

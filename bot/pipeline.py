@@ -25,7 +25,7 @@ from bot.core.models import Delivery, Feed, FeedPreview, FeedState, Item
 from bot.core.rules import RuleCompiler
 from bot.core.schedule import Cadence, Outcome, next_delay
 from bot.core.stories import Featurizer
-from bot.errors import FeedError, FeedGone
+from bot.errors import FeedError, FeedErrorKind, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
 from bot.store import Store, keys
@@ -68,7 +68,7 @@ class FeedReport:
     skipped: int = 0  # older entries left out: the document had more than a poll reads
     dropped: int = 0  # older items dropped to keep the feed's newest
     error: str | None = None
-    error_kind: str | None = None  # FeedError.kind, for metrics
+    error_kind: FeedErrorKind | None = None  # FeedError.kind, for metrics
     retry_after: float | None = None
     gone: bool = False
     moved_to: str | None = None

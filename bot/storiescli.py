@@ -22,7 +22,8 @@ from bot import jsondepth
 from bot.core.models import Item
 from bot.core.stories import Featurizer
 from bot.core.synonyms import Synonyms
-from bot.matchcli import InputError, read_lines
+from bot.errors import InputError, JSONTooDeep
+from bot.matchcli import read_lines
 from bot.store.connection import Client, open_redis
 from bot.store.stories import StoryRepo
 
@@ -50,7 +51,7 @@ def read_items(path: Path) -> list[Entry]:
             data = jsondepth.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
-        except jsondepth.JSONTooDeep as exc:
+        except JSONTooDeep as exc:
             raise InputError(f"{where}: JSON {exc}") from None
         entry = _entry(data, where)
         if str(entry.key) in seen:

@@ -16,8 +16,8 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core.models import ChatView, Feed, FeedPreview, find_feed
-from bot.core.rules import RuleCompiler, RuleTooDeep
-from bot.errors import RuleError
+from bot.core.rules import RuleCompiler
+from bot.errors import RuleError, RuleTooDeep
 from bot.store import Store
 from bot.store.connection import REDIS_ERRORS
 from config.settings import Settings

@@ -13,7 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 from pydantic import ValidationError
 
 from bot.core.models import Feed, Lang, feed_slug
-from bot.errors import CatalogError
+from bot.errors import OpmlError
 
 NAME_MAX = 64  # Feed.name's limit
 ID_MAX = 48  # models.FEED_ID's limit
@@ -31,10 +31,6 @@ _SPACE = re.compile(r"\s")
 # XML 1.0 cannot carry these characters at all, escaped or not; writing them would make the
 # export unreadable by every OPML reader, this module included.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-class OpmlError(CatalogError):
-    """An OPML document is refused: not XML, not OPML, or carrying a DTD."""
 
 
 def parse_opml(data: bytes, existing_ids: Iterable[str] = ()) -> list[Feed]:

@@ -91,9 +91,6 @@ def build_application(
     return application
 
 
-ROLES = ("all", "poller", "sender", "bot")
-
-
 def _counter(store: Store) -> Callable[[str], Awaitable[None]]:
     """Count what Telegram answered command replies (429s and retries) for /stats."""
     events = {"flood": Event.FLOODS, "retried": Event.SEND_RETRIES}

@@ -16,7 +16,6 @@ from bot.core.models import Feed, Lang, feed_slug
 from bot.errors import OpmlError
 
 NAME_MAX = 64  # Feed.name's limit
-ID_MAX = 48  # models.FEED_ID's limit
 FEED_TYPES = frozenset({"", "rss", "atom"})  # "": many exporters leave type out
 DOCS_URL = "http://opml.org/spec2.opml"
 DEFAULT_TITLE = "alertbot feeds"
@@ -173,14 +172,6 @@ def _http_url(raw: str) -> tuple[str, SplitResult | None]:
 def _url_key(parts: SplitResult) -> str:
     """What two spellings of one feed URL share: scheme and host are case-insensitive."""
     return parts._replace(netloc=parts.netloc.lower(), fragment="").geturl()
-
-
-def _host(url: str) -> str:
-    """The lower-case host of `url`, or "" when it has none."""
-    try:
-        return urlsplit(url.strip()).hostname or ""
-    except ValueError:
-        return ""
 
 
 def _clip(text: str) -> str:

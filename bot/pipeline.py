@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import metrics
-from bot.core.document import source_text
 from bot.core.matching import RuleIndex, TermStats
 from bot.core.models import Delivery, Feed, FeedPreview, FeedState, Item
 from bot.core.rules import RuleCompiler
@@ -466,7 +465,7 @@ class Poller:
         updates: list[Delivery] = []
         told_now: dict[str, dict[int, Told]] = {}  # told in this poll, by story
         for item in items:
-            hits = index.match(item, source_text(feed.name, feed.url, item.link))
+            hits = index.match(item, feed)
             join = joined.get(item.id)
             story_id = item.story_id or item.id
             told = await stories.told(story_id) if join is not None and not join.new else {}

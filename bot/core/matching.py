@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.core.document import Document, analyze, source_text
+from bot.core.document import Document, item_document
 from bot.core.expr import (
     EVERYTHING_ANCHOR,
     PREFIX_MARK,
@@ -30,7 +30,7 @@ from bot.core.expr import (
     Term,
     keysets,
 )
-from bot.core.models import Item, Subscriber
+from bot.core.models import Feed, Item, Subscriber
 from bot.core.rules import Rule, RuleCompiler
 from bot.errors import RuleError
 
@@ -398,9 +398,12 @@ class RuleIndex:
         """Number of distinct rules."""
         return len(self._index)
 
-    def match(self, item: Item, source: str = "") -> list[Hit]:
-        """Chats that follow the item's feed and have a rule it satisfies, by chat id."""
-        doc = analyze(item.title, item.summary, source or source_text(item.feed_id, item.link))
+    def match(self, item: Item, feed: Feed | None = None) -> list[Hit]:
+        """Chats that follow the item's feed and have a rule it satisfies, by chat id.
+
+        `feed` is the item's feed, for what `source:` matches (None: see item_document).
+        """
+        doc = item_document(item, feed)
         if self._stats is not None:
             self._stats.observe(doc)
         best: dict[int, tuple[int, str, Rule]] = {}

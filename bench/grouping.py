@@ -51,7 +51,7 @@ from bot.core.stories import (
 from bot.rulebook import load_synonyms
 from bot.store.connection import open_redis
 from bot.store.stories import StoryRepo
-from bot.storiescli import Entry, group
+from bot.storiescli import InputItem, group
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests/fixtures/stories/reports.jsonl"
 
@@ -136,9 +136,9 @@ def _joinable(a: Report, b: Report, weight: Any) -> bool:
 
 async def in_order(reports: list[Labelled], featurizer: Featurizer) -> dict[str, Any]:
     """The real grouping, in publish order, through a fresh embedded Redis."""
-    entries = [Entry(r.item.id, r.item) for r in reports]
+    inputs = [InputItem(r.item.id, r.item) for r in reports]
     async with open_redis(None, None) as handle:
-        story = await group(entries, handle.client, featurizer)
+        story = await group(inputs, handle.client, featurizer)
     same = {
         (a.item.id, b.item.id): story[a.item.id] == story[b.item.id]
         for a, b in itertools.combinations(reports, 2)

@@ -39,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import load_synonyms
-from bot.cli.stories import Entry, group
+from bot.cli.stories import InputItem, group
 from bot.core.models import Item
 from bot.core.stories import (
     STORY_GAP,
@@ -136,9 +136,9 @@ def _joinable(a: Report, b: Report, weight: Any) -> bool:
 
 async def in_order(reports: list[Labelled], featurizer: Featurizer) -> dict[str, Any]:
     """The real grouping, in publish order, through a fresh embedded Redis."""
-    entries = [Entry(r.item.id, r.item) for r in reports]
+    inputs = [InputItem(r.item.id, r.item) for r in reports]
     async with open_redis(None, None) as handle:
-        story = await group(entries, handle.client, featurizer)
+        story = await group(inputs, handle.client, featurizer)
     same = {
         (a.item.id, b.item.id): story[a.item.id] == story[b.item.id]
         for a, b in itertools.combinations(reports, 2)

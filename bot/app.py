@@ -31,8 +31,7 @@ from bot.errors import ConfigError, TelegramSetupError
 from bot.feeds.catalog import load_catalog
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressPolicy
-from bot.health import Limits as HealthLimits
-from bot.health import TelegramLink
+from bot.health import HealthThresholds, TelegramLink
 from bot.health import check as check_health
 from bot.health import serve as serve_health
 from bot.logs import redact
@@ -110,9 +109,6 @@ def build_application(
     return application
 
 
-ROLES = ("all", "poller", "sender", "bot")
-
-
 def _counter(store: Store) -> Callable[[str], Awaitable[None]]:
     """Count what Telegram answered command replies (429s and retries) for /stats."""
     events = {"flood": Event.FLOODS, "retried": Event.SEND_RETRIES}
@@ -179,12 +175,14 @@ async def run(settings: Settings, role: str = "all") -> None:
             if sender_bot is not None:
                 jobs.append(_send(make_sender(settings, store, sender_bot), sender_bot, link, stop))
             if settings.metrics_port is not None:
-                limits = HealthLimits(settings.health_max_poll_age, settings.health_max_sender_lag)
+                thresholds = HealthThresholds(
+                    settings.health_max_poll_age, settings.health_max_sender_lag
+                )
                 jobs.append(
                     serve_health(
                         settings.metrics_host,
                         settings.metrics_port,
-                        lambda: check_health(store, role, limits, link),
+                        lambda: check_health(store, role, thresholds, link),
                         stop,
                     )
                 )

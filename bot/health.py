@@ -39,7 +39,7 @@ class Health:
 
 
 @dataclass(frozen=True)
-class Limits:
+class HealthThresholds:
     """When a role counts as unhealthy."""
 
     max_poll_age: float  # seconds without any finished poll (pollers)
@@ -73,7 +73,7 @@ class TelegramLink:
 
 
 async def check(
-    store: Store, role: str, limits: Limits, telegram: TelegramLink | None = None
+    store: Store, role: str, thresholds: HealthThresholds, telegram: TelegramLink | None = None
 ) -> Health:
     """Ask Redis how this fleet is doing; refresh the stream and poll gauges on the way.
 
@@ -97,9 +97,9 @@ async def check(
     metrics.STREAM_OLDEST_AGE.set(lag)
     if poll_age is not None:
         metrics.LAST_POLL_AGE.set(poll_age)
-    if role in ("all", "poller") and poll_age is not None and poll_age > limits.max_poll_age:
+    if role in ("all", "poller") and poll_age is not None and poll_age > thresholds.max_poll_age:
         problems.append(f"no feed polled for {poll_age:.0f} s")
-    if role in ("all", "sender") and lag > limits.max_sender_lag:
+    if role in ("all", "sender") and lag > thresholds.max_sender_lag:
         problems.append(f"the oldest waiting alert is {lag:.0f} s old")
     return Health(not problems, role, True, poll_age, lag, backlog, problems)
 

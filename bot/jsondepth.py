@@ -13,6 +13,8 @@ import re
 from itertools import accumulate
 from typing import Any
 
+from bot.errors import JSONTooDeep
+
 MAX_JSON_DEPTH = 64
 
 # Strings are skipped whole (a bracket inside one is text); what remains outside them but the
@@ -22,15 +24,6 @@ MAX_JSON_DEPTH = 64
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*+"?', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
-
-
-class JSONTooDeep(ValueError):
-    """A JSON document nested deeper than the bound."""
-
-    def __init__(self, limit: int) -> None:
-        """Keep the bound for the message."""
-        self.limit = limit
-        super().__init__(f"nested more than {limit} levels deep")
 
 
 def depth(text: str) -> int:

@@ -6,7 +6,11 @@ in every process because they are read from Redis.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from prometheus_client import Counter, Gauge, Histogram
+
+from bot.errors import FeedErrorKind
 
 FEEDS_POLLED = Counter(
     "alertbot_feeds_polled",
@@ -15,8 +19,7 @@ FEEDS_POLLED = Counter(
 )
 FETCH_ERRORS = Counter(
     "alertbot_fetch_errors",
-    "Failed feed polls, by kind (timeout, network, http, too_large, decoding, redirects, "
-    "refused, gone, parse, other)",
+    f"Failed feed polls, by kind ({', '.join(get_args(FeedErrorKind))})",
     ["kind"],
 )
 ITEMS_NEW = Counter("alertbot_items_new", "New items found in feeds")

@@ -19,13 +19,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import metrics
-from bot.core.document import source_text
 from bot.core.matching import RuleIndex, TermStats
 from bot.core.models import Delivery, Feed, FeedPreview, FeedState, Item
 from bot.core.rules import RuleCompiler
 from bot.core.schedule import Cadence, Outcome, next_delay
 from bot.core.stories import Featurizer
-from bot.errors import FeedError, FeedGone
+from bot.errors import FeedError, FeedErrorKind, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
 from bot.store import Store, keys
@@ -68,7 +67,7 @@ class FeedReport:
     skipped: int = 0  # older entries left out: the document had more than a poll reads
     dropped: int = 0  # older items dropped to keep the feed's newest
     error: str | None = None
-    error_kind: str | None = None  # FeedError.kind, for metrics
+    error_kind: FeedErrorKind | None = None  # FeedError.kind, for metrics
     retry_after: float | None = None
     gone: bool = False
     moved_to: str | None = None
@@ -466,7 +465,7 @@ class Poller:
         updates: list[Delivery] = []
         told_now: dict[str, dict[int, Told]] = {}  # told in this poll, by story
         for item in items:
-            hits = index.match(item, source_text(feed.name, feed.url, item.link))
+            hits = index.match(item, feed)
             join = joined.get(item.id)
             story_id = item.story_id or item.id
             told = await stories.told(story_id) if join is not None and not join.new else {}

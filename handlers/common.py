@@ -16,8 +16,8 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.core.models import ChatView, Feed, FeedPreview, find_feed
-from bot.core.rules import RuleCompiler, RuleTooDeep
-from bot.errors import RuleError
+from bot.core.rules import RuleCompiler
+from bot.errors import RuleError, RuleTooDeep
 from bot.i18n import CURRENT_LANG, Html, pick_lang, text
 from bot.store import Store
 from bot.store.connection import REDIS_ERRORS

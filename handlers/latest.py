@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 
-from bot.core.document import analyze, source_text
+from bot.core.document import item_document
 from bot.core.models import Feed, Item
 from bot.core.rules import Rule
 from bot.delivery.render import also_line, render_item_line
@@ -153,16 +153,7 @@ async def build_page(
         story = item.story_id or item.id
         if story in seen:
             continue
-        feed = by_id.get(item.feed_id)
-        if rule is not None and not rule.matches(
-            analyze(
-                item.title,
-                item.summary,
-                source_text(
-                    feed.name if feed else item.feed_id, feed.url if feed else None, item.link
-                ),
-            )
-        ):
+        if rule is not None and not rule.matches(item_document(item, by_id.get(item.feed_id))):
             continue
         seen[story] = item
     stories = list(seen.items())

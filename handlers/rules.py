@@ -9,7 +9,7 @@ import hashlib
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.core.document import analyze, source_text
+from bot.core.document import item_document
 from bot.core.rules import Rule
 from bot.delivery.render import render_item_line
 from bot.errors import RuleError
@@ -66,20 +66,14 @@ async def preview(svc: Services, cid: int, rule: Rule) -> str:
     chat = await svc.store.chats.get(cid)
     items = await svc.store.items.latest(followed_ids(chat, feeds), PREVIEW_ITEMS)
     by_id = {f.id: f for f in feeds}
-    matched = [
-        item
-        for item in items
-        if (feed := by_id.get(item.feed_id)) is not None
-        and rule.matches(
-            analyze(item.title, item.summary, source_text(feed.name, feed.url, item.link))
-        )
-    ]
+    matched = [item for item in items if rule.matches(item_document(item, by_id.get(item.feed_id)))]
     if not items:
         return text("watch.preview_empty")
     if not matched:
         return text("watch.preview_none", total=len(items))
     newest = matched[0]
-    example = render_item_line(newest, by_id[newest.feed_id].name)
+    feed = by_id.get(newest.feed_id)
+    example = render_item_line(newest, feed.name if feed is not None else newest.feed_id)
     return text("watch.preview", count=len(matched), total=len(items), example=Html(example))
 
 

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 
 from bot import metrics
 from bot.core.models import Delivery
-from bot.health import Limits, check, serve
+from bot.health import HealthThresholds, check, serve
 from bot.logs import JsonLines, RedactSecrets
 from bot.store import Store
 
@@ -28,11 +28,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def endpoint(store: Store) -> AsyncIterator[tuple[str, Limits]]:
+async def endpoint(store: Store) -> AsyncIterator[tuple[str, HealthThresholds]]:
     """The endpoint of an "all" role process on a local port, with limits a test can tighten."""
     port = free_port()
     stop = asyncio.Event()
-    limits = Limits(max_poll_age=60, max_sender_lag=60)
+    limits = HealthThresholds(max_poll_age=60, max_sender_lag=60)
     current = {"limits": limits}
     task = asyncio.create_task(
         serve("127.0.0.1", port, lambda: check(store, "all", current["limits"]), stop)
@@ -50,7 +50,9 @@ async def endpoint(store: Store) -> AsyncIterator[tuple[str, Limits]]:
     await task
 
 
-async def test_metrics_are_prometheus_text(endpoint: tuple[str, Limits], store: Store) -> None:
+async def test_metrics_are_prometheus_text(
+    endpoint: tuple[str, HealthThresholds], store: Store
+) -> None:
     """GET /metrics lists the alertbot counters and the stream gauge read from Redis."""
     base, _ = endpoint
     metrics.FEEDS_POLLED.labels("new").inc()
@@ -65,7 +67,9 @@ async def test_metrics_are_prometheus_text(endpoint: tuple[str, Limits], store: 
     assert "alertbot_send_latency_seconds_bucket" in answer.text
 
 
-async def test_healthz_ok_then_unhealthy(endpoint: tuple[str, Limits], store: Store) -> None:
+async def test_healthz_ok_then_unhealthy(
+    endpoint: tuple[str, HealthThresholds], store: Store
+) -> None:
     """A fresh poll and an empty stream answer 200; a stale poll answers 503 naming the problem."""
     base, _ = endpoint
     await store.deliveries.ensure_groups()
@@ -89,7 +93,7 @@ async def test_health_without_redis() -> None:
     """When Redis cannot be reached the check fails fast and says so."""
     client = aioredis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     try:
-        found = await check(Store(client, retention_seconds=60), "sender", Limits(60, 60))
+        found = await check(Store(client, retention_seconds=60), "sender", HealthThresholds(60, 60))
     finally:
         await client.aclose()
     assert not found.ok

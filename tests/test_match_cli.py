@@ -110,3 +110,26 @@ def test_bad_items(tmp_path: Path, line: str, message: str) -> None:
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stdout == ""
+
+
+def test_source_is_the_name_and_the_link_domain(tmp_path: Path) -> None:
+    """source: reads an item's source name and its link's domain, as the poller's matching does."""
+    items = "\n".join(
+        json.dumps(item)
+        for item in [
+            {
+                "id": 1,
+                "title": "Drone",
+                "source": "Levant Wire",
+                "link": "https://www.reuters.com/x",
+            },
+            {"id": 2, "title": "Drone", "source": "Levant Wire"},
+            {"id": 3, "title": "Drone", "link": "not a link"},
+        ]
+    )
+    done = run(tmp_path, rules="source:reuters\nsource:levant\n", items=items)
+    assert output(done) == [
+        {"id": 1, "rules": [1, 2]},
+        {"id": 2, "rules": [2]},
+        {"id": 3, "rules": []},
+    ]

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import load_synonyms
-from bot.core.document import analyze, source_text
+from bot.core.document import analyze, item_document
 from bot.core.matching import MatchIndex, RuleIndex, TermStats
-from bot.core.models import Item, Subscriber
+from bot.core.models import Feed, Item, Subscriber
 from bot.core.rules import RuleCompiler
 
 PLAIN = RuleCompiler()
@@ -146,15 +146,37 @@ def test_index_equals_brute_force_on_random_rules() -> None:
         assert index.match(doc) == index.match_all(doc)
 
 
-def item(title: str, feed_id: str = "wire", summary: str = "") -> Item:
+def item(title: str, feed_id: str = "wire", summary: str = "", link: str | None = None) -> Item:
     """An item of a feed."""
     return Item(
         id=f"{feed_id}:{title}",
         feed_id=feed_id,
         title=title,
         summary=summary,
+        link=link,
         published=datetime(2023, 10, 23, tzinfo=UTC),
     )
+
+
+LEVANT = Feed(id="wire", name="Levant Wire", url="https://www.levant.example/rss")
+STORY = "https://news.example.org/2023/10/23/drones"
+# feed, link, the words `source:` matches (in order)
+SOURCES = [
+    (LEVANT, STORY, ["Levant", "Wire", "levant", "example", "news", "example", "org"]),
+    (LEVANT, None, ["Levant", "Wire", "levant", "example"]),
+    (LEVANT, "https://levant.example/a", ["Levant", "Wire", "levant", "example"]),
+    (None, STORY, ["wire", "news", "example", "org"]),
+    (None, None, ["wire"]),
+    (None, "not a url", ["wire"]),
+]
+
+
+@pytest.mark.parametrize(("feed", "link", "words"), SOURCES)
+def test_item_document_source(feed: Feed | None, link: str | None, words: list[str]) -> None:
+    """source: reads the feed's name and domains, or without the feed its id, and the link's."""
+    doc = item_document(item("Drone strike", summary="Near the base", link=link), feed)
+    assert doc.source_words == words
+    assert (doc.title_words, doc.summary_words) == (["Drone", "strike"], ["Near", "the", "base"])
 
 
 def test_rule_index_for_chats() -> None:
@@ -178,9 +200,13 @@ def test_source_field_in_rule_index() -> None:
     """source: matches the feed's name and the domains of the feed and the item link."""
     index = RuleIndex([Subscriber(chat_id=1, rules=("source:reuters drone",))], PLAIN)
     wire = item("Drone strike")
-    assert index.match(wire, source_text("Levant Wire", "https://levant.example/rss")) == []
-    hits = index.match(wire, source_text("Wire", "https://feeds.reuters.com/world"))
-    assert [h.chat_id for h in hits] == [1]
+    assert index.match(wire, LEVANT) == []
+    assert index.match(wire) == []
+    reuters = Feed(id="wire", name="Wire", url="https://feeds.reuters.com/world")
+    assert [h.chat_id for h in index.match(wire, reuters)] == [1]
+    linked = item("Drone strike", link="https://www.reuters.com/world/drones")
+    assert [h.chat_id for h in index.match(linked, LEVANT)] == [1]
+    assert [h.chat_id for h in index.match(item("Drone strike", feed_id="reuters"))] == [1]
 
 
 def test_evidence_names_the_words() -> None:

@@ -9,14 +9,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from bot.core.models import Feed, Lang, feed_slug
-from bot.errors import CatalogError
-from bot.feeds.opml import (
-    DOCS_URL,
-    OpmlError,
-    parse_opml,
-    parse_opml_report,
-    to_opml,
-)
+from bot.errors import CatalogError, OpmlError
+from bot.feeds.opml import DOCS_URL, parse_opml, parse_opml_report, to_opml
 
 NOW = datetime(2025, 11, 24, 12, 30, 5, tzinfo=UTC)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.core.document import analyze
-from bot.core.rules import MAX_RULE_DEPTH, RuleCompiler, RuleLimits, RuleSyntaxError, RuleTooDeep
-from bot.core.synonyms import Synonyms, SynonymsError
-from bot.errors import RuleError
+from bot.core.rules import MAX_RULE_DEPTH, RuleCompiler, RuleLimits
+from bot.core.synonyms import Synonyms
+from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep, SynonymsError
 
 SYNONYMS = Synonyms.parse(
     "US | U.S. | American | أمريكي | أميركي\ndrone | UAV | مسيرة | طائرة بدون طيار"

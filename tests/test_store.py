@@ -529,3 +529,17 @@ async def test_catalog_under_its_old_key_names_is_kept(store: Store) -> None:
     feeds = await store.seed_catalog(from_file, now=0.0)
     assert [feed.id for feed in feeds] == ["extra", "wire"]
     assert await store.redis.exists(*old.values()) == 0
+
+
+async def test_held_alerts_oldest_first_from_stored_entries(store: Store) -> None:
+    """Held alerts come back oldest first, each with its raw member, from entries as stored."""
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    late, early = (Delivery(chat_id=7, item_id=f"wire:{n}", rule="drone") for n in (1, 2))
+    await store.held.hold(late, now + timedelta(hours=1), now)
+    # An entry as an earlier version wrote it: the delivery's JSON, scored by when it was held.
+    await store.redis.zadd(
+        keys.held(7), {early.model_dump_json(): (now - timedelta(1)).timestamp()}
+    )
+    held = await store.held.held(7)
+    assert [h.delivery for h in held] == [early, late]
+    assert await store.held.done(7, [held[0].member]) == 1

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.errors import AlertbotError, CatalogError, ConfigError
+from bot.errors import AlertbotError, CatalogError, ConfigError, InputError
 from bot.logs import configure_logging
 from config.settings import Settings, load_settings
 
@@ -163,7 +163,6 @@ def _offline(
     Bad input (the tool's files, or the synonyms file) exits 2; other failures `failure`.
     """
     from bot.app import load_synonyms
-    from bot.cli.match import InputError
 
     try:
         run(load_synonyms("none" if args.no_synonyms else args.synonyms or "default"))

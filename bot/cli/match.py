@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot import jsondepth
-from bot.core.document import analyze
+from bot.core.document import Document, item_document
 from bot.core.matching import MatchIndex
-from bot.core.rules import RuleCompiler, RuleSyntaxError
+from bot.core.models import Item
+from bot.core.rules import RuleCompiler
 from bot.core.synonyms import Synonyms
-from bot.errors import AlertbotError, RuleError
+from bot.errors import InputError, JSONTooDeep, RuleError, RuleSyntaxError
 
-
-class InputError(AlertbotError):
-    """An input file of an offline tool that cannot be used; the message names file and line."""
+# Matching reads no time; an item needs one.
+UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def read_rules(path: Path, compiler: RuleCompiler) -> MatchIndex[int]:
@@ -35,7 +36,7 @@ def read_rules(path: Path, compiler: RuleCompiler) -> MatchIndex[int]:
 
 
 def read_items(path: Path) -> list[dict[str, object]]:
-    """Items as JSON objects with id, title, summary and an optional source."""
+    """Items as JSON objects with id, title, summary and an optional source and link."""
     items: list[dict[str, object]] = []
     for number, line in enumerate(read_lines(path), start=1):
         if not line.strip():
@@ -44,7 +45,7 @@ def read_items(path: Path) -> list[dict[str, object]]:
             item = jsondepth.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
-        except jsondepth.JSONTooDeep as exc:
+        except JSONTooDeep as exc:
             raise InputError(f"{path}: line {number}: JSON {exc}") from None
         if not isinstance(item, dict) or "id" not in item:
             raise InputError(f"{path}: line {number}: expected an object with an id")
@@ -56,9 +57,21 @@ def run_match(rules: Path, items: Path, synonyms: Synonyms, out: TextIO = sys.st
     """Print one JSON line per item: its id and the line numbers of the rules it matches."""
     index = read_rules(rules, RuleCompiler(synonyms))
     for item in read_items(items):
-        doc = analyze(_text(item, "title"), _text(item, "summary"), _text(item, "source"))
-        lines = sorted({owner for entry in index.match(doc) for owner in entry.owners})
+        lines = sorted({owner for entry in index.match(_document(item)) for owner in entry.owners})
         out.write(json.dumps({"id": item["id"], "rules": lines}, ensure_ascii=False) + "\n")
+
+
+def _document(data: dict[str, object]) -> Document:
+    """An input item analyzed as the poller would; its source, a name alone, is its feed's id."""
+    item = Item(
+        id=str(data["id"]),
+        feed_id=_text(data, "source"),
+        title=_text(data, "title"),
+        summary=_text(data, "summary"),
+        link=_text(data, "link") or None,
+        published=UNDATED,
+    )
+    return item_document(item, None)
 
 
 def _text(item: dict[str, object], key: str) -> str:

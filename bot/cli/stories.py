@@ -19,10 +19,11 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from bot import jsondepth
-from bot.cli.match import InputError, read_lines
+from bot.cli.match import read_lines
 from bot.core.models import Item
 from bot.core.stories import Featurizer
 from bot.core.synonyms import Synonyms
+from bot.errors import InputError, JSONTooDeep
 from bot.store.connection import Client, open_redis
 from bot.store.stories import StoryRepo
 
@@ -30,17 +31,17 @@ REQUIRED = ("id", "title", "published")
 
 
 @dataclass(frozen=True)
-class Entry:
+class InputItem:
     """One input line: its id as given (string or number) and the item it stands for."""
 
     key: str | int
     item: Item
 
 
-def read_items(path: Path) -> list[Entry]:
+def read_items(path: Path) -> list[InputItem]:
     """Every item of the file, checked: a bad line raises InputError naming it."""
     lines = read_lines(path)
-    entries: list[Entry] = []
+    inputs: list[InputItem] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -50,17 +51,17 @@ def read_items(path: Path) -> list[Entry]:
             data = jsondepth.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
-        except jsondepth.JSONTooDeep as exc:
+        except JSONTooDeep as exc:
             raise InputError(f"{where}: JSON {exc}") from None
-        entry = _entry(data, where)
-        if str(entry.key) in seen:
-            raise InputError(f"{where}: the id {entry.key!r} was used before")
-        seen.add(str(entry.key))
-        entries.append(entry)
-    return entries
+        input_item = _input_item(data, where)
+        if str(input_item.key) in seen:
+            raise InputError(f"{where}: the id {input_item.key!r} was used before")
+        seen.add(str(input_item.key))
+        inputs.append(input_item)
+    return inputs
 
 
-def _entry(data: Any, where: str) -> Entry:
+def _input_item(data: Any, where: str) -> InputItem:
     if not isinstance(data, dict):
         raise InputError(f"{where}: expected a JSON object")
     missing = [key for key in REQUIRED if data.get(key) in (None, "")]
@@ -90,7 +91,7 @@ def _entry(data: Any, where: str) -> Entry:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise InputError(f"{where}: {field}: {first['msg']}") from None
-    return Entry(key=key, item=item)
+    return InputItem(key=key, item=item)
 
 
 def _text(data: dict[str, Any], key: str, where: str) -> str:
@@ -100,22 +101,22 @@ def _text(data: dict[str, Any], key: str, where: str) -> str:
     return value
 
 
-async def group(entries: list[Entry], client: Client, featurizer: Featurizer) -> dict[str, str]:
+async def group(inputs: list[InputItem], client: Client, featurizer: Featurizer) -> dict[str, str]:
     """Each item's story id, the items fed oldest first (input order among equal times)."""
     stories = StoryRepo(client)
     found: dict[str, str] = {}
-    for entry in sorted(entries, key=lambda e: e.item.published):
-        joined = await stories.assign(entry.item, featurizer.report(entry.item))
-        found[entry.item.id] = joined.story_id
+    for input_item in sorted(inputs, key=lambda e: e.item.published):
+        joined = await stories.assign(input_item.item, featurizer.report(input_item.item))
+        found[input_item.item.id] = joined.story_id
     return found
 
 
 async def run_stories(path: Path, synonyms: Synonyms, out: TextIO = sys.stdout) -> None:
     """Read the items (all of them, before any output), group them, print one line each."""
-    entries = read_items(path)
+    inputs = read_items(path)
     featurizer = Featurizer(synonyms)
     async with open_redis(None, None) as handle:  # a throwaway server of its own
-        found = await group(entries, handle.client, featurizer)
-    for entry in entries:
-        line = {"id": entry.key, "story": found[entry.item.id]}
+        found = await group(inputs, handle.client, featurizer)
+    for input_item in inputs:
+        line = {"id": input_item.key, "story": found[input_item.item.id]}
         out.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot.core.analysis import raw_item_forms, raw_words
+from bot.core.models import Feed, Item
 
 # The summary's words are numbered from here, so no phrase or NEAR spans headline and summary.
 SUMMARY_OFFSET = 100_000
@@ -87,14 +88,20 @@ def analyze(title: str, summary: str = "", source: str = "") -> Document:
     )
 
 
-def source_text(name: str, *urls: str | None) -> str:
-    """What `source:` matches for an item: the feed's name and the domains of its URLs."""
-    hosts = []
-    for url in urls:
+def item_document(item: Item, feed: Feed | None) -> Document:
+    """An item analyzed for matching: its headline, its summary, and what `source:` matches.
+
+    `source:` matches the feed's name and the domains (less "www.") of the feed's URL and the
+    item's link. Without the feed (one gone from the catalog, or an offline tool's item), the
+    item's feed id stands for the name and the link's domain is the only one.
+    """
+    name, feed_url = (feed.name, feed.url) if feed is not None else (item.feed_id, None)
+    hosts: list[str] = []
+    for url in (feed_url, item.link):
         host = urlsplit(url).hostname if url else None
-        if host and host not in hosts:
+        if host and host.removeprefix("www.") not in hosts:
             hosts.append(host.removeprefix("www."))
-    return " ".join([name, *hosts])
+    return analyze(item.title, item.summary, " ".join([name, *hosts]))
 
 
 def _add(index: dict[str, list[int]], words: list[str], offset: int) -> None:

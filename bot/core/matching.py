@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.core.document import Document, analyze, source_text
+from bot.core.document import Document, item_document
 from bot.core.expr import (
     EVERYTHING_ANCHOR,
     PREFIX_MARK,
@@ -30,7 +30,7 @@ from bot.core.expr import (
     Term,
     keysets,
 )
-from bot.core.models import Item, Subscriber
+from bot.core.models import Feed, Item, Subscriber
 from bot.core.rules import Rule, RuleCompiler
 from bot.errors import RuleError
 
@@ -75,7 +75,7 @@ def guess_frequency(form: str) -> float:
 
 
 @dataclass(eq=False)
-class Entry(Generic[Owner]):
+class OwnedRule(Generic[Owner]):
     """One distinct rule and everyone who holds it."""
 
     rule: Rule
@@ -166,7 +166,7 @@ class MatchIndex(Generic[Owner]):
     def __init__(self, frequency: Frequency = guess_frequency) -> None:
         """Anchor rules using `frequency` to tell rare forms from common ones."""
         self._frequency = frequency
-        self._entries: list[Entry[Owner]] = []
+        self._entries: list[OwnedRule[Owner]] = []
         self._exprs: list[Node] = []
         # Per entry: plain word checks to run inline (None: evaluate the expression).
         self._plain: list[Checks | None] = []
@@ -181,7 +181,7 @@ class MatchIndex(Generic[Owner]):
         """Number of distinct rules."""
         return len(self._entries)
 
-    def add(self, rule: Rule, owner: Owner) -> Entry[Owner]:
+    def add(self, rule: Rule, owner: Owner) -> OwnedRule[Owner]:
         """Index a rule for `owner` (an equal rule already indexed just gains an owner)."""
         number = self._by_key.get(rule.key)
         if number is not None:
@@ -190,7 +190,7 @@ class MatchIndex(Generic[Owner]):
         number = len(self._entries)
         expr = rule.expr
         checks = expr.checks()
-        self._entries.append(Entry(rule, [owner]))
+        self._entries.append(OwnedRule(rule, [owner]))
         self._exprs.append(expr)
         self._plain.append(checks)
         self._by_key[rule.key] = number
@@ -275,7 +275,7 @@ class MatchIndex(Generic[Owner]):
                         filed.collect(keys, sure, check)
         return sure, check - sure
 
-    def match(self, doc: Document) -> list[Entry[Owner]]:
+    def match(self, doc: Document) -> list[OwnedRule[Owner]]:
         """The entries whose rule the item satisfies, in the order they were added."""
         exprs, plain = self._exprs, self._plain
         sets = keysets(doc)
@@ -302,7 +302,7 @@ class MatchIndex(Generic[Owner]):
         entries = self._entries
         return [entries[n] for n in found]
 
-    def match_all(self, doc: Document) -> list[Entry[Owner]]:
+    def match_all(self, doc: Document) -> list[OwnedRule[Owner]]:
         """The same result by checking every rule (the baseline the index is measured against)."""
         return [entry for entry in self._entries if entry.rule.matches(doc)]
 
@@ -356,7 +356,7 @@ class RuleIndex:
         self._compiled: dict[str, Rule | None] = {}
         self._compiler = compiler
         self._stats = stats
-        self._held: dict[int, list[Entry[tuple[Subscriber, int]]]] = {}  # chat -> its entries
+        self._held: dict[int, list[OwnedRule[tuple[Subscriber, int]]]] = {}  # chat -> its entries
         for subscriber in subscribers:
             self._add(subscriber)
 
@@ -398,9 +398,12 @@ class RuleIndex:
         """Number of distinct rules."""
         return len(self._index)
 
-    def match(self, item: Item, source: str = "") -> list[Hit]:
-        """Chats that follow the item's feed and have a rule it satisfies, by chat id."""
-        doc = analyze(item.title, item.summary, source or source_text(item.feed_id, item.link))
+    def match(self, item: Item, feed: Feed | None = None) -> list[Hit]:
+        """Chats that follow the item's feed and have a rule it satisfies, by chat id.
+
+        `feed` is the item's feed, for what `source:` matches (None: see item_document).
+        """
+        doc = item_document(item, feed)
         if self._stats is not None:
             self._stats.observe(doc)
         best: dict[int, tuple[int, str, Rule]] = {}

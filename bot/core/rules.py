@@ -63,7 +63,7 @@ from bot.core.expr import (
     flatten,
 )
 from bot.core.synonyms import Member, Synonyms
-from bot.errors import RuleError
+from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep
 
 MAX_RULE_CHARS = 300
 MAX_RULE_TERMS = 30
@@ -79,39 +79,6 @@ _QUOTES = {'"': '"', "“": "”", "”": "”", "«": "»", "„": "“"}
 _SPECIAL = set('()"|') | set(_QUOTES)
 _NEAR = re.compile(r"^NEAR(?:/(\d+))?$", re.IGNORECASE)
 _FIELDS = ("title", "source")
-
-
-class RuleSyntaxError(RuleError):
-    """A rule that does not parse; says the line, the column and what was expected."""
-
-    def __init__(self, column: int, message: str, line: int = 1) -> None:
-        """Keep where the problem is, for messages and for the CLI's line numbers."""
-        self.line = line
-        self.column = column
-        self.reason = message
-        super().__init__(f"line {line}, col {column}: {message}")
-
-    def on_line(self, line: int) -> RuleSyntaxError:
-        """The same error, placed on line `line` of a rules file."""
-        return RuleSyntaxError(self.column, self.reason, line)
-
-
-class RuleTooDeep(RuleSyntaxError):
-    """A rule nested deeper than the bound; `column` is where the level past it starts."""
-
-    def __init__(self, column: int, limit: int, line: int = 1) -> None:
-        """Keep the bound, for a message in the reader's language."""
-        self.limit = limit
-        super().__init__(
-            column,
-            f"the rule is nested more than {limit} levels deep (parentheses, NOT, title:, "
-            "NEAR): write it with fewer levels",
-            line,
-        )
-
-    def on_line(self, line: int) -> RuleTooDeep:
-        """The same error, placed on line `line` of a rules file."""
-        return RuleTooDeep(self.column, self.limit, line)
 
 
 # ---- lexer -----------------------------------------------------------------------------------

@@ -10,11 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.analysis import rule_forms, tokenize
-from bot.errors import ConfigError
-
-
-class SynonymsError(ConfigError):
-    """A synonyms file cannot be read or has a malformed line."""
+from bot.errors import SynonymsError
 
 
 @dataclass(frozen=True, slots=True)

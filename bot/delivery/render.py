@@ -32,7 +32,6 @@ ALSO_SHOWN = 3  # outlets named in "Also: ..."; the rest are counted
 DIGEST_SHOWN = 20  # stories listed in one digest; the rest are counted
 BURST_SHOWN = 15  # headlines listed in a burst's message; the rest are counted
 LINE_TITLE_CHARS = 160  # a headline in a list (digest, burst, /latest)
-MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, markup not counted
 # A word as written: letters and digits with the marks and joiners that belong to them.
 _WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d]+")
 

@@ -10,36 +10,19 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from bot.errors import ChatGone, ChatMoved, Rejected, RetryLater
 
-class ChatGone(Exception):
-    """Telegram will not deliver to this chat any more (blocked, kicked, deleted)."""
-
-
-class ChatMoved(Exception):
-    """A group became a supergroup: the chat lives on under `new_chat_id`."""
-
-    def __init__(self, new_chat_id: int) -> None:
-        """Keep the new id."""
-        super().__init__(f"group moved to chat {new_chat_id}")
-        self.new_chat_id = new_chat_id
-
-
-class RetryLater(Exception):
-    """Telegram did not take the message now; try again after `delay` seconds.
-
-    `flood` is Telegram's own "too many requests" (429): the delay is what it asked for, and
-    it concerns this chat. Otherwise the network or Telegram failed (timeouts, 5xx).
-    """
-
-    def __init__(self, reason: str, delay: float, *, flood: bool = False) -> None:
-        """Keep the reason for logs and the delay for the retry."""
-        super().__init__(reason)
-        self.delay = delay
-        self.flood = flood
-
-
-class Rejected(Exception):
-    """Telegram refused this message for good (e.g. bad markup); retrying will not help."""
+# The outcomes are defined with the other errors (bot/errors.py) and offered here too, beside
+# the Transport that raises them.
+__all__ = [
+    "ChatGone",
+    "ChatMoved",
+    "Rejected",
+    "RetryLater",
+    "TelegramTransport",
+    "Transport",
+    "retry_seconds",
+]
 
 
 class Transport(Protocol):

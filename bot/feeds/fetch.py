@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from bot import __version__
-from bot.errors import FeedError, FeedGone
+from bot.errors import FeedError, FeedErrorKind, FeedGone
 from bot.feeds.guard import AddressPolicy, check_url, guarded_transport, unsafe_cause
 
 USER_AGENT = f"alertbot/{__version__} (news alert bot; RSS/Atom/JSON Feed reader)"
@@ -224,7 +224,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def _kind(exc: httpx.HTTPError) -> str:
+def _kind(exc: httpx.HTTPError) -> FeedErrorKind:
     """The metrics kind of a transport failure."""
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"

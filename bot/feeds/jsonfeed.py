@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import jsondepth
-from bot.errors import FeedError
+from bot.errors import FeedError, JSONTooDeep
 
 
 def looks_like_json(body: bytes, content_type: str) -> bool:
@@ -22,7 +22,7 @@ def parse_json_feed(body: bytes) -> tuple[str, str | None, list[dict[str, Any]]]
         document = jsondepth.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FeedError(f"not a feed: invalid JSON ({exc})", kind="parse") from None
-    except jsondepth.JSONTooDeep as exc:
+    except JSONTooDeep as exc:
         raise FeedError(f"not a feed: JSON {exc}", kind="parse") from None
     if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
         "https://jsonfeed.org/version/"

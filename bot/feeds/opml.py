@@ -13,10 +13,9 @@ from urllib.parse import SplitResult, urlsplit
 from pydantic import ValidationError
 
 from bot.core.models import Feed, Lang, feed_slug
-from bot.errors import CatalogError
+from bot.errors import OpmlError
 
 NAME_MAX = 64  # Feed.name's limit
-ID_MAX = 48  # models.FEED_ID's limit
 FEED_TYPES = frozenset({"", "rss", "atom"})  # "": many exporters leave type out
 DOCS_URL = "http://opml.org/spec2.opml"
 DEFAULT_TITLE = "alertbot feeds"
@@ -31,10 +30,6 @@ _SPACE = re.compile(r"\s")
 # XML 1.0 cannot carry these characters at all, escaped or not; writing them would make the
 # export unreadable by every OPML reader, this module included.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-class OpmlError(CatalogError):
-    """An OPML document is refused: not XML, not OPML, or carrying a DTD."""
 
 
 def parse_opml(data: bytes, existing_ids: Iterable[str] = ()) -> list[Feed]:
@@ -177,14 +172,6 @@ def _http_url(raw: str) -> tuple[str, SplitResult | None]:
 def _url_key(parts: SplitResult) -> str:
     """What two spellings of one feed URL share: scheme and host are case-insensitive."""
     return parts._replace(netloc=parts.netloc.lower(), fragment="").geturl()
-
-
-def _host(url: str) -> str:
-    """The lower-case host of `url`, or "" when it has none."""
-    try:
-        return urlsplit(url.strip()).hostname or ""
-    except ValueError:
-        return ""
 
 
 def _clip(text: str) -> str:

@@ -311,10 +311,6 @@ class DeliveryQueue:
             return Claim.OURS
         return Claim.BUSY if value.startswith(PENDING) else Claim.SENT
 
-    async def was_sent(self, delivery: Delivery) -> bool:
-        """Whether this chat already got this item (or it is being sent)."""
-        return bool(await self._r.exists(keys.sent(delivery.chat_id, delivery.story)))
-
 
 def _entries(reply: object) -> list[Entry]:
     entries: list[Entry] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 from bot.core.models import Delivery
@@ -17,7 +17,6 @@ class Held:
 
     member: str
     delivery: Delivery
-    held_at: datetime
 
 
 class HeldRepo:
@@ -57,13 +56,9 @@ class HeldRepo:
 
     async def held(self, chat_id: int) -> list[Held]:
         """A chat's held deliveries, oldest first."""
-        raw = cast(
-            list[tuple[str, float]],
-            await self._r.zrange(keys.held(chat_id), 0, -1, withscores=True),
-        )
-        return [
-            Held(member, Delivery.model_validate_json(member), _at(score)) for member, score in raw
-        ]
+        # The score (when the alert was held) orders them; nothing else reads it.
+        members = cast(list[str], await self._r.zrange(keys.held(chat_id), 0, -1))
+        return [Held(member, Delivery.model_validate_json(member)) for member in members]
 
     async def done(self, chat_id: int, members: list[str]) -> int:
         """Drop delivered (or obsolete) held entries; return how many remain held."""
@@ -83,10 +78,6 @@ class HeldRepo:
     async def count(self) -> int:
         """How many chats have alerts held."""
         return int(await self._r.zcard(keys.DIGEST_DUE))
-
-
-def _at(score: float) -> datetime:
-    return datetime.fromtimestamp(score, UTC)
 
 
 def digest_id(due: float) -> str:

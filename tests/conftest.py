@@ -89,6 +89,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+# The fast tier is the pure tests (no server of any kind) and the handler tests, on one Redis
+# server; a test that waits on real time or starts processes is marked slow and left out.
+SERVER_FIXTURES = frozenset({"redis_url", "emu", "strict_emu", "feed_server"})
+FAST_MODULES = frozenset({"test_handlers"})
+
+
 def _selected(item: pytest.Item, *, fast: bool) -> bool:
     params = getattr(item, "callspec", None)
     if params is not None and params.params.get("redis_url") == "cluster":
@@ -97,7 +103,12 @@ def _selected(item: pytest.Item, *, fast: bool) -> bool:
             and item.path.stem in CLUSTER_MODULES
             and not item.get_closest_marker("one_server")
         )
-    return not (fast and item.get_closest_marker("slow"))
+    if not fast:
+        return True
+    if item.get_closest_marker("slow"):
+        return False
+    uses_servers = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    return not uses_servers or item.path.stem in FAST_MODULES
 
 
 @pytest.fixture

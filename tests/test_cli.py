@@ -18,6 +18,8 @@ from config.settings import Settings
 from testkit import process
 from testkit.botapi import BotApiEmulator
 
+pytestmark = pytest.mark.slow  # each test runs `alertbot` as a process
+
 
 async def test_demo_alerts_in_both_languages() -> None:
     """The demo primes the sample feeds, then prints one alert per story, in both languages."""

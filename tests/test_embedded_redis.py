@@ -16,6 +16,8 @@ import redis
 from bot.errors import StoreError
 from bot.store.embedded import SERVER_ENV, URL_FILE, EmbeddedRedis, find_server_binary
 
+pytestmark = pytest.mark.slow  # servers are started, killed and restarted
+
 
 def _client(server: EmbeddedRedis) -> redis.Redis:
     assert server.socket_path is not None

@@ -12,6 +12,8 @@ import pytest
 
 from bot.demo.feedserver import FeedServer
 
+pytestmark = pytest.mark.slow  # slow and hanging responses are waited out
+
 BODY = b"<rss><channel><title>wire</title></channel></rss>"
 
 

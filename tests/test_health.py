@@ -89,6 +89,7 @@ async def test_healthz_ok_then_unhealthy(
         assert (await client.get(base + "/nope")).status_code == 404
 
 
+@pytest.mark.slow  # waits out the client's connection retries
 async def test_health_without_redis() -> None:
     """When Redis cannot be reached the check fails fast and says so."""
     client = aioredis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test runs `alertbot match` as a process
+
 RULES = """\
 "US base" drone
 قاعدة أمريكية مسيرة

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test runs `alertbot stories` as a process
+
 FIXTURE = Path(__file__).parent / "fixtures" / "stories" / "reports.jsonl"
 ITEMS = [
     {"id": 1, "title": "Air raid alert declared in Kyiv region", "summary": "Take shelter.",

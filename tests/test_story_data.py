@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the data tools are run whole
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "tests" / "fixtures" / "stories" / "reports.jsonl"
 # The events the reviewers' own set is built on (words their notes would hold): none is ours.

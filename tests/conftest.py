@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -38,7 +39,9 @@ def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
         return
     external = os.environ.get(EXTERNAL_REDIS_ENV)
     if external:
-        yield external
+        # Each pytest-xdist worker flushes its database before every test: one database each.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        yield urlsplit(external)._replace(path=f"/{worker.removeprefix('gw')}").geturl()
         return
     with EmbeddedRedis(None) as server:
         yield server.url

@@ -1202,8 +1202,6 @@ async def test_channel_subscription_refusals(
     assert (await store.chats.get(channel)).owner == where
 
 
-@pytest.mark.one_server
-@pytest.mark.timeout(120)
 async def test_a_command_while_redis_is_away_is_answered_once(emu: BotApiEmulator) -> None:
     """With Redis gone, a command gets one "try again" answer, not one per handler group."""
     with EmbeddedRedis(None) as server:

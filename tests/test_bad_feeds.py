@@ -700,7 +700,11 @@ async def test_feed_that_breaks_the_parser_is_not_refetched_in_a_tight_loop(benc
 
     stop = asyncio.Event()
     runner = asyncio.create_task(bench.poller.run(stop))
-    await asyncio.sleep(1.0)
+    deadline = time.monotonic() + 10
+    # Until both polls are recorded: the epoch feed's outcome (primed or an error) is in Redis.
+    while not ((state := await bench.state("epoch")).primed or state.errors):
+        assert time.monotonic() < deadline, "the epoch feed's poll was never recorded"
+        await asyncio.sleep(0.02)
     stop.set()
     await runner
 

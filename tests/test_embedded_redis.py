@@ -58,7 +58,7 @@ def test_persistent_server_survives_restart_and_crash(tmp_path: Path) -> None:
     for i in range(500):
         client.set(f"k{i}", i)
     client.close()
-    time.sleep(1.5)  # appendfsync everysec: a write is on disk within a second
+    _wait_synced(server)  # appendfsync everysec: the writes reach the disk within a second
     server.kill()
     server.start()
     client = _client(server)
@@ -151,3 +151,18 @@ def test_server_that_fails_to_start(tmp_path: Path) -> None:
     fake.chmod(0o755)
     with pytest.raises(StoreError, match="exited at start"):
         EmbeddedRedis(None, binary=fake).start(timeout=5)
+
+
+def _wait_synced(server: EmbeddedRedis) -> None:
+    """Wait until the server's AOF buffer is written and no fsync is pending (at most 5 s)."""
+    client = _client(server)
+    deadline = time.monotonic() + 5
+    try:
+        while True:
+            info = client.info("persistence")
+            if info["aof_buffer_length"] == 0 and info["aof_pending_bio_fsync"] == 0:
+                return
+            assert time.monotonic() < deadline, f"AOF not synced: {info}"
+            time.sleep(0.01)
+    finally:
+        client.close()

@@ -6,6 +6,7 @@ import gzip
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -97,7 +98,7 @@ def test_hang_times_out_and_stop_is_prompt() -> None:
 
     caller = threading.Thread(target=call)
     caller.start()
-    time.sleep(0.2)
+    _wait_for_request(server, url)
     started = time.monotonic()
     server.stop()
     assert time.monotonic() - started < 1.0
@@ -120,7 +121,7 @@ def test_stop_cuts_a_trickle_in_flight() -> None:
 
     caller = threading.Thread(target=call)
     caller.start()
-    time.sleep(0.3)
+    _wait_for_request(server, url)
     started = time.monotonic()
     server.stop()
     assert time.monotonic() - started < 1.0
@@ -262,3 +263,12 @@ def test_restart_serves_again() -> None:
     with server:
         url = server.set("/wire.xml", BODY)
         assert httpx.get(url, timeout=5).content == BODY
+
+
+def _wait_for_request(server: FeedServer, url: str) -> None:
+    """Wait until the server has taken the request for `url` (at most 5 s)."""
+    path = urlsplit(url).path
+    deadline = time.monotonic() + 5
+    while not server.requests.get(path):
+        assert time.monotonic() < deadline, f"no request for {path} arrived"
+        time.sleep(0.005)

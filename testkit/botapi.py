@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.request
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -38,9 +38,21 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
-# How often wait_sent and wait_for look again: short, so a test goes on as soon as the bot has
-# answered (a look costs a lock and a list copy).
+# How often wait_sent and wait_for look again: soon at first, so a test goes on as soon as the
+# bot has answered, then less and less often, so a long wait (a fan-out of hundreds) does not
+# hold the interpreter lock the emulator's threads need to take each arrival's time on time (a
+# look costs a lock and a list copy).
 POLL_STEP = 0.002
+POLL_STEP_MAX = 0.025
+
+
+def _poll_steps() -> Iterator[float]:
+    """The pauses between looks: POLL_STEP, doubling up to POLL_STEP_MAX."""
+    step = POLL_STEP
+    while True:
+        yield step
+        step = min(POLL_STEP_MAX, step * 2)
+
 
 JSONDict = dict[str, Any]
 
@@ -1082,13 +1094,14 @@ class BotApiEmulator:
     ) -> list[SentMessage]:
         """Wait until at least `count` messages were sent to the chat; return all sent there."""
         deadline = time.monotonic() + timeout
+        steps = _poll_steps()
         while True:
             messages = self.sent(chat_id)
             if len(messages) >= count:
                 return messages
             if time.monotonic() >= deadline:
                 raise AssertionError(self._describe_shortfall(chat_id, count, timeout, messages))
-            await asyncio.sleep(POLL_STEP)
+            await asyncio.sleep(next(steps))
 
     async def wait_for(
         self,
@@ -1098,13 +1111,14 @@ class BotApiEmulator:
     ) -> None:
         """Wait until predicate() is true, or fail naming `what`."""
         deadline = time.monotonic() + timeout
+        steps = _poll_steps()
         while not predicate():
             if time.monotonic() >= deadline:
                 recent = [f"{c.method} -> {c.http_status}" for c in self.calls()[-10:]]
                 raise AssertionError(
                     f"timed out after {timeout}s waiting for {what}; last calls: {recent}"
                 )
-            await asyncio.sleep(POLL_STEP)
+            await asyncio.sleep(next(steps))
 
     def _describe_shortfall(
         self, chat_id: int, count: int, timeout: float, messages: list[SentMessage]

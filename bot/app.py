@@ -29,7 +29,8 @@ from bot.core.rules import RuleCompiler, RuleLimits
 from bot.core.schedule import Cadence
 from bot.core.synonyms import Synonyms
 from bot.delivery.limiter import ChatRateLimiter
-from bot.delivery.sender import Limits, Sender
+from bot.delivery.pacing import SendLimits
+from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
 from bot.errors import ConfigError, TelegramSetupError
 from bot.feeds.catalog import load_catalog
@@ -254,7 +255,7 @@ def make_sender(settings: Settings, store: Store, bot: Bot) -> Sender:
         store,
         TelegramTransport(bot, link_preview=settings.link_preview),
         concurrency=settings.sender_concurrency,
-        limits=Limits(per_second=settings.send_rate),
+        limits=SendLimits(per_second=settings.send_rate),
         max_attempts=settings.max_delivery_attempts,
     )
 

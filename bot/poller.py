@@ -15,7 +15,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import metrics
@@ -24,6 +24,7 @@ from bot.core.models import Delivery, Feed, FeedPreview, FeedState, Item
 from bot.core.rules import RuleCompiler
 from bot.core.schedule import Cadence, Outcome, next_delay
 from bot.core.stories import Featurizer
+from bot.core.timing import utcnow
 from bot.errors import FeedError, FeedErrorKind, FeedGone
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
@@ -48,11 +49,6 @@ def newest(entries: list[Item], limit: int) -> list[Item]:
     ranked = sorted(range(len(entries)), key=lambda n: (-entries[n].published.timestamp(), n))
     chosen = set(ranked[:limit])
     return [entry for n, entry in enumerate(entries) if n in chosen]
-
-
-def utcnow() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass

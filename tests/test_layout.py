@@ -21,7 +21,7 @@ FORBIDDEN = {
                  "bot.delivery", "bot.poller", "bot.app", "handlers", "config"),
     "bot/feeds": ("telegram", "redis", "bot.store", "bot.delivery", "handlers"),
     "bot/store": ("telegram", "httpx", "feedparser", "bot.feeds", "bot.delivery", "handlers"),
-    "bot/delivery": ("httpx", "feedparser", "bot.feeds", "handlers"),
+    "bot/delivery": ("redis", "httpx", "feedparser", "bot.feeds", "handlers"),
     "handlers": ("redis", "httpx", "feedparser", "bot.feeds", "testkit"),
     # The product never imports test tooling; benches share it with the tests through testkit.
     "bot": ("tests", "testkit"),

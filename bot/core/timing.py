@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.models import ChatView
 
 UTC_ZONE = ZoneInfo("UTC")
+
+
+def utcnow() -> datetime:
+    """The current time in UTC: the clock the poller and the sender take unless given another."""
+    return datetime.now(UTC)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -53,7 +53,7 @@ return 0
 
 
 @dataclass(frozen=True)
-class Entry:
+class Queued:
     """A stream entry: its shard, its id, and the delivery it carries."""
 
     shard: int
@@ -130,7 +130,7 @@ class DeliveryQueue:
 
     async def read(
         self, shards: Sequence[int], consumer: str, count: int, block_ms: int | None
-    ) -> list[Entry]:
+    ) -> list[Queued]:
         """New entries of these shards for this consumer (waiting up to `block_ms` for some)."""
         if not shards:
             return []
@@ -161,15 +161,15 @@ class DeliveryQueue:
             await asyncio.sleep(min(self._pause, left))
             self._pause = min(CLUSTER_POLL_CAP, self._pause * 2)
 
-    async def pending(self, shard: int, consumer: str, count: int) -> list[Entry]:
+    async def pending(self, shard: int, consumer: str, count: int) -> list[Queued]:
         """Entries of a shard this consumer read earlier and has not acknowledged, oldest first."""
         streams: dict[Any, Any] = {keys.deliveries(shard): "0"}
         reply = await self._r.xreadgroup(keys.SENDER_GROUP, consumer, streams, count=count)
         return _entries(reply)
 
-    async def take_over(self, shard: int, consumer: str, count: int) -> list[Entry]:
+    async def take_over(self, shard: int, consumer: str, count: int) -> list[Queued]:
         """Every unacknowledged entry of a shard whose lease we now hold, oldest first."""
-        entries: list[Entry] = []
+        entries: list[Queued] = []
         start = "0-0"
         while True:
             reply = await self._r.xautoclaim(
@@ -180,18 +180,18 @@ class DeliveryQueue:
             if start in ("0-0", b"0-0"):
                 return entries
 
-    async def ack(self, entry: Entry) -> None:
+    async def ack(self, entry: Queued) -> None:
         """The entry is done (sent, gone, or dead-lettered)."""
         async with self._r.pipeline(transaction=False) as pipe:
             pipe.xack(keys.deliveries(entry.shard), keys.SENDER_GROUP, entry.entry_id)
             pipe.hdel(keys.attempts(entry.shard), entry.entry_id)
             await pipe.execute()
 
-    async def failed(self, entry: Entry) -> int:
+    async def failed(self, entry: Queued) -> int:
         """Count one more failed attempt at an entry; return the count."""
         return int(await self._r.hincrby(keys.attempts(entry.shard), entry.entry_id, 1))
 
-    async def dead_letter(self, entry: Entry, error: str, attempts: int) -> None:
+    async def dead_letter(self, entry: Queued, error: str, attempts: int) -> None:
         """Move an entry that failed for good to the dead letters (and acknowledge it)."""
         d = entry.delivery
         await self._r.xadd(
@@ -312,16 +312,16 @@ class DeliveryQueue:
         return Claim.BUSY if value.startswith(PENDING) else Claim.SENT
 
 
-def _entries(reply: object) -> list[Entry]:
-    entries: list[Entry] = []
+def _entries(reply: object) -> list[Queued]:
+    entries: list[Queued] = []
     for stream, messages in cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], reply or []):
         shard = int(stream.rsplit("{", 1)[1].rstrip("}"))
         entries.extend(_entry(shard, entry_id, fields) for entry_id, fields in messages if fields)
     return entries
 
 
-def _entry(shard: int, entry_id: str, fields: dict[str, str]) -> Entry:
-    return Entry(shard=shard, entry_id=entry_id, delivery=_delivery(fields))
+def _entry(shard: int, entry_id: str, fields: dict[str, str]) -> Queued:
+    return Queued(shard=shard, entry_id=entry_id, delivery=_delivery(fields))
 
 
 def _fields(d: Delivery) -> dict[FieldT, EncodableT]:

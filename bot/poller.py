@@ -367,21 +367,7 @@ class Poller:
         new, reworded = await store.items.unseen(entries)
         # Oldest first, so alerts go out in the order things happened.
         new.sort(key=lambda item: item.published)
-        deliveries: list[Delivery] = []
-        if not state.primed:
-            await store.items.save(new)
-            log.info("feed %s: first poll, %d items recorded without alerts", feed.id, len(new))
-        elif len(new) > MAX_NEW_PER_POLL:
-            await store.items.save(new)
-            log.warning(
-                "feed %s published %d new items at once; recorded without alerts", feed.id, len(new)
-            )
-        else:
-            # Stories are for news: only items young enough to alert are grouped.
-            new, joined = await self._group(new, self._recent(new, now))
-            await store.items.save(new)
-            index = await self.rule_index()
-            deliveries = await self._deliveries(feed, self._recent(new, now), index, joined)
+        new, deliveries = await self._record(feed, state, new, now)
         await store.deliveries.enqueue(deliveries)
         # Marked seen only after the alerts are queued: a crash in between re-queues them,
         # and the sender's per-(chat, item) marker stops a second copy.
@@ -404,6 +390,30 @@ class Poller:
             dropped=dropped,
             state=after,
         )
+
+    async def _record(
+        self, feed: Feed, state: FeedState, new: list[Item], now: datetime
+    ) -> tuple[list[Item], list[Delivery]]:
+        """Store a poll's new items (grouped into stories) and make the alerts they call for.
+
+        A feed's first poll and a flood of new items are recorded without alerts. Returns the
+        items as stored and the deliveries to queue.
+        """
+        if not state.primed:
+            await self._store.items.save(new)
+            log.info("feed %s: first poll, %d items recorded without alerts", feed.id, len(new))
+            return new, []
+        if len(new) > MAX_NEW_PER_POLL:
+            await self._store.items.save(new)
+            log.warning(
+                "feed %s published %d new items at once; recorded without alerts", feed.id, len(new)
+            )
+            return new, []
+        # Stories are for news: only items young enough to alert are grouped.
+        new, joined = await self._group(new, self._recent(new, now))
+        await self._store.items.save(new)
+        index = await self.rule_index()
+        return new, await self._deliveries(feed, self._recent(new, now), index, joined)
 
     async def probe(self, url: str) -> FeedPreview:
         """Fetch and parse a URL once, as a feed would be (raises FeedError if it is none)."""

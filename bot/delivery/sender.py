@@ -314,6 +314,11 @@ class Sender:
             await queue.ack(entry)
             metrics.DELIVERIES.labels("held").inc()
             return None
+        return await self._alert(entry, chat)
+
+    async def _alert(self, entry: Queued, chat: ChatView) -> float | None:
+        """Render an alert, wait for its slots, claim it and send it, as `_deliver` answers."""
+        queue, delivery = self._queue, entry.delivery
         rendered = await self._render(delivery, chat)
         if rendered is None:
             await queue.ack(entry)

@@ -266,16 +266,21 @@ async def first_alert_sent(
 
 
 async def test_sender_survives_a_redis_restart(
-    tmp_path: Path, transport: ScriptedTransport
+    tmp_path: Path, transport: ScriptedTransport, caplog: pytest.LogCaptureFixture
 ) -> None:
     """While Redis is down the sender keeps retrying; once it is back, queued alerts go out."""
+
+    async def backing_off() -> bool:
+        return "sender cannot reach Redis; retrying" in caplog.text
+
     server = EmbeddedRedis(tmp_path / "redis").start()
     client = make_client(server.url)
     store = Store(client, retention_seconds=3600)
     try:
         async with first_alert_sent(store, transport) as task:
             server.kill()
-            await asyncio.sleep(1.5)  # the sender meets a dead socket and backs off
+            with caplog.at_level("WARNING", logger="bot.delivery.sender"):
+                await eventually(backing_off, 15, "the sender to meet the dead socket")
             assert not task.done()
             server.start()
             await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id=ITEM.id, rule="after")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -38,17 +39,9 @@ def read_rules(path: Path, compiler: RuleCompiler) -> MatchIndex[int]:
 def read_items(path: Path) -> list[dict[str, object]]:
     """Items as JSON objects with id, title, summary and an optional source and link."""
     items: list[dict[str, object]] = []
-    for number, line in enumerate(read_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = jsondepth.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
-        except JSONTooDeep as exc:
-            raise InputError(f"{path}: line {number}: JSON {exc}") from None
+    for where, item in json_lines(path):
         if not isinstance(item, dict) or "id" not in item:
-            raise InputError(f"{path}: line {number}: expected an object with an id")
+            raise InputError(f"{where}: expected an object with an id")
         items.append(item)
     return items
 
@@ -77,6 +70,23 @@ def _document(data: dict[str, object]) -> Document:
 def _text(item: dict[str, object], key: str) -> str:
     value = item.get(key)
     return value if isinstance(value, str) else ""
+
+
+def json_lines(path: Path) -> Iterator[tuple[str, object]]:
+    """Each non-blank line of a JSON-lines file, parsed, with where it stands ("file: line n").
+
+    A line that is not JSON, or nests too deep, raises InputError naming it.
+    """
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}: line {number}"
+        try:
+            yield where, jsondepth.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
+        except JSONTooDeep as exc:
+            raise InputError(f"{where}: JSON {exc}") from None
 
 
 def read_lines(path: Path) -> list[str]:

@@ -18,12 +18,11 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from bot import jsondepth
-from bot.cli.match import read_lines
+from bot.cli.match import json_lines
 from bot.core.models import Item
 from bot.core.stories import Featurizer
 from bot.core.synonyms import Synonyms
-from bot.errors import InputError, JSONTooDeep
+from bot.errors import InputError
 from bot.store.connection import Client, open_redis
 from bot.store.stories import StoryRepo
 
@@ -40,19 +39,9 @@ class InputItem:
 
 def read_items(path: Path) -> list[InputItem]:
     """Every item of the file, checked: a bad line raises InputError naming it."""
-    lines = read_lines(path)
     inputs: list[InputItem] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}: line {number}"
-        try:
-            data = jsondepth.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
-        except JSONTooDeep as exc:
-            raise InputError(f"{where}: JSON {exc}") from None
+    for where, data in json_lines(path):
         input_item = _input_item(data, where)
         if str(input_item.key) in seen:
             raise InputError(f"{where}: the id {input_item.key!r} was used before")

@@ -164,7 +164,7 @@ class Sender:
                 if not self._queued and not self._tasks:
                     if everything and not read:
                         return  # drained
-                    if self._shards.owned and not everything:
+                    if self._shards.owned:
                         continue  # the next read waits for new entries
                 await self._wait(stop, idle=not self._queued and not self._tasks)
         finally:

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     max_backoff: float = Field(default=6 * 3600.0, ge=1.0, le=7 * 86_400.0)
     allow_private_feeds: bool = False  # development and tests: feeds on private addresses
     sender_concurrency: int = Field(default=8, ge=1, le=100)  # messages in flight per sender
-    send_rate: float = Field(default=27.0, gt=0, le=30.0)  # messages per second, all senders
+    send_rate: float = Field(default=28.5, gt=0, le=30.0)  # messages per second, all senders
     stream_maxlen: int = Field(default=1_000_000, ge=10_000)  # deliveries kept when senders lag
     max_delivery_attempts: int = Field(default=5, ge=1, le=100)
     link_preview: bool = False  # alerts show Telegram's link preview under the text

@@ -76,7 +76,7 @@ async def running_bot(
         **settings,
     )
     if "send_rate" not in settings:
-        # Replies are spaced by the bot-wide limit (37 ms at 27 a second), and these tests
+        # Replies are spaced by the bot-wide limit (35 ms at 28.5 a second), and these tests
         # ask one question after another; the limit has its own tests (test_limiter, e2e).
         configured = configured.model_copy(update={"send_rate": 1000.0})
     compiler = compiler_for(configured)

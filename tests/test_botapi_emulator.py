@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -34,6 +35,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
+from testkit import botapi
 from testkit.botapi import ApiError, BotApiEmulator, HtmlParseError, parse_html
 
 CHAT = 1001
@@ -484,3 +486,21 @@ async def test_enforced_limits_answer_429(bot: Bot) -> None:
                 await limited.send_message(CHAT, "two")
             await limited.send_message(CHAT + 1, "another chat is fine")
     assert strict.breaches == [f"chat {CHAT}: 2 messages within 1 s"]
+
+
+def test_a_request_arrives_when_the_kernel_received_it() -> None:
+    """A request read late is dated when its bytes arrived, and is left whole for the parser."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname())
+        connection, _ = server.accept()
+        with client, connection:
+            connection.setsockopt(socket.SOL_SOCKET, botapi._SO_TIMESTAMPNS, 1)
+            sent = time.monotonic()
+            client.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            time.sleep(0.3)  # the emulator's thread is busy elsewhere
+            arrival = botapi._next_arrival(connection)
+            assert arrival is not None
+            assert arrival[0] - sent < 0.1
+            assert connection.recv(100) == b"GET / HTTP/1.1\r\n\r\n"
+            client.shutdown(socket.SHUT_WR)
+            assert botapi._next_arrival(connection) is None  # the client closed it

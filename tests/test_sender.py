@@ -793,3 +793,22 @@ async def test_a_burst_for_a_digest_chat_is_held_story_by_story(
     assert transport.sent(CHAT) == []
     held = await store.held.held(CHAT)
     assert sorted(h.delivery.story for h in held) == [i.id for i in items]
+
+
+@pytest.mark.parametrize(
+    ("hour", "held"), [(22, False), (23, True), (5, True), (6, False)], ids=str
+)
+async def test_the_time_of_day_is_the_senders_clock(
+    store: Store, transport: ScriptedTransport, hour: int, held: bool
+) -> None:
+    """Quiet hours 23-6 hold an alert by the sender's clock (not the machine's): 23:00 to 5:59."""
+    await store.catalog.replace([Feed(id="wire", name="Levant Wire", url="https://wire.example/")])
+    await store.items.save([ITEM])
+    await store.chats.start(CHAT)
+    await store.chats.set_quiet(CHAT, 23, 6)
+    moment = datetime(2026, 3, 10, hour, 30, tzinfo=UTC)
+    sender = Sender(store, transport, consumer="clocked", clock=lambda: moment)
+    await queue(store, CHAT)
+    await sender.drain()
+    assert len(transport.sent(CHAT)) == (0 if held else 1)
+    assert await store.held.count() == (1 if held else 0)

@@ -488,6 +488,21 @@ async def test_enforced_limits_answer_429(bot: Bot) -> None:
     assert strict.breaches == [f"chat {CHAT}: 2 messages within 1 s"]
 
 
+def stamped_yet(client: socket.socket, connection: socket.socket) -> None:
+    """Wait until the kernel stamps what `connection` receives.
+
+    Linux turns stamping on a moment after the first socket asks for it, so the first packets
+    may come unstamped.
+    """
+    for _ in range(100):
+        client.sendall(b"x")
+        _, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16))
+        if ancillary:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the kernel never stamped a packet")
+
+
 def test_a_request_arrives_when_the_kernel_received_it() -> None:
     """A request read late is dated when its bytes arrived, and is left whole for the parser."""
     with socket.create_server(("127.0.0.1", 0)) as server:
@@ -495,6 +510,7 @@ def test_a_request_arrives_when_the_kernel_received_it() -> None:
         connection, _ = server.accept()
         with client, connection:
             connection.setsockopt(socket.SOL_SOCKET, botapi._SO_TIMESTAMPNS, 1)
+            stamped_yet(client, connection)
             sent = time.monotonic()
             client.sendall(b"GET / HTTP/1.1\r\n\r\n")
             time.sleep(0.3)  # the emulator's thread is busy elsewhere

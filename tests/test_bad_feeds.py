@@ -699,10 +699,17 @@ async def test_feed_that_breaks_the_parser_is_not_refetched_in_a_tight_loop(benc
     await bench.catalog(Feed(id="epoch", name="Epoch", url=url))
 
     stop = asyncio.Event()
+    began = time.time()
     runner = asyncio.create_task(bench.poller.run(stop))
     deadline = time.monotonic() + 10
-    # Until both polls are recorded: the epoch feed's outcome (primed or an error) is in Redis.
-    while not ((state := await bench.state("epoch")).primed or state.errors):
+
+    async def recorded() -> bool:
+        """The epoch feed's outcome (primed or an error) is in Redis, and its next poll set."""
+        state = await bench.state("epoch")
+        due = (await bench.store.schedule.scheduled())["epoch"]
+        return (state.primed or state.errors > 0) and due > began + 0.5 * INTERVAL
+
+    while not await recorded():  # the outcome is written before the next poll is scheduled
         assert time.monotonic() < deadline, "the epoch feed's poll was never recorded"
         await asyncio.sleep(0.02)
     stop.set()

@@ -48,13 +48,15 @@ def ensure_venv() -> None:
 
 
 def _workers(args: list[str]) -> list[str]:
-    """pytest-xdist options for the full suite: a worker per core, real-time tests on one of them.
+    """pytest-xdist options: a worker per core, and what each worker is given.
 
-    The fast tier (`--fast`) and runs that choose their own `-n` stay in one process.
+    The full suite keeps the real-time tests on one worker (`loadgroup`); the fast tier gives
+    each worker whole files (`loadfile`), so the handler tests start one Redis and one emulator
+    on one worker while the other runs the pure tests. Runs that choose their own `-n` keep it.
     """
-    if "--fast" in args or any(arg.startswith(("-n", "--numprocesses")) for arg in args):
+    if any(arg.startswith(("-n", "--numprocesses")) for arg in args):
         return []
-    return ["-n", "auto", "--dist", "loadgroup"]
+    return ["-n", "auto", "--dist", "loadfile" if "--fast" in args else "loadgroup"]
 
 
 def main(argv: list[str]) -> int:

@@ -39,20 +39,23 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
-# How often wait_sent and wait_for look again: soon at first, so a test goes on as soon as the
-# bot has answered, then less and less often, so a long wait (a fan-out of hundreds) does not
-# hold the interpreter lock the emulator's threads need to take each arrival's time on time (a
-# look costs a lock and a list copy).
+# How often wait_sent and wait_for look again: every 2 ms for the first 0.1 s, so a test goes on
+# as soon as the bot has answered a command, then less and less often (up to 25 ms), so a long
+# wait (a fan-out of hundreds) does not hold the interpreter lock that the emulator's threads
+# need (a look costs a lock and a list copy).
 POLL_STEP = 0.002
 POLL_STEP_MAX = 0.025
+POLL_QUICK = 50  # looks at POLL_STEP before the steps grow
 
 
 def _poll_steps() -> Iterator[float]:
-    """The pauses between looks: POLL_STEP, doubling up to POLL_STEP_MAX."""
+    """The pauses between looks: POLL_QUICK of POLL_STEP, then doubling up to POLL_STEP_MAX."""
+    for _ in range(POLL_QUICK):
+        yield POLL_STEP
     step = POLL_STEP
     while True:
-        yield step
         step = min(POLL_STEP_MAX, step * 2)
+        yield step
 
 
 JSONDict = dict[str, Any]

@@ -265,6 +265,7 @@ async def first_alert_sent(
         await asyncio.wait_for(task, 5)
 
 
+@pytest.mark.slow  # a Redis server of its own, killed and started again
 async def test_sender_survives_a_redis_restart(
     tmp_path: Path, transport: ScriptedTransport, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -305,6 +306,7 @@ async def test_sender_recreates_lost_consumer_groups(
         assert not task.done()
 
 
+@pytest.mark.slow  # a Redis Cluster of its own, restarted
 @pytest.mark.parametrize("whole", [False, True], ids=["one-node", "every-node"])
 async def test_sender_survives_cluster_restarts(transport: ScriptedTransport, whole: bool) -> None:
     """Redis Cluster nodes restarted under the sender: queued alerts go out once they are back."""

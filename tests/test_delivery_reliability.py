@@ -162,6 +162,14 @@ async def settle(emu: BotApiEmulator, quiet: float = 2.5) -> None:
             return
 
 
+async def settled_once(emu: BotApiEmulator, store: Store, chats: list[int], procs: Senders) -> None:
+    """Once sending has gone quiet: one alert to each of `chats`, no limit broken, all acked."""
+    await settle(emu)
+    assert exactly_once(copies(emu), chats) == {}, procs.logs()
+    assert emu.breaches == [], procs.logs()
+    await wait_backlog_empty(store, procs)
+
+
 async def wait_backlog_empty(store: Store, procs: Senders, within: float = 10.0) -> None:
     """Every entry acknowledged (sends may finish before their acks land)."""
     deadline = time.monotonic() + within
@@ -235,10 +243,7 @@ async def test_sigkill_mid_fanout_then_restart(
             f"({sent_before} were sent before the kill): "
             f"{await why_missing(store, missing, dead)}\n{procs.logs()}"
         )
-    await settle(emu)
-    assert exactly_once(copies(emu), CHATS) == {}, procs.logs()
-    assert emu.breaches == [], procs.logs()
-    await wait_backlog_empty(store, procs)
+    await settled_once(emu, store, CHATS, procs)
     assert procs.terminate(second) == 0, procs.logs()
 
 
@@ -277,10 +282,7 @@ async def test_redis_restart_mid_fanout(
     assert server.url == url  # same data dir, same socket: the sender's URL still works
     assert down_at < FANOUT, procs.logs()
     await until(emu, lambda: len(copies(emu)) >= FANOUT, 60, "every chat's alert", procs)
-    await settle(emu)
-    assert exactly_once(copies(emu), CHATS) == {}, procs.logs()
-    assert emu.breaches == [], procs.logs()
-    await wait_backlog_empty(store, procs)
+    await settled_once(emu, store, CHATS, procs)
     assert sender.poll() is None, procs.logs()
     assert procs.terminate(sender) == 0, procs.logs()
 
@@ -308,10 +310,7 @@ async def test_sender_resumes_before_its_leases_expire_after_a_long_redis_outage
     leases = [await store.redis.pttl(keys.shard_lease(shard)) for shard in range(keys.SHARDS)]
     expiry = back + min(leases) / 1000  # the earliest a stale lease of its own frees a shard
     await until(emu, lambda: len(copies(emu)) >= len(chats), 40, "every chat's alert", procs)
-    await settle(emu)
-    assert exactly_once(copies(emu), chats) == {}, procs.logs()
-    assert emu.breaches == [], procs.logs()
-    await wait_backlog_empty(store, procs)
+    await settled_once(emu, store, chats, procs)
     assert "sender cannot reach Redis" in procs.logs()  # the outage reached the sender's loop
     assert min(leases) > 3000, f"lease TTLs (ms) after the restart: {leases}"
     resumed = min(m.date for m in emu.sent() if m.date > back)

@@ -61,6 +61,16 @@ class Pacing:
             await asyncio.sleep(max(0.0, slot - time.monotonic()))
         return slot
 
+    async def turn(self, chat_id: int) -> tuple[float, float]:
+        """Book the bot-wide slot, sleep until it, then take the chat's turn.
+
+        Returns the slot (see `bot_slot`) and 0.0 when the message may go now, else the seconds
+        the chat must wait. The chat's turn comes last, right before the send, so the chat's
+        spacing is the spacing Telegram sees.
+        """
+        slot = await self.bot_slot()
+        return slot, await self.chat_turn(chat_id)
+
     async def chat_turn(self, chat_id: int) -> float:
         """Take the chat's turn: 0.0 when a message may go to it now, else seconds to wait."""
         return await self._limiter.acquire(chat_bucket(chat_id), self.limits.chat_interval(chat_id))

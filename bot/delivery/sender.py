@@ -319,15 +319,11 @@ class Sender:
     async def _alert(self, entry: Queued, chat: ChatView) -> float | None:
         """Render an alert, wait for its slots, claim it and send it, as `_deliver` answers."""
         queue, delivery = self._queue, entry.delivery
-        rendered = await self._render(delivery, chat)
+        rendered = await self._rendered(entry, chat)
         if rendered is None:
-            await queue.ack(entry)
             return None
         html, shown = rendered
-        # The bot-wide slot first (shared with other senders: wait for it), then the chat's,
-        # right before sending, so the chat's spacing is the spacing Telegram sees.
-        slot = await self._pacing.bot_slot()
-        wait = await self._pacing.chat_turn(chat.chat_id)
+        slot, wait = await self._pacing.turn(chat.chat_id)
         if wait:
             return wait
         # Claimed only now: a sender killed while waiting for a slot blocks nobody.
@@ -381,13 +377,11 @@ class Sender:
         if message_id is None or edits.count >= keys.MAX_EDITS or len(outlets) <= edits.shown:
             await queue.ack(entry)  # never sent (held, gone), edited enough, or up to date
             return None
-        rendered = await self._render(delivery, chat, outlets)
+        rendered = await self._rendered(entry, chat, outlets)
         if rendered is None:
-            await queue.ack(entry)
             return None
         html, shown = rendered
-        slot = await self._pacing.bot_slot()
-        wait = await self._pacing.chat_turn(chat.chat_id)
+        slot, wait = await self._pacing.turn(chat.chat_id)
         if wait:
             return wait
         if self._pacing.missed(slot):
@@ -438,6 +432,15 @@ class Sender:
             return None
         await self._answers.count(Event.SEND_RETRIES)
         return min(MAX_BACKOFF, 2.0**attempts)
+
+    async def _rendered(
+        self, entry: Queued, chat: ChatView, outlets: list[str] | None = None
+    ) -> tuple[str, int] | None:
+        """The entry's message rendered; None when its items expired (the entry is then done)."""
+        rendered = await self._render(entry.delivery, chat, outlets)
+        if rendered is None:
+            await self._queue.ack(entry)
+        return rendered
 
     async def _render(
         self, delivery: Delivery, chat: ChatView, outlets: list[str] | None = None

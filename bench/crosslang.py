@@ -1,0 +1,151 @@
+"""Rules across languages: what a rule finds of its labelled reports, in each language.
+
+The reports are tests/fixtures/stories/reports.jsonl (real headlines and leads, English and
+Arabic); the rules and their labels are tests/fixtures/crosslang/*.jsonl: an English and an
+Arabic rule per event, written as a journalist would, each with the report ids a reader who set
+it would want. For each part (`tune`: look at its misses while you work; `measure`: figures
+only) it prints recall in the rule's language and across languages, by kind of rule, and the
+false positives (reports found that are not labelled); the last line is one JSON object.
+
+    python bench/crosslang.py [--misses]   # --misses lists the tune part's misses, never measure's
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.app import load_synonyms
+from bot.core.document import Document, item_document
+from bot.core.matching import MatchIndex
+from bot.core.models import Item
+from bot.core.rules import RuleCompiler
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "tests" / "fixtures" / "stories" / "reports.jsonl"
+RULES = ROOT / "tests" / "fixtures" / "crosslang"
+UNDATED = datetime(1970, 1, 1, tzinfo=UTC)  # matching reads no time
+
+
+@dataclass
+class Tally:
+    """Found / labelled positives, in the rule's language and across, and false positives."""
+
+    same: list[int] = field(default_factory=lambda: [0, 0])
+    cross: list[int] = field(default_factory=lambda: [0, 0])
+    false_positives: int = 0
+    rules: int = 0
+    rules_with_false_positives: int = 0
+    by_kind: dict[str, list[int]] = field(default_factory=dict)
+
+    def figures(self) -> dict[str, object]:
+        """The tally as ratios and counts."""
+
+        def ratio(pair: list[int]) -> float | None:
+            return round(pair[0] / pair[1], 3) if pair[1] else None
+
+        return {
+            "rules": self.rules,
+            "recall_same": ratio(self.same),
+            "recall_cross": ratio(self.cross),
+            "same": f"{self.same[0]}/{self.same[1]}",
+            "cross": f"{self.cross[0]}/{self.cross[1]}",
+            "false_positives": self.false_positives,
+            "rules_with_false_positives": self.rules_with_false_positives,
+            "recall_cross_by_kind": {k: ratio(v) for k, v in sorted(self.by_kind.items())},
+        }
+
+
+def documents() -> tuple[dict[str, Document], dict[str, str]]:
+    """Every report analysed as the poller would, and each report's language, by id."""
+    docs: dict[str, Document] = {}
+    langs: dict[str, str] = {}
+    for line in REPORTS.read_text(encoding="utf-8").splitlines():
+        report = json.loads(line)
+        item = Item(
+            id=report["id"],
+            feed_id=report["source"],
+            title=report["title"],
+            summary=report["summary"],
+            link=report["link"],
+            published=UNDATED,
+        )
+        docs[report["id"]] = item_document(item, None)
+        langs[report["id"]] = report["lang"]
+    return docs, langs
+
+
+def labelled_rules() -> list[dict[str, object]]:
+    """The rules of every file under tests/fixtures/crosslang, in file order."""
+    rules: list[dict[str, object]] = []
+    for path in sorted(RULES.glob("*.jsonl")):
+        rules += [
+            json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line
+        ]
+    return rules
+
+
+def main() -> None:
+    """Match every labelled rule against every report and print the figures per part."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="list the tune part's misses")
+    args = parser.parse_args()
+    compiler = RuleCompiler(load_synonyms("default"))
+    docs, langs = documents()
+    rules = labelled_rules()
+    index: MatchIndex[int] = MatchIndex()
+    for number, rule in enumerate(rules):
+        index.add(compiler.compile(str(rule["rule"])), number)
+    found: dict[int, set[str]] = {n: set() for n in range(len(rules))}
+    for report_id, doc in docs.items():
+        for entry in index.match(doc):
+            for owner in entry.owners:
+                found[owner].add(report_id)
+    tallies: dict[str, Tally] = {}
+    misses: list[str] = []
+    for number, rule in enumerate(rules):
+        tally = tallies.setdefault(str(rule["part"]), Tally())
+        positives = {str(p) for p in rule["positives"]}  # type: ignore[attr-defined]
+        hits = found[number]
+        tally.rules += 1
+        kind = tally.by_kind.setdefault(str(rule.get("kind", "mixed")), [0, 0])
+        for report_id in positives:
+            same = langs[report_id] == rule["lang"]
+            pair = tally.same if same else tally.cross
+            pair[0] += report_id in hits
+            pair[1] += 1
+            if not same:
+                kind[0] += report_id in hits
+                kind[1] += 1
+            if report_id not in hits and rule["part"] == "tune":
+                misses.append(
+                    f"  {rule['id']} {rule['rule']!r} misses {report_id} ({langs[report_id]})"
+                )
+        wrong = hits - positives
+        tally.false_positives += len(wrong)
+        tally.rules_with_false_positives += bool(wrong)
+        if wrong and rule["part"] == "tune":
+            misses.append(f"  {rule['id']} {rule['rule']!r} also finds {sorted(wrong)}")
+    figures = {part: tally.figures() for part, tally in sorted(tallies.items())}
+    for part, row in figures.items():
+        print(
+            f"{part}: {row['rules']} rules; recall in the rule's language {row['recall_same']} "
+            f"({row['same']}), across languages {row['recall_cross']} ({row['cross']}); "
+            f"{row['false_positives']} false positives "
+            f"in {row['rules_with_false_positives']} rules; "
+            f"across by kind {row['recall_cross_by_kind']}"
+        )
+    if args.misses:
+        print("tune part, what was missed or found wrongly:")
+        print("\n".join(misses) or "  nothing")
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -98,11 +98,12 @@ class Gazetteer:
                 parents[place] = parent
             population[place] = int(people)
             for name in names.split("|"):
-                raw = name.split(" ")  # the file holds normalized names, words split by spaces
-                words = tuple(w.casefold() for w in raw)
+                # The file holds normalized names, words split by spaces.
+                words = tuple(name.casefold().split(" "))
                 entry = by_words.get(words)
                 if entry is None:
-                    entry = by_words[words] = ([], tuple(w[:1].isupper() for w in raw))
+                    capitals = tuple([w[:1].isupper() for w in name.split(" ")])
+                    entry = by_words[words] = ([], capitals)
                 entry[0].append(place)
         self.places: dict[str, Place] = {}
         for place, size in population.items():
@@ -113,9 +114,13 @@ class Gazetteer:
                 current = parents.get(current)
             self.places[place] = Place(place, tuple(chain), size)
         by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]]] = {}
+        rank = {place: self._rank(place) for place in self.places}
         for words, (places, capitals) in by_words.items():
-            ranked = sorted(set(places), key=lambda p: (-self._rank(p), p))
-            by_first.setdefault(words[0], []).append((tuple(ranked), words, capitals))
+            if len(places) == 1:  # most names name one place
+                ranked: tuple[str, ...] = (places[0],)
+            else:
+                ranked = tuple(sorted(set(places), key=lambda p: (-rank.get(p, 0), p)))
+            by_first.setdefault(words[0], []).append((ranked, words, capitals))
         # Names of one word by that word, longer ones by their first two (a common first word,
         # "al" or "new", starts hundreds of names); the longest name first.
         self._single: dict[str, list[_Name]] = {}

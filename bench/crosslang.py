@@ -25,6 +25,7 @@ from bot.app import load_synonyms
 from bot.core.document import Document, item_document
 from bot.core.matching import MatchIndex
 from bot.core.models import Item
+from bot.core.places import gazetteer
 from bot.core.rules import RuleCompiler
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,8 +96,11 @@ def main() -> None:
     """Match every labelled rule against every report and print the figures per part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list the tune part's misses")
+    parser.add_argument("--no-places", action="store_true", help="rules without places' names")
     args = parser.parse_args()
-    compiler = RuleCompiler(load_synonyms("default"))
+    compiler = RuleCompiler(
+        load_synonyms("default"), places=None if args.no_places else gazetteer()
+    )
     docs, langs = documents()
     rules = labelled_rules()
     index: MatchIndex[int] = MatchIndex()

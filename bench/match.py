@@ -30,6 +30,7 @@ from bot.app import load_synonyms
 from bot.core.document import item_document
 from bot.core.matching import STOPWORDS, MatchIndex, TermStats
 from bot.core.models import Item
+from bot.core.places import gazetteer
 from bot.core.rules import RuleCompiler
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -213,7 +214,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     languages = vocabulary(rng)
-    compiler = RuleCompiler(load_synonyms("default"))
+    compiler = RuleCompiler(load_synonyms("default"), places=gazetteer())
     stats = TermStats()
     for _ in range(1000):  # the poller learns word frequencies from the items it sees
         stats.observe(item_document(make_item(pick(languages, rng), rng), None))

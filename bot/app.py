@@ -25,6 +25,7 @@ from telegram.ext import Application, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.core.models import FeedPreview
+from bot.core.places import gazetteer
 from bot.core.rules import RuleCompiler, RuleLimits
 from bot.core.schedule import Cadence
 from bot.core.synonyms import Synonyms
@@ -76,9 +77,9 @@ def _default_synonyms() -> Synonyms:
 
 
 def compiler_for(settings: Settings) -> RuleCompiler:
-    """A rule compiler with the configured synonyms and limits."""
+    """A rule compiler with the configured synonyms and limits, and places' names."""
     limits = RuleLimits(max_chars=settings.max_rule_chars, max_terms=settings.max_rule_terms)
-    return RuleCompiler(load_synonyms(settings.synonyms), limits)
+    return RuleCompiler(load_synonyms(settings.synonyms), limits, places=gazetteer())
 
 
 def build_application(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.document import analyze
+from bot.core.places import gazetteer
 from bot.core.rules import MAX_RULE_DEPTH, RuleCompiler, RuleLimits
 from bot.core.synonyms import Synonyms
 from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep, SynonymsError
@@ -225,3 +226,35 @@ def test_nesting_up_to_the_bound_is_accepted(rule: str) -> None:
     compiled = ROOMY.compile(rule)
     compiled.matches(analyze(" ".join(f"w{i}" for i in range(30)) + " x y"))
     assert "x" in compiled.describe() or "w0" in compiled.describe()
+
+
+WITH_PLACES = RuleCompiler(places=gazetteer())
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "found"),
+    [
+        ("حلب", "Shelling hit Aleppo overnight", True),
+        ("بحلب", "Shelling hit Aleppo overnight", True),  # an attached preposition
+        ("Aleppo", "قصف على مدينة حلب", True),
+        ("Aleppo shelling", "Shelling reported in Aleppo", True),
+        ("حمص", "Clashes in Homs", True),
+        ("كرمان", "Blast in Kerman kills dozens", True),
+        ('"المدينة المنورة"', "Bus crash near Medina", True),
+        ("حمص", "clashes in homs", False),  # a Latin spelling found only with its capital
+        ("aleppo", "قصف على حلب", False),  # nor read as a place when typed without it
+        ('"المدينة المنورة"', "حادث في مدينة أبها", False),  # "city" is no name of Medina
+        ("Aleppo", "Shelling hit Idlib", False),
+        ("drone", "Drone over Aleppo", True),  # words that name no place are as before
+    ],
+)
+def test_places_are_found_in_either_script(rule: str, text: str, found: bool) -> None:
+    """A rule naming a place finds the place's main names in the other script too."""
+    assert WITH_PLACES.compile(rule).matches(analyze(text)) is found
+    if found and not any(word in text.casefold() for word in rule.casefold().split()):
+        assert not PLAIN.compile(rule).matches(analyze(text))  # found only through the place
+
+
+def test_a_place_rule_says_how_it_was_read() -> None:
+    """The place's other names are shown beside the word the user wrote."""
+    assert WITH_PLACES.compile("حمص").describe() == "(حمص | Hims | Homs)"

@@ -13,6 +13,7 @@ from bot import jsondepth
 from bot.core.document import Document, item_document
 from bot.core.matching import MatchIndex
 from bot.core.models import Item
+from bot.core.places import gazetteer
 from bot.core.rules import RuleCompiler
 from bot.core.synonyms import Synonyms
 from bot.errors import InputError, JSONTooDeep, RuleError, RuleSyntaxError
@@ -48,7 +49,7 @@ def read_items(path: Path) -> list[dict[str, object]]:
 
 def run_match(rules: Path, items: Path, synonyms: Synonyms, out: TextIO = sys.stdout) -> None:
     """Print one JSON line per item: its id and the line numbers of the rules it matches."""
-    index = read_rules(rules, RuleCompiler(synonyms))
+    index = read_rules(rules, RuleCompiler(synonyms, places=gazetteer()))
     for item in read_items(items):
         lines = sorted({owner for entry in index.match(_document(item)) for owner in entry.owners})
         out.write(json.dumps({"id": item["id"], "rules": lines}, ensure_ascii=False) + "\n")

@@ -11,6 +11,7 @@ from bot.core.models import Feed, Item
 
 # The summary's words are numbered from here, so no phrase or NEAR spans headline and summary.
 SUMMARY_OFFSET = 100_000
+CAPITAL = "^"  # marks the form of a word written with a capital (no rule word can hold it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +105,21 @@ def item_document(item: Item, feed: Feed | None) -> Document:
     return analyze(item.title, item.summary, " ".join([name, *hosts]))
 
 
+def capitalized(word: str) -> str:
+    """The form of a Latin-script word written with a capital (Nice, not nice).
+
+    Rules never produce it from what a user types; a place's other spellings do, so that
+    the rule حلب finds "Aleppo" and نيس finds the city of Nice but not "a nice day".
+    """
+    return CAPITAL + word.casefold()
+
+
 def _add(index: dict[str, list[int]], words: list[str], offset: int) -> None:
     for number, word in enumerate(words, start=offset):
-        for form in raw_item_forms(word):
+        forms = raw_item_forms(word)
+        if word[:1].isupper():  # Arabic has no capitals
+            forms = forms | {capitalized(word)}
+        for form in forms:
             positions = index.get(form)
             if positions is None:
                 index[form] = [number]

@@ -27,6 +27,7 @@ from importlib.resources import files
 
 from bot.core.analysis import Token, is_arabic, item_forms, tokenize
 from bot.core.arabic import proclitic_forms
+from bot.core.frequency import zipf
 
 # Head words of institutions: a place right after one ("Observatory in Istanbul", "University
 # of Baghdad") is where the institution sits, not where the news happened.
@@ -70,6 +71,14 @@ class _Name:
 
 
 @dataclass(frozen=True, slots=True)
+class Spelling:
+    """A place's name as words (folded), and which of them are capitalized in English."""
+
+    words: tuple[str, ...]
+    capitals: tuple[bool, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Mention:
     """A place named in a text: which, and where (token positions)."""
 
@@ -86,6 +95,8 @@ class Gazetteer:
         parents: dict[str, str] = {}
         population: dict[str, int] = {}
         self._where: dict[str, tuple[float, float]] = {}
+        self._main: dict[str, tuple[Spelling, ...]] = {}
+        self._latin: dict[str, list[Spelling]] | None = None  # by place, built on first use
         by_words: dict[tuple[str, ...], tuple[list[str], tuple[bool, ...]]] = {}
         for line in text.splitlines():
             if not line or line.startswith("#"):
@@ -97,6 +108,7 @@ class Gazetteer:
             if parent:
                 parents[place] = parent
             population[place] = int(people)
+            main: dict[bool, tuple[tuple[str, ...], tuple[bool, ...]]] = {}
             for name in names.split("|"):
                 # The file holds normalized names, words split by spaces.
                 words = tuple(name.casefold().split(" "))
@@ -105,6 +117,10 @@ class Gazetteer:
                     capitals = tuple([w[:1].isupper() for w in name.split(" ")])
                     entry = by_words[words] = ([], capitals)
                 entry[0].append(place)
+                # A place's main names: its first in Latin script (GeoNames' own), its first
+                # in Arabic; the alternates after them are many, old and often ambiguous.
+                main.setdefault(is_arabic(words[0]), (words, entry[1]))
+            self._main[place] = tuple(Spelling(*pair) for pair in main.values())
         self.places: dict[str, Place] = {}
         for place, size in population.items():
             chain: list[str] = []
@@ -203,6 +219,63 @@ class Gazetteer:
                         or tokens[start + n].raw[:1].isupper()
                     )
                     for n, word in enumerate(name.words)
+                ):
+                    return name
+        return None
+
+    def spellings(self, tokens: list[Token]) -> list[Spelling]:
+        """Other names, in both scripts, of the place that `tokens` name word for word.
+
+        The tokens (a rule's word or phrase) name a place when they are one of its names, an
+        English name written with its capitals as in text (Nice, not nice); an Arabic word may
+        carry an attached preposition (بحلب). The places so named in the country of the first
+        give their main names (GeoNames' own, and the first in Arabic) and the Latin alternates
+        that are English words in use (Medina beside Madinah): حلب gives Aleppo and Halab, the
+        city and its province. Other alternates are left out: some are historical or foreign
+        (Emesa for Homs), some common words (مدينه, "city", is a name of Medina). None when the
+        tokens name no place.
+        """
+        name = self._named(tokens)
+        if name is None:
+            return []
+        if self._latin is None:
+            self._latin = {}
+            for names in [*self._single.values(), *self._double.values()]:
+                for known in names:
+                    # Latin alternates as news writes them (Medina beside GeoNames' Madinah),
+                    # not the historical and foreign ones (Emesa, Houmousse for Homs).
+                    if len(known.words) == 1 and zipf(known.words[0]) is not None:
+                        spelling = Spelling(known.words, known.capitals)
+                        self._latin.setdefault(known.places[0], []).append(spelling)
+        country = self.country(name.places[0])
+        found: dict[tuple[str, ...], Spelling] = {}
+        for place in name.places:
+            if self.country(place) != country:
+                continue
+            for spelling in [*self._main.get(place, ()), *self._latin.get(place, [])]:
+                if spelling.words != name.words:
+                    found.setdefault(spelling.words, spelling)
+        return list(found.values())
+
+    def _named(self, tokens: list[Token]) -> _Name | None:
+        """The name that `tokens` are, whole (see `spellings`), or None."""
+        if not tokens:
+            return None
+        words = tuple(t.text for t in tokens)
+        firsts = [words[0]]
+        if len(tokens) == 1 and is_arabic(words[0]):
+            firsts += sorted(proclitic_forms(words[0]) - {words[0]})
+        for first in firsts:
+            wanted = (first, *words[1:])
+            candidates = (
+                self._single.get(first, [])
+                if len(wanted) == 1
+                else self._double.get((first, wanted[1]), [])
+            )
+            for name in candidates:
+                if name.words == wanted and all(
+                    not capital or is_arabic(word) or token.raw[:1].isupper()
+                    for word, capital, token in zip(name.words, name.capitals, tokens, strict=True)
                 ):
                     return name
         return None

@@ -46,8 +46,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.core.analysis import display_form, rule_forms, tokenize
-from bot.core.document import Document
+from bot.core.analysis import display_form, is_arabic, rule_forms, tokenize
+from bot.core.document import Document, capitalized
 from bot.core.expr import (
     And,
     Everything,
@@ -62,6 +62,7 @@ from bot.core.expr import (
     Term,
     flatten,
 )
+from bot.core.places import Gazetteer, Spelling
 from bot.core.synonyms import Member, Synonyms
 from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep
 
@@ -374,10 +375,20 @@ class RuleLimits:
 class RuleCompiler:
     """Parses and compiles rules with one synonyms table and one set of limits."""
 
-    def __init__(self, synonyms: Synonyms | None = None, limits: RuleLimits | None = None) -> None:
-        """Compile with these synonyms (none by default) and limits."""
+    def __init__(
+        self,
+        synonyms: Synonyms | None = None,
+        limits: RuleLimits | None = None,
+        places: Gazetteer | None = None,
+    ) -> None:
+        """Compile with these synonyms (none by default) and limits.
+
+        With `places`, a word or phrase that names a place also finds the place's other names,
+        in either script (حلب finds Aleppo; "West Java" finds جاوة الغربية).
+        """
         self.synonyms = synonyms or Synonyms.empty()
         self.limits = limits or RuleLimits()
+        self.places = places
 
     def compile(self, text: str) -> Rule:
         """Parse and compile `text`; raise RuleError saying where and what is wrong."""
@@ -444,9 +455,15 @@ class RuleCompiler:
             else:
                 slots.append(self._term(token.raw, scope, merge_synonyms=len(tokens) > 1))
         if len(slots) == 1:
-            return self._expand_word(slots[0], scope)
-        node = Phrase(tuple(slots), scope, tree.number if phrase else None)
-        return self._expand_phrase(node, scope)
+            node = self._expand_word(slots[0], scope)
+        else:
+            node = self._expand_phrase(
+                Phrase(tuple(slots), scope, tree.number if phrase else None), scope
+            )
+        if self.places is None or tree.prefix or (phrase and tree.number is not None):
+            return node
+        spellings = [_spelling_node(s, scope) for s in self.places.spellings(tokens)]
+        return flatten(Or, [node, *spellings]) if spellings else node
 
     def _term(self, raw: str, scope: Scope, *, merge_synonyms: bool) -> Term:
         """A word; inside a phrase its one-word synonyms join it as alternatives."""
@@ -492,6 +509,20 @@ def _excluding_alternative(node: Node) -> bool:
 def rule_forms_of(slot: Slot) -> frozenset[str]:
     """The forms a slot accepts (a prefix accepts none exactly)."""
     return slot.forms if isinstance(slot, Term) else frozenset()
+
+
+def _spelling_node(spelling: Spelling, scope: Scope) -> Node:
+    """A place's other name as a word or phrase; its capitalized English words only as such."""
+    terms = [
+        Term(
+            frozenset({capitalized(word)}) if capital and not is_arabic(word) else rule_forms(word),
+            word.title() if capital and not is_arabic(word) else display_form(word),
+            scope,
+            authored=False,
+        )
+        for word, capital in zip(spelling.words, spelling.capitals, strict=True)
+    ]
+    return terms[0] if len(terms) == 1 else Phrase(tuple(terms), scope)
 
 
 def _member_node(member: Member, scope: Scope) -> Node:

@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import cached_property, lru_cache
-from importlib.resources import files
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bot.core.analysis import Token, is_arabic, item_forms, normalize, raw_item_forms, tokenize
 from bot.core.arabic import strip_article
+from bot.core.frequency import zipf
 from bot.core.links import kept_params
 from bot.core.models import Item
 from bot.core.names import arabic_keys, latin_key
@@ -502,22 +502,11 @@ def key_weight(reports_with_key: int, reports: int, prior: float = 0.0) -> float
     return math.log((reports + PRIOR_REPORTS + 2) / (expected + 1))
 
 
-@lru_cache(maxsize=1)
-def _zipf_table() -> dict[str, float]:
-    data = files("bot.core") / "data" / "wordfreq.tsv"
-    table = {}
-    for line in data.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            form, zipf = line.split("\t")
-            table[form] = float(zipf)
-    return table
-
-
 def word_prior(key: str) -> float:
     """The share of reports a word (or a concept, by its first member) is expected in."""
     form = key[1:].split(" ", maxsplit=1)[0] if key.startswith("=") else key
-    zipf = _zipf_table().get(form)
-    return 0.0 if zipf is None else min(0.9, REPORT_WORDS * 10 ** (zipf - 9))
+    found = zipf(form)
+    return 0.0 if found is None else min(0.9, REPORT_WORDS * 10 ** (found - 9))
 
 
 def word_similarity(a: dict[str, int], b: dict[str, int], weight: Weights | Weigher) -> float:

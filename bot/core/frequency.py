@@ -1,0 +1,28 @@
+"""How common a word is in its language: Zipf frequencies from the bundled wordfreq list.
+
+bot/core/data/wordfreq.tsv (built by tools/build_wordfreq.py from wordfreq, CC BY-SA 4.0) holds
+the most common English and Arabic words, folded, each with its Zipf frequency (6 is "the",
+3 is a word met once in a million).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+
+@cache
+def zipf_table() -> dict[str, float]:
+    """Every listed word and its Zipf frequency; read once per process."""
+    data = files("bot.core") / "data" / "wordfreq.tsv"
+    table = {}
+    for line in data.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            form, zipf = line.split("\t")
+            table[form] = float(zipf)
+    return table
+
+
+def zipf(word: str) -> float | None:
+    """The Zipf frequency of a folded word, or None when it is not among the listed."""
+    return zipf_table().get(word)

@@ -124,7 +124,7 @@ def test_default_synonyms(rule: str, title: str, fires: bool) -> None:
 
 
 def test_index_equals_brute_force_on_random_rules() -> None:
-    """On random rules and items, the index finds exactly what checking every rule finds."""
+    """On random rules and items (sources too), the index finds what checking every rule finds."""
     rng = random.Random(7)
     vocabulary = (
         "drone base US attack militia Iran Syria oil strike news قاعدة مسيرة أمريكية "
@@ -133,16 +133,19 @@ def test_index_equals_brute_force_on_random_rules() -> None:
     shapes = [
         "{a}", "{a} {b}", '"{a} {b}"', "{a} OR {b}", "{a} -{b}", "({a} OR {b}) {c}",
         "{a} NEAR/3 {b}", '"{a} {b}"~4', "title:{a} {b}", "{p}*", "{a} OR {b} OR {c}",
+        "source:{s}", "source:{s}* {a}", "sour*", "sou*", "{a} -source:{s}",
     ]  # fmt: skip
+    sources = ["wire", "bbc news", "source watch", "levant wire"]
     index: MatchIndex[int] = MatchIndex()
     for number in range(400):
         a, b, c = rng.sample(vocabulary, 3)
-        text = rng.choice(shapes).format(a=a, b=b, c=c, p=a[:3] if len(a) > 3 else "stri")
+        s = rng.choice(sources).split()[0][:4]
+        text = rng.choice(shapes).format(a=a, b=b, c=c, s=s, p=a[:3] if len(a) > 3 else "stri")
         index.add(DEFAULT.compile(text), number)
     for _ in range(200):
         title = " ".join(rng.choices(vocabulary, k=rng.randint(3, 8)))
         summary = " ".join(rng.choices(vocabulary, k=rng.randint(0, 15)))
-        doc = analyze(title, summary)
+        doc = analyze(title, summary, rng.choice(sources))
         assert index.match(doc) == index.match_all(doc)
 
 

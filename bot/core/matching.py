@@ -267,9 +267,14 @@ class MatchIndex(Generic[Owner]):
         if self._prefix_lengths:
             prefixes, lengths = self._prefixes, self._prefix_lengths
             for form in (*doc.text, *keyed):
+                # A source form ("source:bbc") meets only source prefixes, which are longer
+                # than the mark: its first letters are no word of the text (sour* is no match).
+                shortest = len(SOURCE_ANCHOR) + 1 if form.startswith(SOURCE_ANCHOR) else 0
                 for length in lengths:
                     if length > len(form):
                         break
+                    if length < shortest:
+                        continue
                     filed = prefixes.get(form[:length])
                     if filed is not None:
                         filed.collect(keys, sure, check)

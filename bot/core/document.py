@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -114,12 +115,16 @@ def capitalized(word: str) -> str:
     return CAPITAL + word.casefold()
 
 
+@functools.lru_cache(maxsize=200_000)
+def _forms(word: str) -> frozenset[str]:
+    """An item word's forms, and its capitalized form if it has a capital (Arabic has none)."""
+    forms = raw_item_forms(word)
+    return forms | {capitalized(word)} if word[:1].isupper() else forms
+
+
 def _add(index: dict[str, list[int]], words: list[str], offset: int) -> None:
     for number, word in enumerate(words, start=offset):
-        forms = raw_item_forms(word)
-        if word[:1].isupper():  # Arabic has no capitals
-            forms = forms | {capitalized(word)}
-        for form in forms:
+        for form in _forms(word):
             positions = index.get(form)
             if positions is None:
                 index[form] = [number]

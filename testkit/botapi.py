@@ -776,16 +776,18 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def serve(self) -> None:
-        body = self.read_body()
-        url = urlsplit(self.path)
-        status, payload, content_type = self.server.emulator._handle_http(
-            url.path, url.query, self.headers.get("Content-Type", ""), body, self.arrived
-        )
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        emulator = self.server.emulator
+        with emulator.answering():
+            body = self.read_body()
+            url = urlsplit(self.path)
+            status, payload, content_type = emulator._handle_http(
+                url.path, url.query, self.headers.get("Content-Type", ""), body, self.arrived
+            )
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
 
 # Linux's option for nanosecond receive timestamps (the socket module names it only on some
@@ -876,6 +878,7 @@ class BotApiEmulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._answering = 0  # requests between their arrival and their written answer
         self._stopped = False
         self._updates: list[_Update] = []
         self._next_update_id = 1
@@ -919,10 +922,15 @@ class BotApiEmulator:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving, answer blocked getUpdates with no updates, and drop open connections."""
+        """Stop serving, answer blocked getUpdates with no updates, and drop open connections.
+
+        Requests being answered (a long poll just woken) finish writing first, for up to 2 s:
+        a connection dropped between an answer's headers and its body is no answer at all.
+        """
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+            self._cond.wait_for(lambda: self._answering == 0, timeout=2.0)
         server = self._server
         if server is None or self._stopped:
             return
@@ -936,6 +944,18 @@ class BotApiEmulator:
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count a request as being answered until its response is written (see `stop`)."""
+        with self._cond:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._answering -= 1
+                self._cond.notify_all()
 
     def __enter__(self) -> Self:
         """Start the emulator."""

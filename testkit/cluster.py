@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -27,8 +28,27 @@ from bot.store.embedded import die_with_parent, find_server_binary
 SLOTS = 16384
 
 
+def _ephemeral_start() -> int:
+    """The first port the kernel hands out as a connection's own (Linux's range, or IANA's)."""
+    with contextlib.suppress(OSError, ValueError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 49152
+
+
 def _free_port() -> int:
-    """A TCP port nobody listens on now (the cluster bus needs a second one per node)."""
+    """A TCP port nobody listens on now (the cluster bus needs a second one per node).
+
+    Taken below the ephemeral range: while a node is down for a restart, clients retrying to
+    reach it open connection after connection, and one whose own port the kernel picks equal
+    to the node's connects to itself and holds the port, so the node cannot start again.
+    """
+    rng, below = random.SystemRandom(), max(20_001, _ephemeral_start())
+    for _ in range(200):
+        port = rng.randrange(20_000, below)
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        with probe, contextlib.suppress(OSError):
+            probe.bind(("127.0.0.1", port))
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

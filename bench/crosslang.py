@@ -16,22 +16,19 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.grouping import load as load_reports
 from bot.app import load_synonyms
 from bot.core.document import Document, item_document
 from bot.core.matching import MatchIndex
-from bot.core.models import Item
 from bot.core.places import gazetteer
 from bot.core.rules import RuleCompiler
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORTS = ROOT / "tests" / "fixtures" / "stories" / "reports.jsonl"
 RULES = ROOT / "tests" / "fixtures" / "crosslang"
-UNDATED = datetime(1970, 1, 1, tzinfo=UTC)  # matching reads no time
 
 
 @dataclass
@@ -65,21 +62,11 @@ class Tally:
 
 def documents() -> tuple[dict[str, Document], dict[str, str]]:
     """Every report analysed as the poller would, and each report's language, by id."""
-    docs: dict[str, Document] = {}
-    langs: dict[str, str] = {}
-    for line in REPORTS.read_text(encoding="utf-8").splitlines():
-        report = json.loads(line)
-        item = Item(
-            id=report["id"],
-            feed_id=report["source"],
-            title=report["title"],
-            summary=report["summary"],
-            link=report["link"],
-            published=UNDATED,
-        )
-        docs[report["id"]] = item_document(item, None)
-        langs[report["id"]] = report["lang"]
-    return docs, langs
+    reports = [labelled.item for labelled in load_reports()]
+    return (
+        {item.id: item_document(item, None) for item in reports},
+        {item.id: item.lang or "" for item in reports},
+    )
 
 
 def labelled_rules() -> list[dict[str, object]]:

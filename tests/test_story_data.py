@@ -23,7 +23,7 @@ REVIEWERS = (
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("tool", ["build_places.py", "build_wordfreq.py"])
+@pytest.mark.parametrize("tool", ["build_places.py", "build_wordfreq.py", "build_common_words.py"])
 def test_bundled_data_is_what_the_tools_build(tool: str) -> None:
     """bot/core/data holds exactly what tools/ builds from the pinned data sets."""
     done = subprocess.run(

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from bot.core.analysis import raw_item_forms, raw_words
 from bot.core.models import Feed, Item
+from bot.core.names import item_keys
 
 # The summary's words are numbered from here, so no phrase or NEAR spans headline and summary.
 SUMMARY_OFFSET = 100_000
@@ -117,8 +118,8 @@ def capitalized(word: str) -> str:
 
 @functools.lru_cache(maxsize=200_000)
 def _forms(word: str) -> frozenset[str]:
-    """An item word's forms, and its capitalized form if it has a capital (Arabic has none)."""
-    forms = raw_item_forms(word)
+    """An item word's forms, its capitalized form if it has one (Arabic has none), its name keys."""
+    forms = raw_item_forms(word) | item_keys(word)
     return forms | {capitalized(word)} if word[:1].isupper() else forms
 
 

@@ -2,7 +2,8 @@
 
 bot/core/data/wordfreq.tsv (built by tools/build_wordfreq.py from wordfreq, CC BY-SA 4.0) holds
 the most common English and Arabic words, folded, each with its Zipf frequency (6 is "the",
-3 is a word met once in a million).
+3 is a word met once in a million). bot/core/data/common_words.tsv (tools/build_common_words.py)
+holds the common words as written, function words too, for telling names from vocabulary.
 """
 
 from __future__ import annotations
@@ -26,3 +27,20 @@ def zipf_table() -> dict[str, float]:
 def zipf(word: str) -> float | None:
     """The Zipf frequency of a folded word, or None when it is not among the listed."""
     return zipf_table().get(word)
+
+
+@cache
+def _common_words() -> dict[str, float]:
+    """bot/core/data/common_words.tsv: words as written and their Zipf frequency, read once."""
+    data = files("bot.core") / "data" / "common_words.tsv"
+    table = {}
+    for line in data.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, value = line.split("\t")
+            table[word] = float(value)
+    return table
+
+
+def word_zipf(word: str) -> float:
+    """How common a word is as written (normalized, folded): its Zipf value, 0 below 4."""
+    return _common_words().get(word, 0.0)

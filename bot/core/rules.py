@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.core.analysis import display_form, is_arabic, rule_forms, tokenize
+from bot.core.analysis import Token, display_form, is_arabic, rule_forms, tokenize
 from bot.core.document import Document, capitalized
 from bot.core.expr import (
     And,
@@ -62,6 +62,7 @@ from bot.core.expr import (
     Term,
     flatten,
 )
+from bot.core.names import crossing_keys
 from bot.core.places import Gazetteer, Spelling
 from bot.core.synonyms import Member, Synonyms
 from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep
@@ -75,6 +76,10 @@ MIN_PREFIX = 3
 MAX_DISTANCE = 100
 DEFAULT_NEAR = 5
 MATCH_ALL = "*"
+# A phrase carried into the other language word by word: its words within this distance, in any
+# order ("Sanaa airport" is مطار صنعاء, "Soroka hospital" مستشفى سوروكا).
+CROSSING_WINDOW = 2
+NAME_MARK = "≈"  # shown before a word read as a name in the other script: ≈Blinken
 
 _QUOTES = {'"': '"', "“": "”", "”": "”", "«": "»", "„": "“"}
 _SPECIAL = set('()"|') | set(_QUOTES)
@@ -460,10 +465,54 @@ class RuleCompiler:
             node = self._expand_phrase(
                 Phrase(tuple(slots), scope, tree.number if phrase else None), scope
             )
-        if self.places is None or tree.prefix or (phrase and tree.number is not None):
+        if tree.prefix or (phrase and tree.number is not None):
             return node
-        spellings = [_spelling_node(s, scope) for s in self.places.spellings(tokens)]
-        return flatten(Or, [node, *spellings]) if spellings else node
+        others = self._spellings(tokens, scope)
+        if not others and node == (slots[0] if len(slots) == 1 else Phrase(tuple(slots), scope)):
+            crossing = self._crossing(tokens, scope)  # nothing else took it across
+            others = [crossing] if crossing else []
+        return flatten(Or, [node, *others]) if others else node
+
+    def _spellings(self, tokens: list[Token], scope: Scope) -> list[Node]:
+        """The other names of the place the words name, if they name one."""
+        if self.places is None:
+            return []
+        return [_spelling_node(s, scope) for s in self.places.spellings(tokens)]
+
+    def _crossing(self, tokens: list[Token], scope: Scope) -> Node | None:
+        """The words in the other script, when each of them can be carried there.
+
+        A word crosses by its one-word synonyms, by the one-word names of the place it names,
+        and as a name (by its key: Blinken finds بلينكن, صنعاء finds Sanaa). A phrase crosses
+        word by word, in any order within a short window, since the other language orders
+        them its own way ("Sanaa airport" is مطار صنعاء).
+        """
+        terms: list[Term] = []
+        for token in tokens:
+            forms: set[str] = set()
+            shown: list[str] = []
+            if len(tokens) > 1:
+                for member in self.synonyms.for_word(rule_forms(token.raw)):
+                    if len(member.slots) == 1:
+                        forms |= member.slots[0]
+                        shown.append(display_form(member.words[0]))
+                for spelling in self._spellings([token], scope):
+                    if isinstance(spelling, Term):
+                        forms |= spelling.forms
+                        shown.append(spelling.shown)
+            keys = crossing_keys(token.raw)
+            if keys:
+                forms |= keys
+                shown.append(NAME_MARK + display_form(token.raw))
+            if not forms:
+                return None
+            label = "|".join(dict.fromkeys(shown))
+            terms.append(
+                Term(frozenset(forms), f"({label})" if len(shown) > 1 else label, scope, False)
+            )
+        if len(terms) == 1:
+            return terms[0]
+        return Phrase(tuple(terms), scope, CROSSING_WINDOW)
 
     def _term(self, raw: str, scope: Scope, *, merge_synonyms: bool) -> Term:
         """A word; inside a phrase its one-word synonyms join it as alternatives."""

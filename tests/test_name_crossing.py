@@ -1,0 +1,64 @@
+"""Names in rules cross scripts by their keys: Blinken finds بلينكن, and common words stay apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.document import analyze
+from bot.core.names import crossing_keys, item_keys
+from bot.core.rules import RuleCompiler
+
+PLAIN = RuleCompiler()
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "found"),
+    [
+        ("Blinken", "وصل بلينكن إلى الرياض", True),
+        ("بلينكن", "Blinken arrives in Riyadh", True),
+        ("Zelensky", "زيلينسكي يلتقي قادة أوروبا", True),
+        ("Haniyeh", "اغتيال إسماعيل هنية في طهران", True),  # two classes, a rare word
+        ("هنية", "Hamas leader Ismail Haniyeh killed", True),
+        ("Hodeidah", "غارات على ميناء الحديدة", True),  # the article is not the name's
+        ("Hodeidah", "غارات على الحديدة والصليف", True),
+        ("Blinken", "قال إن لبلينكن دورا", True),  # attached preposition
+        ("Soroka hospital", "صاروخ يصيب مستشفى سوروكا", False),  # no synonyms here: hospital
+        ('"Soroka hospital"', "Soroka hospital hit", True),
+        ("blinken", "وصل بلينكن", False),  # an English name is typed with its capital
+        ("Haniyeh", "حين وصل الوفد", False),  # a common word is no name
+        ("Haniyeh", "قال الكاهن", False),  # كاهن read as ك + اهن says too little
+        ("Haniyeh", "تمدد العويهان", False),  # ع hides a sound: no two-class key
+        ("Hodeidah", "قال هذا المسؤول", False),
+        ("Hodeidah", "في الساعة التاسعة", False),
+        ("Soroka", "سقوط صاروخ", False),  # خ is not k
+        ("Militia", "مليشيا", False),  # a common English word is vocabulary, not a name
+        ("حريق", "حرق المنزل", False),  # keys meet only the other script
+        ("Blinken", "Blanken said", False),
+        ("بلينكن", "blinken", False),  # a lower-case English word offers no key
+    ],
+)
+def test_names_cross_scripts(rule: str, text: str, found: bool) -> None:
+    """A name in a rule finds its spelling in the other script, and only there."""
+    assert PLAIN.compile(rule).matches(analyze(text)) is found
+
+
+@pytest.mark.parametrize(
+    ("word", "offers"),
+    [
+        ("Blinken", True),
+        ("بلينكن", True),
+        ("blinken", False),  # no capital
+        ("Trump", False),  # common in English: famous names cross by the synonyms file
+        ("هذا", False),  # common in Arabic
+        ("حين", False),
+    ],
+)
+def test_which_item_words_offer_keys(word: str, offers: bool) -> None:
+    """Arabic words and rare capitalized English words offer keys; common words none."""
+    assert bool(item_keys(word)) is offers
+
+
+def test_a_rule_name_says_how_it_was_read() -> None:
+    """A word read as a name is shown with its mark beside the word as typed."""
+    assert PLAIN.compile("Blinken").describe() == "(blinken | ≈blinken)"
+    assert crossing_keys("Blinken") == frozenset({"~ar:~blnkn"})

@@ -69,6 +69,12 @@ CASES = [
     ("source:aljazeera.com", "Anything", "", "Al Jazeera aljazeera.com", True),
     ('source:"al jazeera"', "Anything", "", "Al Jazeera English aljazeera.com", True),
     ("-source:sputnik drone", "Drone strike", "", "Sputnik sputniknews.com", False),
+    ("drone lang:en", "Drone strike", "", "", True),
+    ("drone lang:ar", "Drone strike", "", "", False),  # the report is written in English
+    ("lang:ar", AR_TITLE, "", "", True),
+    ("lang:ar drone", "ضربة drone على القاعدة", "", "", True),  # most of its words are Arabic
+    ("lang:ar", "", "تقرير عن هجوم", "", True),  # no headline: the summary says
+    ("drone -lang:en", "Drone strike", "", "", False),
     ("*", "Anything", "", "", True),
     ("* -sport", "Sport results", "", "", False),
     ("US", "Let us know", "", "", False),
@@ -134,6 +140,7 @@ def test_index_equals_brute_force_on_random_rules() -> None:
         "{a}", "{a} {b}", '"{a} {b}"', "{a} OR {b}", "{a} -{b}", "({a} OR {b}) {c}",
         "{a} NEAR/3 {b}", '"{a} {b}"~4', "title:{a} {b}", "{p}*", "{a} OR {b} OR {c}",
         "source:{s}", "source:{s}* {a}", "sour*", "sou*", "{a} -source:{s}",
+        "{a} lang:ar", "lang:en {a} OR {b}", "{a} -lang:ar", "lan*",
     ]  # fmt: skip
     sources = ["wire", "bbc news", "source watch", "levant wire"]
     index: MatchIndex[int] = MatchIndex()
@@ -178,7 +185,7 @@ SOURCES = [
 def test_item_document_source(feed: Feed | None, link: str | None, words: list[str]) -> None:
     """source: reads the feed's name and domains, or without the feed its id, and the link's."""
     doc = item_document(item("Drone strike", summary="Near the base", link=link), feed)
-    assert doc.source_words == words
+    assert doc.source_words == [*words, "lang:en"]  # then the language, for lang:
     assert (doc.title_words, doc.summary_words) == (["Drone", "strike"], ["Near", "the", "base"])
 
 

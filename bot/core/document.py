@@ -7,12 +7,13 @@ import functools
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.core.analysis import raw_item_forms, raw_words
+from bot.core.analysis import is_arabic, raw_item_forms, raw_words
 from bot.core.models import Feed, Item
 from bot.core.names import item_keys
 
 # The summary's words are numbered from here, so no phrase or NEAR spans headline and summary.
 SUMMARY_OFFSET = 100_000
+LANGUAGES = ("en", "ar")  # what lang: accepts, and what written_in says
 CAPITAL = "^"  # marks the form of a word written with a capital (no rule word can hold it)
 
 
@@ -69,7 +70,10 @@ class Document:
 
 
 def analyze(title: str, summary: str = "", source: str = "") -> Document:
-    """Analyze an item's headline, summary and source (name and domain) once."""
+    """Analyze an item's headline, summary and source (name and domain) once.
+
+    The source's words end with the item's language (`lang:ar`), which `lang:` rules meet.
+    """
     text: dict[str, list[int]] = {}
     title_words = raw_words(title)
     _add(text, title_words, 0)
@@ -79,6 +83,9 @@ def analyze(title: str, summary: str = "", source: str = "") -> Document:
     source_index: dict[str, list[int]] = {}
     source_words = raw_words(source)
     _add(source_index, source_words, 0)
+    language = language_form(written_in(title_words or summary_words))
+    source_index[language] = [len(source_words)]
+    source_words.append(language)
     return Document(
         text=text,
         source=source_index,
@@ -105,6 +112,17 @@ def item_document(item: Item, feed: Feed | None) -> Document:
         if host and host.removeprefix("www.") not in hosts:
             hosts.append(host.removeprefix("www."))
     return analyze(item.title, item.summary, " ".join([name, *hosts]))
+
+
+def written_in(words: list[str]) -> str:
+    """The language of a text by its words' script: Arabic when most are Arabic, else English."""
+    arabic = sum(1 for word in words if is_arabic(word))
+    return "ar" if arabic * 2 > len(words) else "en"
+
+
+def language_form(code: str) -> str:
+    """The source form that says an item is in this language (a colon: no word can hold it)."""
+    return f"lang:{code}"
 
 
 def capitalized(word: str) -> str:

@@ -177,6 +177,19 @@ class Term(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class Language(Term):
+    """`lang:ar`: the item is written in this language (a form of its source, never a word)."""
+
+    def describe(self) -> str:
+        """As typed: lang:ar."""
+        return self.shown
+
+    def terms(self) -> int:
+        """No word: a filter."""
+        return 0
+
+
+@dataclass(frozen=True, eq=False)
 class Prefix(Node):
     """Any word starting with a prefix (`strik*`)."""
 

@@ -125,6 +125,7 @@ SHORT_WORD = 4
 _HIDDEN_SOUNDS = re.compile("^[aeiouyوياآأإ]|[عءئؤأإآ]")
 _IN_ARABIC = "~ar:"  # the key of an Arabic word, met by a Latin rule word
 _IN_LATIN = "~en:"  # the key of a capitalized Latin word, met by an Arabic rule word
+CROSSING_TAGS = (_IN_ARABIC, _IN_LATIN)
 
 
 def _minimum(reading: str) -> int | None:

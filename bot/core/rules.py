@@ -17,6 +17,7 @@ do not matter, so `drone` finds "Drones" and مسيرة finds بمسيرات.
     "drone base"~5          the same, written as a phrase with a distance
     title:drone             only in the headline; title:"US base" and title:(a OR b) too
     source:bbc              only from a source whose name or web domain has this word
+    lang:ar                 only reports written in Arabic (lang:en: in English)
     (drone OR UAV) base     parentheses group parts
     *                       every item (`* -sport`: every item without "sport")
 
@@ -47,10 +48,11 @@ import re
 from dataclasses import dataclass, field
 
 from bot.core.analysis import Token, display_form, is_arabic, rule_forms, tokenize
-from bot.core.document import Document, capitalized
+from bot.core.document import CAPITAL, LANGUAGES, Document, capitalized, language_form
 from bot.core.expr import (
     And,
     Everything,
+    Language,
     Near,
     Node,
     Not,
@@ -62,7 +64,7 @@ from bot.core.expr import (
     Term,
     flatten,
 )
-from bot.core.names import crossing_keys
+from bot.core.names import CROSSING_TAGS, crossing_keys
 from bot.core.places import Gazetteer, Spelling
 from bot.core.synonyms import Member, Synonyms
 from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep
@@ -92,7 +94,7 @@ _FIELDS = ("title", "source")
 
 @dataclass(frozen=True, slots=True)
 class _Tok:
-    kind: str  # WORD PHRASE LPAREN RPAREN OR AND NOT NEAR FIELD ALL END
+    kind: str  # WORD PHRASE LPAREN RPAREN OR AND NOT NEAR FIELD LANG ALL END
     text: str
     col: int  # 1-based column of the token's first character
     number: int | None = None  # NEAR distance, phrase slop
@@ -162,7 +164,11 @@ def _lex_word(rule: str, i: int) -> tuple[_Tok, int]:
     while j < len(rule) and not rule[j].isspace() and rule[j] not in _SPECIAL:
         j += 1
     word = rule[i:j]
-    name, colon, _ = word.partition(":")
+    name, colon, value = word.partition(":")
+    if colon and name.casefold() == "lang":
+        if value.casefold() not in LANGUAGES:
+            raise RuleSyntaxError(i + 1, "lang: takes en or ar (lang:en, lang:ar)")
+        return _Tok("LANG", value.casefold(), i + 1), j
     if colon and name.casefold() in _FIELDS:
         return _Tok("FIELD", name.casefold(), i + 1), i + len(name) + 1
     return _word_token(word, i + 1), j
@@ -312,16 +318,16 @@ class _Parser:
             self.take()
             inner.depth += 1  # the group is a level, even around a single word
             return self.level(inner, token.col)
-        if token.kind in ("WORD", "PHRASE", "ALL"):
+        if token.kind in ("WORD", "PHRASE", "ALL", "LANG"):
             self.take()
-            kind = {"WORD": "word", "PHRASE": "phrase", "ALL": "all"}[token.kind]
+            kind = {"WORD": "word", "PHRASE": "phrase", "ALL": "all", "LANG": "lang"}[token.kind]
             return _Syntax(kind, token.col, token.text, token.prefix, token.number)
         self.expect_operand("here")
         raise AssertionError("unreachable")  # pragma: no cover
 
     def expect_operand(self, where: str) -> None:
         token = self.next
-        if token.kind in ("WORD", "PHRASE", "ALL", "LPAREN", "NOT", "FIELD"):
+        if token.kind in ("WORD", "PHRASE", "ALL", "LPAREN", "NOT", "FIELD", "LANG"):
             return
         if token.kind == "END":
             raise RuleSyntaxError(token.col, f"expected a word, phrase or group {where}")
@@ -366,6 +372,18 @@ class Rule:
         if isinstance(self.expr, Everything):
             return "every item"
         return self.expr.describe()
+
+    def readings(self) -> dict[str, str | None]:
+        """How the rule reads reports in each language (None: it finds none in that language).
+
+        The rule cut down to the words of one language: the user's own words in theirs, and in
+        the other the synonyms, place names and name keys that carry them across.
+        """
+        found: dict[str, str | None] = {}
+        for language in LANGUAGES:
+            cut = in_language(self.expr, language)
+            found[language] = None if cut is None else Rule(self.text, cut).describe()
+        return found
 
 
 @dataclass(frozen=True)
@@ -425,6 +443,8 @@ class RuleCompiler:
         kind = tree.kind
         if kind == "all":
             return Everything()
+        if kind == "lang":
+            return Language(frozenset({language_form(tree.text)}), f"lang:{tree.text}", "source")
         if kind == "word":
             return self._words(tree, scope, phrase=False)
         if kind == "phrase":
@@ -468,7 +488,8 @@ class RuleCompiler:
         if tree.prefix or (phrase and tree.number is not None):
             return node
         others = self._spellings(tokens, scope)
-        if not others and node == (slots[0] if len(slots) == 1 else Phrase(tuple(slots), scope)):
+        bare = slots[0] if len(slots) == 1 else Phrase(tuple(slots), scope)
+        if not others and node.key == bare.key:
             crossing = self._crossing(tokens, scope)  # nothing else took it across
             others = [crossing] if crossing else []
         return flatten(Or, [node, *others]) if others else node
@@ -489,27 +510,31 @@ class RuleCompiler:
         """
         terms: list[Term] = []
         for token in tokens:
-            forms: set[str] = set()
-            shown: list[str] = []
+            other = "en" if is_arabic(token.text) else "ar"
+            ways: list[tuple[str, frozenset[str]]] = []  # (how it is shown, its forms)
             if len(tokens) > 1:
-                for member in self.synonyms.for_word(rule_forms(token.raw)):
-                    if len(member.slots) == 1:
-                        forms |= member.slots[0]
-                        shown.append(display_form(member.words[0]))
-                for spelling in self._spellings([token], scope):
-                    if isinstance(spelling, Term):
-                        forms |= spelling.forms
-                        shown.append(spelling.shown)
-            keys = crossing_keys(token.raw)
-            if keys:
-                forms |= keys
-                shown.append(NAME_MARK + display_form(token.raw))
-            if not forms:
+                ways += [
+                    (display_form(m.words[0]), m.slots[0])
+                    for m in self.synonyms.for_word(rule_forms(token.raw))
+                    if len(m.slots) == 1
+                ]
+                ways += [
+                    (s.shown, s.forms)
+                    for s in self._spellings([token], scope)
+                    if isinstance(s, Term)
+                ]
+            ways = [
+                (shown, kept)
+                for shown, forms in ways
+                if (kept := frozenset(f for f in forms if other in form_languages(f)))
+            ]
+            if not ways and (keys := crossing_keys(token.raw)):
+                ways = [(NAME_MARK + display_form(token.raw), keys)]  # a name if nothing else
+            if not ways:
                 return None
-            label = "|".join(dict.fromkeys(shown))
-            terms.append(
-                Term(frozenset(forms), f"({label})" if len(shown) > 1 else label, scope, False)
-            )
+            label = "|".join(dict.fromkeys(shown for shown, _ in ways))
+            forms = frozenset().union(*(forms for _, forms in ways))
+            terms.append(Term(forms, f"({label})" if len(ways) > 1 else label, scope, False))
         if len(terms) == 1:
             return terms[0]
         return Phrase(tuple(terms), scope, CROSSING_WINDOW)
@@ -583,3 +608,53 @@ def _member_node(member: Member, scope: Scope) -> Node:
         for forms, word in zip(member.slots, member.words, strict=True)
     ]
     return Phrase(tuple(terms), scope)
+
+
+def in_language(node: Node, language: str) -> Node | None:
+    """The part of an expression that can match reports written in `language`, or None.
+
+    A word keeps the forms of that language; a phrase, NEAR or AND needs every positive part;
+    an exclusion with nothing left in the language excludes nothing there and goes.
+    """
+    if isinstance(node, Language):
+        return node if node.shown.endswith(language) else None
+    if node.positional and getattr(node, "scope", "text") == "source":
+        return node  # a source's name says nothing of the report's language
+    if isinstance(node, Term):
+        forms = frozenset(f for f in node.forms if language in form_languages(f))
+        return Term(forms, node.shown, node.scope, node.authored) if forms else None
+    if isinstance(node, Prefix):
+        return node if language in form_languages(node.prefix) else None
+    if isinstance(node, Phrase):
+        slots = [in_language(slot, language) for slot in node.slots]
+        kept = [s for s in slots if isinstance(s, Term | Prefix)]
+        return Phrase(tuple(kept), node.scope, node.slop) if len(kept) == len(slots) else None
+    if isinstance(node, Near):
+        left, right = in_language(node.left, language), in_language(node.right, language)
+        return Near(left, right, node.distance) if left and right else None
+    if isinstance(node, Not):
+        inner = in_language(node.child, language)
+        return Not(inner) if inner else None
+    if isinstance(node, Or):
+        alternatives = [c for c in (in_language(c, language) for c in node.children) if c]
+        return flatten(Or, alternatives) if alternatives else None
+    if isinstance(node, And):
+        parts: list[Node] = []
+        for child in node.children:
+            cut = in_language(child, language)
+            if cut is None and child.has_positive():
+                return None
+            if cut is not None:
+                parts.append(cut)
+        return flatten(And, parts)
+    return node  # Everything
+
+
+def form_languages(form: str) -> tuple[str, ...]:
+    """The languages whose reports can hold a form: by its script, or its key's tag."""
+    if form.startswith(CROSSING_TAGS):
+        return ("ar",) if form.startswith(CROSSING_TAGS[0]) else ("en",)
+    letters = [c for c in form.removeprefix(CAPITAL) if c.isalpha()]
+    if not letters:
+        return LANGUAGES  # a number is written alike in both
+    return ("ar",) if is_arabic(letters[0]) else ("en",)

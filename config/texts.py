@@ -28,7 +28,8 @@ EN: Final[dict[str, str]] = {
     "help.section.settings": "<b>Settings</b>",
     "help.section.admin": "<b>Admin</b>",
     "help.watch": (
-        "/watch <i>words</i> – alert when an item has all these words\n"
+        "/watch <i>words</i> – alert when an item has all these words, in English and Arabic "
+        "reports alike (add <code>lang:en</code> or <code>lang:ar</code> for one language)\n"
         "/watch * – alert on every item of your sources"
     ),
     "help.rules": "/rules – your rules, numbered",
@@ -81,8 +82,21 @@ EN: Final[dict[str, str]] = {
     ),
     "watch.duplicate": "You already watch that: it is rule {number}.",
     "watch.limit": "You have {count:rule}, the most a chat can have. Remove one with /unwatch first.",
-    "watch.added": "Rule {number} added: <code>{rule}</code>\nRead as: <code>{reading}</code>",
-    "watch.preview": "It would have matched {count} of the last {total:item}; the newest:\n{example}",
+    "watch.added": "Rule {number} added: <code>{rule}</code>",
+    "watch.reading.en": "In English reports it reads: <code>{reading}</code>",
+    "watch.reading.ar": "In Arabic reports it reads: <code>{reading}</code>",
+    "watch.unread.en": (
+        "In English reports it finds nothing: none of its words carries over to English "
+        "(add the English words with OR)"
+    ),
+    "watch.unread.ar": (
+        "In Arabic reports it finds nothing: none of its words carries over to Arabic "
+        "(add the Arabic words with OR)"
+    ),
+    "watch.preview": (
+        "It would have matched {count} of the last {total:item} ({english} in English, "
+        "{arabic} in Arabic); the newest:\n{example}"
+    ),
     "watch.preview_none": "It would have matched none of the last {total:item}.",
     "watch.preview_empty": "No items from your sources yet to try it on.",
     "watch.alerts_off": "\nAlerts are off for this chat: /subscribe turns them on.",

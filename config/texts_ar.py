@@ -22,7 +22,8 @@ AR: Final[dict[str, str]] = {
     "help.section.settings": "<b>الإعدادات</b>",
     "help.section.admin": "<b>للمشرفين</b>",
     "help.watch": (
-        "/watch <i>كلمات</i> – تنبيه حين يحوي الخبر كل هذه الكلمات\n"
+        "/watch <i>كلمات</i> – تنبيه حين يحوي الخبر كل هذه الكلمات، في الأخبار العربية "
+        "والإنجليزية معاً (أضف <code>lang:ar</code> أو <code>lang:en</code> للغة واحدة)\n"
         "/watch * – تنبيه بكل أخبار مصادرك"
     ),
     "help.rules": "/rules – قواعدك مرقّمة",
@@ -78,8 +79,21 @@ AR: Final[dict[str, str]] = {
     ),
     "watch.duplicate": "تتابع هذا أصلاً: إنها القاعدة {number}.",
     "watch.limit": "لديك {count:rule}، وهو الحد الأقصى للمحادثة. احذف واحدة بـ /unwatch أولاً.",
-    "watch.added": "أضيفت القاعدة {number}: <code>{rule}</code>\nقُرئت هكذا: <code>{reading}</code>",
-    "watch.preview": "كانت ستطابق {count} من آخر {total:item_gen}؛ أحدثها:\n{example}",
+    "watch.added": "أضيفت القاعدة {number}: <code>{rule}</code>",
+    "watch.reading.en": "تُقرأ في الأخبار الإنجليزية هكذا: <code>{reading}</code>",
+    "watch.reading.ar": "تُقرأ في الأخبار العربية هكذا: <code>{reading}</code>",
+    "watch.unread.en": (
+        "لن تجد شيئاً في الأخبار الإنجليزية: لا تنتقل أي من كلماتها إلى الإنجليزية "
+        "(أضف الكلمات الإنجليزية بـ OR)"
+    ),
+    "watch.unread.ar": (
+        "لن تجد شيئاً في الأخبار العربية: لا تنتقل أي من كلماتها إلى العربية "
+        "(أضف الكلمات العربية بـ OR)"
+    ),
+    "watch.preview": (
+        "كانت ستطابق {count} من آخر {total:item_gen} ({english} بالإنجليزية و{arabic} "
+        "بالعربية)؛ أحدثها:\n{example}"
+    ),
     "watch.preview_none": "لم تكن لتطابق أياً من آخر {total:item_gen}.",
     "watch.preview_empty": "لا أخبار من مصادرك بعد لتجربتها عليها.",
     "watch.alerts_off": "\nالتنبيهات متوقفة في هذه المحادثة: /subscribe يفعّلها.",

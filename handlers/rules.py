@@ -30,6 +30,7 @@ from handlers.common import (
 PREVIEW_ITEMS = 200
 PREFIX = "rules"  # callback data: "rules:rm:<number>:<digest of the rule>"
 MAX_BUTTONS = 100  # Telegram's limit on an inline keyboard; later rules go by /unwatch
+LANGUAGE_FILTER = "lang:"
 
 
 async def watch(update: Update, context: Context) -> None:
@@ -52,7 +53,7 @@ async def watch(update: Update, context: Context) -> None:
     if result.outcome is AddOutcome.LIMIT:
         await reply(update, text("watch.limit", count=result.number))
         return
-    answer = text("watch.added", number=result.number, rule=rule.text, reading=rule.describe())
+    answer = "\n".join([text("watch.added", number=result.number, rule=rule.text), *readings(rule)])
     answer += "\n" + await preview(svc, cid, rule)
     chat = await svc.store.chats.get(cid)
     if not chat.known or not chat.alerts:
@@ -60,13 +61,34 @@ async def watch(update: Update, context: Context) -> None:
     await reply(update, answer)
 
 
+def readings(rule: Rule) -> list[str]:
+    """How the rule reads English and Arabic reports, a line each.
+
+    A language the rule finds nothing in gets a line saying so, unless the rule keeps to the
+    other language on purpose (lang:).
+    """
+    lines = []
+    for language, reading in rule.readings().items():
+        if reading is not None:
+            lines.append(text(f"watch.reading.{language}", reading=reading))
+        elif LANGUAGE_FILTER not in rule.describe():
+            lines.append(text(f"watch.unread.{language}"))
+    return lines
+
+
 async def preview(svc: Services, cid: int, rule: Rule) -> str:
-    """How many of the chat's latest items the rule would have matched, and the newest one."""
+    """How many of the latest items the rule would have matched (per language), and the newest."""
     feeds = await svc.store.catalog.all()
     chat = await svc.store.chats.get(cid)
     items = await svc.store.items.latest(followed_ids(chat, feeds), PREVIEW_ITEMS)
     by_id = {f.id: f for f in feeds}
-    matched = [item for item in items if rule.matches(item_document(item, by_id.get(item.feed_id)))]
+    matched = []
+    languages = {"en": 0, "ar": 0}
+    for item in items:
+        doc = item_document(item, by_id.get(item.feed_id))
+        if rule.matches(doc):
+            matched.append(item)
+            languages[doc.language] += 1
     if not items:
         return text("watch.preview_empty")
     if not matched:
@@ -74,7 +96,14 @@ async def preview(svc: Services, cid: int, rule: Rule) -> str:
     newest = matched[0]
     feed = by_id.get(newest.feed_id)
     example = render_item_line(newest, feed.name if feed is not None else newest.feed_id)
-    return text("watch.preview", count=len(matched), total=len(items), example=Html(example))
+    return text(
+        "watch.preview",
+        count=len(matched),
+        total=len(items),
+        english=languages["en"],
+        arabic=languages["ar"],
+        example=Html(example),
+    )
 
 
 async def unwatch(update: Update, context: Context) -> None:

@@ -138,8 +138,9 @@ async def test_watch_rules_unwatch(bot: object, emu: BotApiEmulator, store: Stor
     assert "That rule cannot be used: line 1, col 7: missing closing quote" in bad.plain_text
     added = await ask(emu, CHAT, '/watch "US base" drone')
     assert 'Rule 1 added: "US base" drone' in added.plain_text
-    assert 'Read as: "(US|USA|american|امريكي' in added.plain_text
+    assert 'In English reports it reads: "(US|USA|american|امريكي' in added.plain_text
     assert "AND (drone | UAV |" in added.plain_text
+    assert "In Arabic reports it finds nothing: none of its words" in added.plain_text
     assert "No items from your sources yet" in added.plain_text
     assert (
         "already watch that: it is rule 1"
@@ -423,8 +424,17 @@ async def test_watch_previews_recent_items(bot: object, emu: BotApiEmulator, sto
         ]
     )  # fmt: skip
     answer = await ask(emu, CHAT, "/watch drone")
-    assert "It would have matched 2 of the last 3 items; the newest:" in answer.plain_text
+    assert (
+        "It would have matched 2 of the last 3 items (1 in English, 1 in Arabic); the newest:"
+        in answer.plain_text
+    )
     assert "مسيرة تستهدف قاعدة أمريكية" in answer.plain_text
+    assert "In English reports it reads: (drone | UAV |" in answer.plain_text
+    assert "In Arabic reports it reads: (مسيرة | درون |" in answer.plain_text
+    arabic = await ask(emu, CHAT, "/watch مسيرة lang:ar")
+    assert "In Arabic reports it reads: (مسيرة |" in arabic.plain_text
+    assert "English reports" not in arabic.plain_text  # kept to Arabic on purpose
+    assert "(0 in English, 1 in Arabic)" in arabic.plain_text
     none = await ask(emu, CHAT, "/watch tanker")
     assert "It would have matched none of the last 3 items." in none.plain_text
 

@@ -38,6 +38,7 @@ class Document:
     keys: frozenset[str] = frozenset()
     title_keys: frozenset[str] = frozenset()
     source_keys: frozenset[str] = frozenset()
+    language: str = "en"  # the language it is written in (see written_in)
     _sorted_text: list[str] | None = field(default=None, repr=False)
     _sorted_source: list[str] | None = field(default=None, repr=False)
 
@@ -83,9 +84,9 @@ def analyze(title: str, summary: str = "", source: str = "") -> Document:
     source_index: dict[str, list[int]] = {}
     source_words = raw_words(source)
     _add(source_index, source_words, 0)
-    language = language_form(written_in(title_words or summary_words))
-    source_index[language] = [len(source_words)]
-    source_words.append(language)
+    language = written_in(title_words or summary_words)
+    source_index[language_form(language)] = [len(source_words)]
+    source_words.append(language_form(language))
     return Document(
         text=text,
         source=source_index,
@@ -95,6 +96,7 @@ def analyze(title: str, summary: str = "", source: str = "") -> Document:
         keys=frozenset(text),
         title_keys=title_keys,
         source_keys=frozenset(source_index),
+        language=language,
     )
 
 

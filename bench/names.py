@@ -4,7 +4,8 @@ The names are tests/fixtures/names/names.jsonl (real names from news pages, each
 spelling Arabic news uses, in a `tune` and a `measure` part split by site). With the keys of
 bot.core.names, for each part it prints:
 
-- recall: the share of names whose every keyed Latin word meets some Arabic word of the name;
+- recall: the share of names that have a keyed Latin word and whose every keyed Latin word
+  meets some Arabic word of the name (a name with no key meets nothing);
 - false matches from the Latin side: names one of whose Latin words' keys meets an Arabic word
   that is not part of the name's own Arabic spelling, taken from the Arabic spellings of the
   part's other names and from the Arabic titles and summaries of
@@ -131,8 +132,9 @@ class Tally:
 
         return {
             "names": self.names,
-            "recall": ratio(self.met, self.keyed),
-            "met": f"{self.met}/{self.keyed}",
+            "recall": ratio(self.met, self.names),
+            "met": f"{self.met}/{self.names}",
+            "keyed": self.keyed,
             "false_rate_latin": ratio(self.false_latin, self.names),
             "false_latin": self.false_latin,
             "false_rate_arabic": ratio(self.false_arabic, self.names),

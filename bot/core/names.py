@@ -58,13 +58,14 @@ _ARABIC = {
     "ن": "n", "ف": "f", "د": "d", "ض": "d", "ذ": "d", "ح": "h", "ه": "h", "ة": "h",
 }  # fmt: skip
 _ARABIC_TSH = re.compile("تش")  # Chernihiv, Tchad: "ch" written تش
+_CLASSES = frozenset("btdjkXszSrlmnfh")
 _NOT_CLASS = re.compile(r"[^btdjkXszSrlmnfh]")
 # Attached words an Arabic name may carry: و ف, then ب ل ك, then the article.
 _ARABIC_PREFIX = re.compile("^(?:[وف]?[بلك]?ال|[وف]?لل|[وف][بلك]?|[بلك])")
 
 
-def _squeeze(classes: str, minimum: int = MIN_KEY) -> str | None:
-    """Collapse doubled classes, drop a final h; None when shorter than `minimum` classes."""
+def _squeeze(classes: str) -> str | None:
+    """Collapse doubled classes, drop a final h; None when too short to be a key."""
     out: list[str] = []
     for c in classes:
         if not out or out[-1] != c:
@@ -72,22 +73,22 @@ def _squeeze(classes: str, minimum: int = MIN_KEY) -> str | None:
     if out and out[-1] == "h":
         out.pop()
     key = "".join(out)
-    return PREFIX + key if len(key) >= minimum else None
+    return PREFIX + key if len(key) >= MIN_KEY else None
 
 
 @lru_cache(maxsize=50_000)
-def latin_key(word: str, minimum: int = MIN_KEY) -> str | None:
+def latin_key(word: str) -> str | None:
     """The key of a Latin-script word (case and accents already folded by normalize)."""
     text = word.casefold()
     for digraph, cls in _LATIN_DIGRAPHS:
         text = text.replace(digraph, cls)
-    return _squeeze(_NOT_CLASS.sub("", text.translate(_LATIN)), minimum)
+    return _squeeze(_NOT_CLASS.sub("", text.translate(_LATIN)))
 
 
 @lru_cache(maxsize=50_000)
-def arabic_keys(word: str, minimum: int = MIN_KEY) -> frozenset[str]:
+def arabic_keys(word: str) -> frozenset[str]:
     """The keys of an Arabic word, with and without the words attached before it."""
-    found = (_arabic_key(form, minimum) for form in _arabic_readings(word))
+    found = (_arabic_key(form) for form in _arabic_readings(word))
     return frozenset(key for key in found if key)
 
 
@@ -102,69 +103,134 @@ def _arabic_readings(word: str) -> set[str]:
     return {word, bare}  # ب of بلينكن is the name's own letter, ب of بغداد is "in"
 
 
-def _arabic_key(form: str, minimum: int) -> str | None:
+def _arabic_key(form: str) -> str | None:
     """The key of one reading of an Arabic word."""
     text = _ARABIC_TSH.sub("S", form)
-    return _squeeze("".join(_ARABIC.get(c, c if c in "SX" else "") for c in text), minimum)
+    return _squeeze("".join(_ARABIC.get(c, c if c in "SX" else "") for c in text))
 
 
 # ---- names in rules: a rule word meets the item words of the other script -------------------
+#
+# Rules need more than a skeleton: a three-consonant name (Badr, Jaber) shares its skeleton with
+# dozens of Arabic words (بدورها "its role", جبر). A word's sounds here keep where its vowels
+# are: "V" for each run of vowel letters (a e i o u y w; ا و ي ى ع and the hamzas). Arabic
+# writes only long vowels, English every vowel, so an Arabic spelling is the English one with
+# some vowels left out: Blinken "bVlVnkVn" gives بلينكن "blVnkn"; Badr "bVdr" never gives
+# بدورها "bdVrh" nor الاحمدي "VhmdV". An English word offers, and looks for, each way of leaving
+# its vowels out; an Arabic word only its own.
 
-# A word at least this common (Zipf) is vocabulary, not a name: حين ("when") and Biden share a
-# skeleton, and a headline saying "when" is not about Biden.
-COMMON = 5.0
+# An Arabic word at least this common (Zipf) is vocabulary, not a name (هذا, "this", is no
+# Hodeidah), or a name famous enough for the synonyms file (ترامب | Trump).
+COMMON = 4.0
 # An English word this common is vocabulary (Drone, Militia) or a name famous enough for the
-# synonyms file (Netanyahu | نتنياهو): English words cross by key only when rarer.
+# synonyms file (Netanyahu | نتنياهو): English words cross by their sounds only when rarer.
 LATIN_NAME = 3.0
-# Two classes are enough for a key only when the word is rarer than this in its language:
-# Haniyeh and هنية are both "hn", as are حين and هنا, which are common.
+# Two consonants are evidence enough only for a word of four letters or more rarer than this.
 RARE = 4.0
-SHORT_KEY = 2
 SHORT_WORD = 4
-# What a two-class key cannot see: a first vowel (in either script), ع and the hamzas.
-_HIDDEN_SOUNDS = re.compile("^[aeiouyوياآأإ]|[عءئؤأإآ]")
-_IN_ARABIC = "~ar:"  # the key of an Arabic word, met by a Latin rule word
-_IN_LATIN = "~en:"  # the key of a capitalized Latin word, met by an Arabic rule word
+VOWEL = "V"
+_IN_ARABIC = "~ar:"  # the sounds of an Arabic word, met by a Latin rule word
+_IN_LATIN = "~en:"  # the sounds of a capitalized Latin word, met by an Arabic rule word
 CROSSING_TAGS = (_IN_ARABIC, _IN_LATIN)
+_ARABIC_VOWELS = frozenset("اويىعءئؤأإآ")
+_VOWEL_RUN = re.compile(VOWEL + "+")
 
 
-def _minimum(reading: str) -> int | None:
-    """The fewest classes a key of this reading needs: None for a common word, else 2 or 3.
+def _sounds(classes: str) -> str:
+    """One V per run of vowels, a doubled sound once, no final h."""
+    out: list[str] = []
+    for c in _VOWEL_RUN.sub(VOWEL, classes):
+        if not out or out[-1] != c:
+            out.append(c)
+    if out and out[-1] == "h":
+        out.pop()
+    return "".join(out)
 
-    Two classes are evidence enough only for a rare word of four letters or more that starts
-    with a consonant and has no ع or hamza: the key drops those and a word's first vowel, so
-    two classes of التاسعة ("ninth") or عويهان say too little to meet Haniyeh's "hn".
+
+# Latin letters as sounds: g may be ج (Gamal) or غ (Gaza), k ك or ق (Kassem), so each is
+# read both ways; gh is غ, q ق, kh خ only.
+_SOUND_DIGRAPHS = (("kh", "X"), ("gh", "G"), ("sh", "S"), ("ch", "S"), ("th", "t"), ("dh", "d"),
+                   ("ph", "f"), ("ts", "s"), ("zh", "j"), ("ck", "k"), ("ou", VOWEL))  # fmt: skip
+_LATIN_SOUNDS = str.maketrans(
+    {**dict.fromkeys("aeiouyw", VOWEL), "p": "b", "c": "k", "x": "k", "v": "f"}
+)
+_SOUND_CLASSES = frozenset("btdjGgkqXszSrlmnfh" + VOWEL)
+_EITHER = {VOWEL: (VOWEL, ""), "g": ("j", "G"), "k": ("k", "q")}
+_ARABIC_SOUNDS = {**_ARABIC, "غ": "G", "ق": "q", **dict.fromkeys(_ARABIC_VOWELS, VOWEL)}
+MAX_SPELLINGS = 512  # a longer English word offers only its spellings with every vowel
+
+
+@lru_cache(maxsize=50_000)
+def latin_sounds(word: str) -> str:
+    """The sounds of a Latin-script word (folded): its letters' classes and vowel runs."""
+    text = word.casefold()
+    for digraph, cls in _SOUND_DIGRAPHS:
+        text = text.replace(digraph, cls)
+    return _sounds("".join(c for c in text.translate(_LATIN_SOUNDS) if c in _SOUND_CLASSES))
+
+
+def arabic_sounds(reading: str) -> str:
+    """The sounds of one reading of an Arabic word (see _arabic_readings)."""
+    text = _ARABIC_TSH.sub("S", reading)
+    return _sounds("".join(_ARABIC_SOUNDS.get(c, c if c in "SX" else "") for c in text))
+
+
+def arabic_spellings(sounds: str) -> frozenset[str]:
+    """The sounds of the Arabic spellings of Latin sounds (vowels left out or not, g, k read twice).
+
+    Each vowel run is kept or left out, each g read as ج or غ, each k as ك or ق.
     """
-    zipf = word_zipf(reading)
-    if zipf >= COMMON:
+    found = {""}
+    for c in sounds:
+        found = {so_far + option for so_far in found for option in _EITHER.get(c, (c,))}
+        if len(found) > MAX_SPELLINGS:
+            return frozenset({sounds})
+    return frozenset(_sounds(spelling) for spelling in found)
+
+
+def _enough(sounds: str, word: str) -> bool:
+    """Whether sounds can stand for a name: 3 consonants, or 2 of a rare long word (هنية)."""
+    consonants = len(sounds) - sounds.count(VOWEL)
+    if consonants >= MIN_KEY:
+        return True
+    return consonants == MIN_KEY - 1 and len(word) >= SHORT_WORD and word_zipf(word) < RARE
+
+
+def _arabic_names(word: str) -> frozenset[str]:
+    """The sounds of an Arabic word's readings that can stand for a name (none if common)."""
+    if word_zipf(word) >= COMMON:
+        return frozenset()
+    found = set()
+    for reading in _arabic_readings(word):
+        sounds = arabic_sounds(reading)
+        if word_zipf(reading) < COMMON and _enough(sounds, reading):
+            found.add(sounds)
+    return frozenset(found)
+
+
+def _latin_name(word: str) -> str | None:
+    """The sounds of a capitalized English word that can stand for a name, or None.
+
+    An English word is a name only when written with a capital and rare in English.
+    """
+    folded = word.casefold()
+    if not word[:1].isupper() or word_zipf(folded) >= LATIN_NAME:
         return None
-    short = zipf < RARE and len(reading) >= SHORT_WORD and not _HIDDEN_SOUNDS.search(reading)
-    return SHORT_KEY if short else MIN_KEY
+    sounds = latin_sounds(folded)
+    return sounds if _enough(sounds, folded) else None
 
 
 @lru_cache(maxsize=200_000)
 def item_keys(word: str) -> frozenset[str]:
     """The keys an item word (normalized, case kept) offers to rule words of the other script.
 
-    Arabic words offer theirs, capitalized Latin words theirs; a common word none. A key is
-    tagged with its word's script so that it meets only rule words of the other script: حريق
-    and حرق ("burn") share a skeleton, and the Arabic rule word must not find the other.
+    Tagged with the word's script, so that they meet only rule words of the other one: حريق
+    and حرق ("burn") sound alike, and the Arabic rule word must not find the other.
     """
-    folded = word.casefold()
-    if word_zipf(folded) >= COMMON:
-        return frozenset()
     if is_arabic(word):
-        keys = set()
-        for reading in _arabic_readings(folded):
-            minimum = _minimum(reading)
-            key = _arabic_key(reading, minimum) if minimum else None
-            if key:
-                keys.add(_IN_ARABIC + key)
-        return frozenset(keys)
-    if not word[:1].isupper() or word_zipf(folded) >= LATIN_NAME:
-        return frozenset()
-    key = latin_key(folded, _minimum(folded) or MIN_KEY)
-    return frozenset({_IN_LATIN + key}) if key else frozenset()
+        return frozenset(_IN_ARABIC + s for s in _arabic_names(word))
+    sounds = _latin_name(word)
+    return frozenset(_IN_LATIN + s for s in arabic_spellings(sounds)) if sounds else frozenset()
 
 
 def crossing_keys(raw: str) -> frozenset[str]:
@@ -173,7 +239,7 @@ def crossing_keys(raw: str) -> frozenset[str]:
     An English word is read as a name only when typed with a capital (Blinken, not blinken);
     an Arabic word, having no capitals, whenever it is not common.
     """
-    own = item_keys(raw)
     if is_arabic(raw):
-        return frozenset(_IN_LATIN + k.removeprefix(_IN_ARABIC) for k in own)
-    return frozenset(_IN_ARABIC + k.removeprefix(_IN_LATIN) for k in own)
+        return frozenset(_IN_LATIN + s for s in _arabic_names(raw))
+    sounds = _latin_name(raw)
+    return frozenset(_IN_ARABIC + s for s in arabic_spellings(sounds)) if sounds else frozenset()

@@ -249,6 +249,10 @@ WITH_PLACES = RuleCompiler(places=gazetteer())
         ('"المدينة المنورة"', "حادث في مدينة أبها", False),  # "city" is no name of Medina
         ("Aleppo", "Shelling hit Idlib", False),
         ("drone", "Drone over Aleppo", True),  # words that name no place are as before
+        ("بئر السبع", "Sirens sound in Beersheba", True),  # unquoted words side by side
+        ("Tel Aviv sirens", "sirens في تل أبيب", True),
+        ("tel aviv sirens", "sirens في تل أبيب", False),  # no capitals, no place
+        ("Gaza", "اقتحام في القدس", False),  # the gazetteer's Jerusalem is not Gaza's
     ],
 )
 def test_places_are_found_in_either_script(rule: str, text: str, found: bool) -> None:

@@ -81,6 +81,7 @@ MATCH_ALL = "*"
 # A phrase carried into the other language word by word: its words within this distance, in any
 # order ("Sanaa airport" is مطار صنعاء, "Soroka hospital" مستشفى سوروكا).
 CROSSING_WINDOW = 2
+MAX_PLACE_WORDS = 3  # unquoted words read together as a place name: "West Java", بئر السبع
 NAME_MARK = "≈"  # shown before a word read as a name in the other script: ≈Blinken
 
 _QUOTES = {'"': '"', "“": "”", "”": "”", "«": "»", "„": "“"}
@@ -407,7 +408,7 @@ class RuleCompiler:
         """Compile with these synonyms (none by default) and limits.
 
         With `places`, a word or phrase that names a place also finds the place's other names,
-        in either script (حلب finds Aleppo; "West Java" finds جاوة الغربية).
+        in either script (حلب finds Aleppo; "Tel Aviv" finds تل أبيب).
         """
         self.synonyms = synonyms or Synonyms.empty()
         self.limits = limits or RuleLimits()
@@ -451,7 +452,11 @@ class RuleCompiler:
             return self._words(tree, scope, phrase=True)
         if kind == "field":
             return self._node(tree.parts[0], "title" if tree.text == "title" else "source")
-        parts = [self._node(part, scope) for part in tree.parts]
+        parts = (
+            self._conjuncts(tree.parts, scope)
+            if kind == "and"
+            else [self._node(part, scope) for part in tree.parts]
+        )
         present = [p for p in parts if p is not None]
         if kind == "not":
             return Not(present[0]) if present else None
@@ -468,6 +473,35 @@ class RuleCompiler:
         if not present:
             return None
         return flatten(Or if kind == "or" else And, present)
+
+    def _conjuncts(self, trees: list[_Syntax], scope: Scope) -> list[Node | None]:
+        """The parts of an AND; words side by side that name a place also find its other names.
+
+        `بئر السبع صاروخ` is read as (بئر AND السبع, or Beersheba) AND صاروخ: unquoted, the
+        words still need not stand together in the rule's own language.
+        """
+        out: list[Node | None] = []
+        i = 0
+        while i < len(trees):
+            width, spellings = self._place_run(trees[i : i + MAX_PLACE_WORDS], scope)
+            words = [self._node(t, scope) for t in trees[i : i + width]]
+            if spellings:
+                together = flatten(And, [w for w in words if w is not None])
+                out.append(flatten(Or, [together, *spellings]))
+            else:
+                out += words
+            i += width
+        return out
+
+    def _place_run(self, trees: list[_Syntax], scope: Scope) -> tuple[int, list[Node]]:
+        """How many of these words (two or more, longest first) name a place, and its names."""
+        for width in range(len(trees), 1, -1):
+            if all(t.kind == "word" and not t.prefix for t in trees[:width]):
+                tokens = [token for t in trees[:width] for token in tokenize(t.text)]
+                spellings = self._spellings(tokens, scope)
+                if spellings:
+                    return width, spellings
+        return 1, []
 
     def _words(self, tree: _Syntax, scope: Scope, *, phrase: bool) -> Node | None:
         tokens = tokenize(tree.text)

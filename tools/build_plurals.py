@@ -1,9 +1,9 @@
 """Build bot/core/data/broken_plurals.tsv: Arabic singulars and their broken plurals.
 
-    pip install arramooz-pysqlite==0.4.2                   # the source lexicon (GPL-3.0)
-    .venv/bin/python tools/build_plurals.py                # rewrite the file
-    .venv/bin/python tools/build_plurals.py --check        # exit 1 if the file is not what this builds
-    .venv/bin/python tools/build_plurals.py --dropped      # list the pairs left out, and why
+    pip install arramooz-pysqlite==0.4.2  # the source lexicon (GPL-3.0)
+    .venv/bin/python tools/build_plurals.py  # rewrite the file
+    .venv/bin/python tools/build_plurals.py --check  # exit 1 if the file is not what this builds
+    .venv/bin/python tools/build_plurals.py --dropped  # list the pairs left out, and why
 
 The pairs come from Arramooz (Taha Zerrouki's Arabic dictionary for morphological analysis, the
 `arramooz-pysqlite` package, version 0.4.2, GPL-3.0): the nouns table lists each singular
@@ -133,7 +133,9 @@ def candidates(db: sqlite3.Connection) -> Iterator[tuple[str, str, frozenset[str
                 yield singular + FEMININE_ENDING, plural, letters
 
 
-def _ambiguous_forms(db: sqlite3.Connection, freq_db: sqlite3.Connection) -> tuple[set[str], set[str]]:
+def _ambiguous_forms(
+    db: sqlite3.Connection, freq_db: sqlite3.Connection
+) -> tuple[set[str], set[str]]:
     """Normalized forms that are common verbs in Arramooz's frequency list, and singular nouns."""
     verbs = {
         normalize(v)
@@ -155,9 +157,7 @@ def _joined_by_analysis(singular: str, plural: str) -> bool:
     )
 
 
-def _why_dropped(
-    written: tuple[str, str, frozenset[str]], verbs: set[str], nouns: set[str]
-) -> str:
+def _why_dropped(written: tuple[str, str, frozenset[str]], verbs: set[str], nouns: set[str]) -> str:
     """Why a pair is left out of the table, or "" to keep it."""
     singular_w, plural_w, root = written
     singular, plural = normalize(singular_w), normalize(plural_w)
@@ -184,7 +184,9 @@ def _why_dropped(
 
 def pairs() -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
     """The kept (singular, plural) pairs, normalized and sorted, and the dropped ones with why."""
-    verbs, nouns = _ambiguous_forms(_lexicon("arabicdictionary.sqlite"), _lexicon("wordfreq.sqlite"))
+    verbs, nouns = _ambiguous_forms(
+        _lexicon("arabicdictionary.sqlite"), _lexicon("wordfreq.sqlite")
+    )
     kept: set[tuple[str, str]] = set()
     dropped: dict[tuple[str, str], str] = {}
     for written in sorted(set(candidates(_lexicon("arabicdictionary.sqlite")))):

@@ -8,7 +8,10 @@ ASCII, dotted acronyms (U.S., U.S, U.N.) to plain ones. Words then meet through 
   مسيرة and مسير, بطائرات gives طائرات and طائر, drones gives drone;
 - a rule word yields few forms (`rule_forms`): only the article and one number ending are
   stripped on that side, so a name such as لبنان or فلسطين never loses letters it needs;
-- a rule word matches an item word when the two sets share a form.
+- a rule word matches an item word when the two sets share a form;
+- an Arabic rule word also yields the broken plurals of its stems, and a broken plural its
+  singulars, from a lexicon table (arabic.broken_plural_table): صاروخ gives صواريخ, سفن gives
+  سفينة. Stemming cannot derive these; the item side is left as it is.
 
 A stem never keeps a final ة (the feminine ending), so قاعدة, القاعدة, قاعدتي and قاعدتين all
 share قاعد, and أمريكية meets أمريكي. A rule word of 2 to 4 capitals (US, UN, NATO) also yields
@@ -25,7 +28,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.core.arabic import item_stems, rule_stems, strip_article
+from bot.core.arabic import broken_plural_forms, item_stems, rule_stems, strip_article
 
 # Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef, Quranic marks) and tatweel.
 _ARABIC_MARKS = re.compile(
@@ -159,8 +162,16 @@ def rule_forms(word: str) -> frozenset[str]:
         return frozenset({word})
     folded = word.casefold()
     if is_arabic(folded):
-        return rule_stems(folded)
+        return _arabic_rule_forms(folded)
     return frozenset(_english_forms(folded))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _arabic_rule_forms(word: str) -> frozenset[str]:
+    """An Arabic rule word's stems and their broken plurals or singulars from the lexicon."""
+    stems = rule_stems(word)
+    # Only the rule side grows: an item word keeps its few forms, so matching costs the same.
+    return stems | broken_plural_forms(stems)
 
 
 def display_form(word: str) -> str:

@@ -9,7 +9,8 @@ stay apart; an adjective's ية also yields its ي (أمريكية, أمريكي
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib.resources import files
 
 MIN_STEM = 3  # letters a stem keeps (a final ة counts)
 _CONJUNCTIONS = ("", "و", "ف")
@@ -144,7 +145,11 @@ def item_stems(word: str) -> frozenset[str]:
 
 
 def rule_stems(word: str) -> frozenset[str]:
-    """The stems a rule word accepts: itself without the article, and its singular."""
+    """The stems a rule word accepts: itself without the article, and its singular.
+
+    A broken plural (صواريخ of صاروخ) is not among them: analysis.rule_forms adds it from the
+    lexicon table, so this stays the plain stemming the table's build compares against.
+    """
     stem = strip_article(word)
     forms = {stem}
     for base in _without_pronoun(stem):
@@ -156,3 +161,31 @@ def rule_stems(word: str) -> frozenset[str]:
             singulars.discard(form[:-2])
         forms |= singulars
     return frozenset(_with_variants(forms))
+
+
+# Broken plurals from a lexicon: bot/core/data/broken_plurals.tsv (built by tools/build_plurals.py
+# from Arramooz, GPL-3.0, see broken_plurals.LICENSE) and the hand-kept broken_plurals_extra.txt.
+_PLURAL_FILES = ("broken_plurals.tsv", "broken_plurals_extra.txt")
+
+
+@cache
+def broken_plural_table() -> dict[str, frozenset[str]]:
+    """Each listed singular's broken plurals and each plural's singulars; read once per process."""
+    table: dict[str, set[str]] = {}
+    for name in _PLURAL_FILES:
+        data = files("bot.core") / "data" / name
+        for line in data.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                singular, plural = line.split("\t")
+                table.setdefault(singular, set()).add(plural)
+                table.setdefault(plural, set()).add(singular)
+    return {form: frozenset(others) for form, others in table.items()}
+
+
+def broken_plural_forms(forms: Iterable[str]) -> frozenset[str]:
+    """The broken-plural counterparts of stems (صاروخ -> صواريخ, سفن -> سفينة), both ways."""
+    table = broken_plural_table()
+    found: set[str] = set()
+    for form in forms:
+        found |= table.get(form, frozenset())
+    return frozenset(found)

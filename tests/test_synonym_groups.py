@@ -65,8 +65,11 @@ def test_no_member_belongs_to_another_group(group: list[Member]) -> None:
 
 
 def _spare(member: Member, other: Member) -> bool:
-    """Whether `member` adds nothing to `other`: other's rule finds it, and a rule typed as
-    `member` shares a form with `other` word by word (so it finds the group without it)."""
+    """Whether `member` adds nothing to `other`, which analysis already makes it.
+
+    It does when other's rule finds it, and a rule typed as `member` shares a form with `other`
+    word by word (so that rule finds the group without it).
+    """
     return (
         len(other.slots) == len(member.slots)
         and all(a & b for a, b in zip(member.slots, other.slots, strict=True))

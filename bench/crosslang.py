@@ -5,7 +5,9 @@ Arabic); the rules and their labels are tests/fixtures/crosslang/*.jsonl: an Eng
 Arabic rule per event, written as a journalist would, each with the report ids a reader who set
 it would want. For each part (`tune`: look at its misses while you work; `measure`: figures
 only) it prints recall in the rule's language and across languages, by kind of rule, and the
-false positives (reports found that are not labelled); the last line is one JSON object.
+false positives (reports found that are not labelled): all, those in the other language, and of
+those the ones the rule's twin (the same event's rule written in that language) does not find
+too, which crossing alone added. The last line is one JSON object.
 
     python bench/crosslang.py [--misses]   # --misses lists the tune part's misses, never measure's
 """
@@ -38,6 +40,8 @@ class Tally:
     same: list[int] = field(default_factory=lambda: [0, 0])
     cross: list[int] = field(default_factory=lambda: [0, 0])
     false_positives: int = 0
+    false_across: int = 0  # of which in the other language's reports
+    false_beyond_twin: int = 0  # of those, ones the rule's twin in that language does not find
     rules: int = 0
     rules_with_false_positives: int = 0
     by_kind: dict[str, list[int]] = field(default_factory=dict)
@@ -55,6 +59,8 @@ class Tally:
             "same": f"{self.same[0]}/{self.same[1]}",
             "cross": f"{self.cross[0]}/{self.cross[1]}",
             "false_positives": self.false_positives,
+            "false_positives_across": self.false_across,
+            "false_positives_across_beyond_twin": self.false_beyond_twin,
             "rules_with_false_positives": self.rules_with_false_positives,
             "recall_cross_by_kind": {k: ratio(v) for k, v in sorted(self.by_kind.items())},
         }
@@ -98,6 +104,8 @@ def main() -> None:
         for entry in index.match(doc):
             for owner in entry.owners:
                 found[owner].add(report_id)
+    # Each event's rule in the other language: what a reader of that language would have set.
+    twins = {(str(rule["event"]), str(rule["lang"])): n for n, rule in enumerate(rules)}
     tallies: dict[str, Tally] = {}
     misses: list[str] = []
     for number, rule in enumerate(rules):
@@ -120,6 +128,10 @@ def main() -> None:
                 )
         wrong = hits - positives
         tally.false_positives += len(wrong)
+        across = {r for r in wrong if langs[r] != rule["lang"]}
+        twin = twins.get((str(rule["event"]), langs[next(iter(across))])) if across else None
+        tally.false_across += len(across)
+        tally.false_beyond_twin += len(across - found[twin]) if twin is not None else len(across)
         tally.rules_with_false_positives += bool(wrong)
         if wrong and rule["part"] == "tune":
             misses.append(f"  {rule['id']} {rule['rule']!r} also finds {sorted(wrong)}")
@@ -129,7 +141,9 @@ def main() -> None:
             f"{part}: {row['rules']} rules; recall in the rule's language {row['recall_same']} "
             f"({row['same']}), across languages {row['recall_cross']} ({row['cross']}); "
             f"{row['false_positives']} false positives "
-            f"in {row['rules_with_false_positives']} rules; "
+            f"in {row['rules_with_false_positives']} rules ({row['false_positives_across']} in "
+            f"the other language, {row['false_positives_across_beyond_twin']} of them beyond what "
+            f"the rule's twin there finds); "
             f"across by kind {row['recall_cross_by_kind']}"
         )
     if args.misses:

@@ -6,9 +6,12 @@ import pytest
 
 from bot.core.document import analyze
 from bot.core.names import crossing_keys, item_keys
+from bot.core.places import gazetteer
 from bot.core.rules import RuleCompiler
 
 PLAIN = RuleCompiler()
+WITH_PLACES = RuleCompiler(places=gazetteer())
+NAME_TAGS = ("~ar:", "~en:")  # what a single rule word looks for (names.CROSSING_TAGS)
 
 
 @pytest.mark.parametrize(
@@ -59,8 +62,26 @@ def test_names_cross_scripts(rule: str, text: str, found: bool) -> None:
     ],
 )
 def test_which_item_words_offer_keys(word: str, offers: bool) -> None:
-    """Arabic words and rare capitalized English words offer keys; common words none."""
-    assert bool(item_keys(word)) is offers
+    """Rare Arabic and capitalized English words offer name keys; common words none."""
+    assert any(key.startswith(NAME_TAGS) for key in item_keys(word)) is offers
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "found"),
+    [
+        ('"Ben Gurion"', "صاروخ قرب مطار بن غوريون", True),  # بن is common alone
+        ('"بن غوريون"', "A missile hit near Ben Gurion airport", True),
+        ('"Jeju Air"', "طائرة تابعة لشركة جيجو إير", True),
+        ('"Port Vila"', "زلزال قرب بورت فيلا", True),
+        ('"Port Vila"', "وصلت السفينة إلى الميناء في فيلا", False),  # not side by side
+        ('"Breaking News"', "بريكنغ نيوز", False),  # only sounds, none a name: no crossing
+        ("Valencia", "فيضانات في فالنسيا", True),  # a place: its sounds, however common
+        ("Aktau", "في الوقت نفسه", False),  # a place meets only names, not وقت ("time")
+    ],
+)
+def test_phrases_and_places_cross_by_sounds(rule: str, text: str, found: bool) -> None:
+    """A phrase's words cross by their sounds however common, a place's name like a name's."""
+    assert WITH_PLACES.compile(rule).matches(analyze(text)) is found
 
 
 def test_a_rule_name_says_how_it_was_read() -> None:

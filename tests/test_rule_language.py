@@ -48,7 +48,8 @@ WITH_SYNONYMS = RuleCompiler(SYNONYMS)
         ("drone lang:AR", "drone AND lang:ar"),
         ("*", "every item"),
         ("* -sport", "* AND NOT sport"),
-        ("Drones Militias", "drone AND militia"),
+        ("drones militias", "drone AND militia"),
+        ("Drones Militias", "(drone | ≈drone) AND (militia | ≈militia)"),  # capitals: names too
         ("US-based", '"US based"'),
         ("القاعدة الأمريكية", "قاعدة AND امريكية"),
         ("drone drone", "drone"),
@@ -265,4 +266,4 @@ def test_places_are_found_in_either_script(rule: str, text: str, found: bool) ->
 
 def test_a_place_rule_says_how_it_was_read() -> None:
     """The place's other names are shown beside the word the user wrote."""
-    assert WITH_PLACES.compile("حمص").describe() == "(حمص | Hims | Homs)"
+    assert WITH_PLACES.compile("حمص").describe() == "(حمص | Hims | Homs | ≈حمص)"

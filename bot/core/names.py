@@ -92,15 +92,21 @@ def arabic_keys(word: str) -> frozenset[str]:
     return frozenset(key for key in found if key)
 
 
-def _arabic_readings(word: str) -> set[str]:
+def _arabic_readings(word: str, *, whole: bool = False) -> set[str]:
     """The word as it may be a name: whole, or without what is attached before it."""
     attached = _ARABIC_PREFIX.match(word)
     bare = word[attached.end() :] if attached else word
     if len(bare) < 3:
         return {word}
-    if attached and attached.group().endswith(("ال", "لل")):
+    if (
+        attached
+        and attached.group().endswith(("ال", "لل"))
+        and not (whole and attached.group() not in ("ال", "لل"))
+    ):
         return {bare}  # an article is never part of a name's sound
-    return {word, bare}  # ب of بلينكن is the name's own letter, ب of بغداد is "in"
+    # Otherwise the letters may be the name's own: ب of بلينكن (ب of بغداد is "in"); and, for
+    # rules (`whole`), فال of فالنسيا (Valencia; فال of فالحديدة is "so, the").
+    return {word, bare}
 
 
 def _arabic_key(form: str) -> str | None:
@@ -124,14 +130,18 @@ def _arabic_key(form: str) -> str | None:
 COMMON = 4.0
 # An English word this common is vocabulary (Drone, Militia) or a name famous enough for the
 # synonyms file (Netanyahu | نتنياهو): English words cross by their sounds only when rarer.
-LATIN_NAME = 3.0
+LATIN_NAME = 4.0
 # Two consonants are evidence enough only for a word of four letters or more rarer than this.
 RARE = 4.0
 SHORT_WORD = 4
 VOWEL = "V"
 _IN_ARABIC = "~ar:"  # the sounds of an Arabic word, met by a Latin rule word
 _IN_LATIN = "~en:"  # the sounds of a capitalized Latin word, met by an Arabic rule word
-CROSSING_TAGS = (_IN_ARABIC, _IN_LATIN)
+_LOOSE_ARABIC = "~ar="  # the sounds of any Arabic word, met by a place's name or a phrase
+_LOOSE_LATIN = "~en="
+CROSSING_TAGS = (_IN_ARABIC, _LOOSE_ARABIC, _IN_LATIN, _LOOSE_LATIN)  # Arabic ones first
+# English words this common (the, after) offer no sounds at all: they are never names.
+FUNCTION_WORD = 5.5
 _ARABIC_VOWELS = frozenset("اويىعءئؤأإآ")
 _VOWEL_RUN = re.compile(VOWEL + "+")
 
@@ -154,6 +164,7 @@ _SOUND_DIGRAPHS = (("kh", "X"), ("gh", "G"), ("sh", "S"), ("ch", "S"), ("th", "t
 _LATIN_SOUNDS = str.maketrans(
     {**dict.fromkeys("aeiouyw", VOWEL), "p": "b", "c": "k", "x": "k", "v": "f"}
 )
+_SOFT_C = re.compile("c(?=[eiy])")  # Valencia, Nice: an s
 _SOUND_CLASSES = frozenset("btdjGgkqXszSrlmnfh" + VOWEL)
 _EITHER = {VOWEL: (VOWEL, ""), "g": ("j", "G"), "k": ("k", "q")}
 _ARABIC_SOUNDS = {**_ARABIC, "غ": "G", "ق": "q", **dict.fromkeys(_ARABIC_VOWELS, VOWEL)}
@@ -163,7 +174,7 @@ MAX_SPELLINGS = 512  # a longer English word offers only its spellings with ever
 @lru_cache(maxsize=50_000)
 def latin_sounds(word: str) -> str:
     """The sounds of a Latin-script word (folded): its letters' classes and vowel runs."""
-    text = word.casefold()
+    text = _SOFT_C.sub("s", word.casefold())
     for digraph, cls in _SOUND_DIGRAPHS:
         text = text.replace(digraph, cls)
     return _sounds("".join(c for c in text.translate(_LATIN_SOUNDS) if c in _SOUND_CLASSES))
@@ -190,31 +201,32 @@ def arabic_spellings(sounds: str) -> frozenset[str]:
 
 def _enough(sounds: str, word: str) -> bool:
     """Whether sounds can stand for a name: 3 consonants, or 2 of a rare long word (هنية)."""
-    consonants = len(sounds) - sounds.count(VOWEL)
+    consonants = _consonants(sounds)
     if consonants >= MIN_KEY:
         return True
     return consonants == MIN_KEY - 1 and len(word) >= SHORT_WORD and word_zipf(word) < RARE
 
 
-def _arabic_names(word: str) -> frozenset[str]:
-    """The sounds of an Arabic word's readings that can stand for a name (none if common)."""
-    if word_zipf(word) >= COMMON:
+def _arabic_names(word: str, *, place: bool = False) -> frozenset[str]:
+    """The sounds of an Arabic word's readings that can stand for a name (a common word: none)."""
+    if word_zipf(word) >= COMMON and not place:
         return frozenset()
     found = set()
-    for reading in _arabic_readings(word):
+    for reading in _arabic_readings(word, whole=True):
         sounds = arabic_sounds(reading)
-        if word_zipf(reading) < COMMON and _enough(sounds, reading):
+        if (place or word_zipf(reading) < COMMON) and _enough(sounds, reading):
             found.add(sounds)
     return frozenset(found)
 
 
-def _latin_name(word: str) -> str | None:
+def _latin_name(word: str, *, place: bool = False) -> str | None:
     """The sounds of a capitalized English word that can stand for a name, or None.
 
-    An English word is a name only when written with a capital and rare in English.
+    An English word is a name only when written with a capital and rare in English, or when
+    it names a place.
     """
     folded = word.casefold()
-    if not word[:1].isupper() or word_zipf(folded) >= LATIN_NAME:
+    if not word[:1].isupper() or (word_zipf(folded) >= LATIN_NAME and not place):
         return None
     sounds = latin_sounds(folded)
     return sounds if _enough(sounds, folded) else None
@@ -224,22 +236,50 @@ def _latin_name(word: str) -> str | None:
 def item_keys(word: str) -> frozenset[str]:
     """The keys an item word (normalized, case kept) offers to rule words of the other script.
 
-    Tagged with the word's script, so that they meet only rule words of the other one: حريق
-    and حرق ("burn") sound alike, and the Arabic rule word must not find the other.
+    Every Arabic word and capitalized English word offers its sounds with a loose tag, which
+    only a rule's place names and phrases look for (the words of "Ben Gurion" are common alone);
+    a name (see _arabic_names, _latin_name) offers them with a name tag too, which a single rule
+    word looks for. Tags carry the word's script, so that keys meet only rule words of the other
+    one: حريق and حرق ("burn") sound alike, and the Arabic rule word must not find the other.
     """
     if is_arabic(word):
-        return frozenset(_IN_ARABIC + s for s in _arabic_names(word))
-    sounds = _latin_name(word)
-    return frozenset(_IN_LATIN + s for s in arabic_spellings(sounds)) if sounds else frozenset()
+        names = frozenset(_IN_ARABIC + s for s in _arabic_names(word))
+        return names | {_LOOSE_ARABIC + s for s in _arabic_loose(word)}
+    if not word[:1].isupper() or word_zipf(word.casefold()) >= FUNCTION_WORD:
+        return frozenset()
+    spellings = arabic_spellings(latin_sounds(word.casefold()))
+    loose = frozenset(_LOOSE_LATIN + s for s in spellings if _consonants(s))
+    return loose | {_IN_LATIN + s for s in spellings} if _latin_name(word) else loose
 
 
-def crossing_keys(raw: str) -> frozenset[str]:
+def crossing_keys(raw: str, *, place: bool = False, loose: bool = False) -> frozenset[str]:
     """The item keys a rule word (as typed) looks for in the other script; empty if none.
 
-    An English word is read as a name only when typed with a capital (Blinken, not blinken);
-    an Arabic word, having no capitals, whenever it is not common.
+    An English word is read as a name only when typed with a capital and rare in English
+    (Blinken, not blinken), an Arabic word when rare in Arabic; a `place` the gazetteer knows is
+    a name however common (Valencia). Either way it meets only names of the other script. With
+    `loose` (a word of a phrase) any Arabic word or capitalized English word crosses by its
+    sounds and meets any word of the other script.
     """
+    if not is_arabic(raw) and not raw[:1].isupper():
+        return frozenset()
+    if loose:
+        if is_arabic(raw):
+            return frozenset(_LOOSE_LATIN + s for s in _arabic_loose(raw))
+        spellings = arabic_spellings(latin_sounds(raw.casefold()))
+        return frozenset(_LOOSE_ARABIC + s for s in spellings if _consonants(s))
     if is_arabic(raw):
-        return frozenset(_IN_LATIN + s for s in _arabic_names(raw))
-    sounds = _latin_name(raw)
+        return frozenset(_IN_LATIN + s for s in _arabic_names(raw, place=place))
+    sounds = _latin_name(raw, place=place)
     return frozenset(_IN_ARABIC + s for s in arabic_spellings(sounds)) if sounds else frozenset()
+
+
+def _arabic_loose(word: str) -> frozenset[str]:
+    """The sounds of each reading of an Arabic word that has a consonant."""
+    readings = _arabic_readings(word, whole=True)
+    return frozenset(s for r in readings if _consonants(s := arabic_sounds(r)))
+
+
+def _consonants(sounds: str) -> int:
+    """How many consonants the sounds hold."""
+    return len(sounds) - sounds.count(VOWEL)

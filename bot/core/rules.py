@@ -523,9 +523,9 @@ class RuleCompiler:
             return node
         others = self._spellings(tokens, scope)
         bare = slots[0] if len(slots) == 1 else Phrase(tuple(slots), scope)
-        if not others and node.key == bare.key:
-            crossing = self._crossing(tokens, scope)  # nothing else took it across
-            others = [crossing] if crossing else []
+        if others or node.key == bare.key:  # a place, or nothing else took it across
+            crossing = self._crossing(tokens, scope, place=bool(others))
+            others += [crossing] if crossing else []
         return flatten(Or, [node, *others]) if others else node
 
     def _spellings(self, tokens: list[Token], scope: Scope) -> list[Node]:
@@ -534,19 +534,24 @@ class RuleCompiler:
             return []
         return [_spelling_node(s, scope) for s in self.places.spellings(tokens)]
 
-    def _crossing(self, tokens: list[Token], scope: Scope) -> Node | None:
+    def _crossing(self, tokens: list[Token], scope: Scope, *, place: bool) -> Node | None:
         """The words in the other script, when each of them can be carried there.
 
-        A word crosses by its one-word synonyms, by the one-word names of the place it names,
-        and as a name (by its key: Blinken finds بلينكن, صنعاء finds Sanaa). A phrase crosses
-        word by word, in any order within a short window, since the other language orders
-        them its own way ("Sanaa airport" is مطار صنعاء).
+        A word alone crosses as a name, by its sounds (Blinken finds بلينكن, هنية Haniyeh); a
+        place's name by its sounds too, however common, since news spells places in ways no
+        gazetteer lists (Valencia: فالنسيا beside بلنسية). A phrase crosses word by word, in
+        any order within a short window, since the other language orders them its own way
+        ("Sanaa airport" is مطار صنعاء): each word by its one-word synonyms, its place names
+        and its sounds, however common (the "Ben" of "Ben Gurion"), with at least one word
+        carried by more than sounds or by a name's sounds.
         """
+        phrase = len(tokens) > 1
+        anchored = False
         terms: list[Term] = []
         for token in tokens:
             other = "en" if is_arabic(token.text) else "ar"
             ways: list[tuple[str, frozenset[str]]] = []  # (how it is shown, its forms)
-            if len(tokens) > 1:
+            if phrase:
                 ways += [
                     (display_form(m.words[0]), m.slots[0])
                     for m in self.synonyms.for_word(rule_forms(token.raw))
@@ -562,13 +567,18 @@ class RuleCompiler:
                 for shown, forms in ways
                 if (kept := frozenset(f for f in forms if other in form_languages(f)))
             ]
-            if not ways and (keys := crossing_keys(token.raw)):
-                ways = [(NAME_MARK + display_form(token.raw), keys)]  # a name if nothing else
+            name = crossing_keys(token.raw, place=place)
+            anchored |= bool(ways or name)
+            keys = crossing_keys(token.raw, loose=True) if phrase else name
+            if keys:
+                ways.append((NAME_MARK + display_form(token.raw), keys))
             if not ways:
                 return None
             label = "|".join(dict.fromkeys(shown for shown, _ in ways))
             forms = frozenset().union(*(forms for _, forms in ways))
             terms.append(Term(forms, f"({label})" if len(ways) > 1 else label, scope, False))
+        if not anchored and not place:
+            return None
         if len(terms) == 1:
             return terms[0]
         return Phrase(tuple(terms), scope, CROSSING_WINDOW)
@@ -687,7 +697,7 @@ def in_language(node: Node, language: str) -> Node | None:
 def form_languages(form: str) -> tuple[str, ...]:
     """The languages whose reports can hold a form: by its script, or its key's tag."""
     if form.startswith(CROSSING_TAGS):
-        return ("ar",) if form.startswith(CROSSING_TAGS[0]) else ("en",)
+        return ("ar",) if form.startswith(CROSSING_TAGS[:2]) else ("en",)
     letters = [c for c in form.removeprefix(CAPITAL) if c.isalpha()]
     if not letters:
         return LANGUAGES  # a number is written alike in both

@@ -128,7 +128,9 @@ class Term(Node):
     def positions(self, doc: Document) -> list[int]:
         """Sorted positions of the word in the field."""
         index = doc.source if self.scope == "source" else doc.text
-        lists = [index[f] for f in self.forms if f in index]
+        # A name's sounds bring hundreds of forms: look up the item's forms instead then.
+        forms = self.forms if len(self.forms) <= len(index) else self.forms & index.keys()
+        lists = [index[f] for f in forms if f in index]
         if not lists:
             return []
         found = lists[0] if len(lists) == 1 else sorted({p for ps in lists for p in ps})
@@ -263,9 +265,12 @@ class Phrase(Node):
 
     def spans(self, doc: Document) -> list[Span]:
         """Each place the words stand together."""
-        lists = [slot.positions(doc) for slot in self.slots]
-        if not all(lists):
-            return []
+        lists = []
+        for slot in self.slots:
+            positions = slot.positions(doc)
+            if not positions:
+                return []  # a word missing: the others need not be looked up
+            lists.append(positions)
         if self.slop is None:
             rest = [set(ps) for ps in lists[1:]]
             width = len(self.slots) - 1

@@ -167,6 +167,7 @@ _LATIN_SOUNDS = str.maketrans(
 _SOFT_C = re.compile("c(?=[eiy])")  # Valencia, Nice: an s
 _SOUND_CLASSES = frozenset("btdjGgkqXszSrlmnfh" + VOWEL)
 _EITHER = {VOWEL: (VOWEL, ""), "g": ("j", "G"), "k": ("k", "q")}
+_LATIN_FOR = {"j": ("j", "g"), "G": ("G", "g"), "q": ("q", "k")}  # the other way
 _ARABIC_SOUNDS = {**_ARABIC, "غ": "G", "ق": "q", **dict.fromkeys(_ARABIC_VOWELS, VOWEL)}
 MAX_SPELLINGS = 512  # a longer English word offers only its spellings with every vowel
 
@@ -194,6 +195,23 @@ def arabic_spellings(sounds: str) -> frozenset[str]:
     found = {""}
     for c in sounds:
         found = {so_far + option for so_far in found for option in _EITHER.get(c, (c,))}
+        if len(found) > MAX_SPELLINGS:
+            return frozenset({sounds})
+    return frozenset(_sounds(spelling) for spelling in found)
+
+
+def latin_spellings(sounds: str) -> frozenset[str]:
+    """The sounds of the English spellings of Arabic sounds, as latin_sounds writes them.
+
+    English writes the short vowels Arabic leaves out, so a vowel may stand between any two
+    sounds, before the first and after the last; ج is written j or g, غ gh or g, ق q or k.
+    """
+    found = {"", VOWEL}
+    for c in sounds:
+        options = _LATIN_FOR.get(c, (c,))
+        found = {
+            so_far + option + gap for so_far in found for option in options for gap in ("", VOWEL)
+        }
         if len(found) > MAX_SPELLINGS:
             return frozenset({sounds})
     return frozenset(_sounds(spelling) for spelling in found)
@@ -247,9 +265,13 @@ def item_keys(word: str) -> frozenset[str]:
         return names | {_LOOSE_ARABIC + s for s in _arabic_loose(word)}
     if not word[:1].isupper() or word_zipf(word.casefold()) >= FUNCTION_WORD:
         return frozenset()
-    spellings = arabic_spellings(latin_sounds(word.casefold()))
-    loose = frozenset(_LOOSE_LATIN + s for s in spellings if _consonants(s))
-    return loose | {_IN_LATIN + s for s in spellings} if _latin_name(word) else loose
+    # One key of its own sounds: the Arabic rule word brings the English spellings it may
+    # have (latin_spellings), so an item's word costs one form, not one per spelling.
+    sounds = latin_sounds(word.casefold())
+    if not _consonants(sounds):
+        return frozenset()
+    loose = _LOOSE_LATIN + sounds
+    return frozenset({loose, _IN_LATIN + sounds} if _latin_name(word) else {loose})
 
 
 def crossing_keys(raw: str, *, place: bool = False, loose: bool = False) -> frozenset[str]:
@@ -265,11 +287,13 @@ def crossing_keys(raw: str, *, place: bool = False, loose: bool = False) -> froz
         return frozenset()
     if loose:
         if is_arabic(raw):
-            return frozenset(_LOOSE_LATIN + s for s in _arabic_loose(raw))
+            found = (latin_spellings(sounds) for sounds in _arabic_loose(raw))
+            return frozenset(_LOOSE_LATIN + s for spellings in found for s in spellings)
         spellings = arabic_spellings(latin_sounds(raw.casefold()))
         return frozenset(_LOOSE_ARABIC + s for s in spellings if _consonants(s))
     if is_arabic(raw):
-        return frozenset(_IN_LATIN + s for s in _arabic_names(raw, place=place))
+        found = (latin_spellings(sounds) for sounds in _arabic_names(raw, place=place))
+        return frozenset(_IN_LATIN + s for spellings in found for s in spellings)
     sounds = _latin_name(raw, place=place)
     return frozenset(_IN_ARABIC + s for s in arabic_spellings(sounds)) if sounds else frozenset()
 

@@ -117,6 +117,8 @@ SYNONYM_CASES = [
     ("قاعدة أمريكية مسيرة", "US base hit by drones", False),
     ("أمريكية مسيرة", "US forces down drones", True),
     ("US", "Let us know", False),
+    ("suicide bomber", "هجوم انتحاري في المدينة", True),  # unquoted, a phrase of the file
+    ("bomber suicide", "هجوم انتحاري في المدينة", False),  # not the phrase's order
     ("Iran", "Iranian-backed militias", True),
     ('"Deir ez-Zor"', "Blasts in Deir al-Zor", True),
     ('"Deir ez-Zor"', "انفجارات في دير الزور", True),

@@ -167,7 +167,8 @@ _LATIN_SOUNDS = str.maketrans(
 _SOFT_C = re.compile("c(?=[eiy])")  # Valencia, Nice: an s
 _SOUND_CLASSES = frozenset("btdjGgkqXszSrlmnfh" + VOWEL)
 _EITHER = {VOWEL: (VOWEL, ""), "g": ("j", "G"), "k": ("k", "q")}
-_LATIN_FOR = {"j": ("j", "g"), "G": ("G", "g"), "q": ("q", "k")}  # the other way
+# The other way; ش may be an s in English too, its mark lost (TUŞAS is "TUSAS" once normalized).
+_LATIN_FOR = {"j": ("j", "g"), "G": ("G", "g"), "q": ("q", "k"), "S": ("S", "s")}
 _ARABIC_SOUNDS = {**_ARABIC, "غ": "G", "ق": "q", **dict.fromkeys(_ARABIC_VOWELS, VOWEL)}
 MAX_SPELLINGS = 512  # a longer English word offers only its spellings with every vowel
 

@@ -81,7 +81,7 @@ MATCH_ALL = "*"
 # A phrase carried into the other language word by word: its words within this distance, in any
 # order ("Sanaa airport" is مطار صنعاء, "Soroka hospital" مستشفى سوروكا).
 CROSSING_WINDOW = 2
-MAX_PLACE_WORDS = 3  # unquoted words read together as a place name: "West Java", بئر السبع
+MAX_PLACE_WORDS = 3  # unquoted words read together as a place or phrase: بئر السبع, suicide bomber
 NAME_MARK = "≈"  # shown before a word read as a name in the other script: ≈Blinken
 
 _QUOTES = {'"': '"', "“": "”", "”": "”", "«": "»", "„": "“"}
@@ -475,10 +475,12 @@ class RuleCompiler:
         return flatten(Or if kind == "or" else And, present)
 
     def _conjuncts(self, trees: list[_Syntax], scope: Scope) -> list[Node | None]:
-        """The parts of an AND; words side by side that name a place also find its other names.
+        """The parts of an AND; words side by side that are a place or a synonyms phrase cross.
 
-        `بئر السبع صاروخ` is read as (بئر AND السبع, or Beersheba) AND صاروخ: unquoted, the
-        words still need not stand together in the rule's own language.
+        Such words also find the place's other names, or the phrase's group:
+        `بئر السبع صاروخ` is read as (بئر AND السبع, or Beersheba) AND صاروخ, and `Istanbul
+        suicide bomber` finds انتحاري: unquoted, the words still need not stand together in
+        the rule's own language.
         """
         out: list[Node | None] = []
         i = 0
@@ -494,13 +496,19 @@ class RuleCompiler:
         return out
 
     def _place_run(self, trees: list[_Syntax], scope: Scope) -> tuple[int, list[Node]]:
-        """How many of these words (two or more, longest first) name a place, and its names."""
+        """How many of these words (2 or more, longest first) are a place or synonyms phrase.
+
+        With the place's other names or the phrase's group; (1, []) when none.
+        """
         for width in range(len(trees), 1, -1):
             if all(t.kind == "word" and not t.prefix for t in trees[:width]):
                 tokens = [token for t in trees[:width] for token in tokenize(t.text)]
-                spellings = self._spellings(tokens, scope)
-                if spellings:
-                    return width, spellings
+                found = self._spellings(tokens, scope) + [
+                    _member_node(m, scope)
+                    for m in self.synonyms.for_phrase(tuple(rule_forms(t.raw) for t in tokens))
+                ]
+                if found:
+                    return width, found
         return 1, []
 
     def _words(self, tree: _Syntax, scope: Scope, *, phrase: bool) -> Node | None:

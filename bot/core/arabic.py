@@ -138,6 +138,8 @@ def item_stems(word: str) -> frozenset[str]:
     for stem in _proclitic_splits(word):
         forms.add(stem)
         bases = {stem} | _without_pronoun(stem)
+        if stem.endswith("ا") and len(stem) - 1 >= MIN_STEM and stem not in _WHOLE_ENDINGS:
+            bases.add(stem[:-1])  # the accusative's alif: 30 صاروخا, سوقا, شخصا
         forms |= bases
         for base in bases:
             forms |= _number_singulars(base)

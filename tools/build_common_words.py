@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from datafile import write_or_check
+from datafile import write_or_check, zipf_text
 from wordfreq import top_n_list, zipf_frequency
 
 from bot.core.analysis import normalize
@@ -41,9 +41,7 @@ def build() -> str:
             form = normalize(word).casefold()
             if form.isalpha():
                 best[form] = max(best.get(form, 0.0), zipf)
-    lines = ["# Built by tools/build_common_words.py from wordfreq (CC BY-SA 4.0); do not edit."]
-    lines += [f"{form}\t{zipf:.1f}" for form, zipf in sorted(best.items())]
-    return "\n".join(lines) + "\n"
+    return zipf_text("build_common_words.py", best)
 
 
 def main() -> int:

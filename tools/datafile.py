@@ -20,3 +20,10 @@ def write_or_check(out: Path, build: Callable[[], str], description: str) -> int
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out} ({text.count(chr(10))} lines, {len(text.encode())} bytes)")
     return 0
+
+
+def zipf_text(tool: str, best: dict[str, float]) -> str:
+    """A word-frequency file's text: its header, then `form <TAB> zipf` (one decimal), sorted."""
+    lines = [f"# Built by tools/{tool} from wordfreq (CC BY-SA 4.0); do not edit."]
+    lines += [f"{form}\t{zipf:.1f}" for form, zipf in sorted(best.items())]
+    return "\n".join(lines) + "\n"

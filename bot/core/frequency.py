@@ -13,15 +13,19 @@ from importlib.resources import files
 
 
 @cache
-def zipf_table() -> dict[str, float]:
-    """Every listed word and its Zipf frequency; read once per process."""
-    data = files("bot.core") / "data" / "wordfreq.tsv"
+def _table(name: str) -> dict[str, float]:
+    """A bundled word-frequency file (`word <TAB> zipf`), read once per process."""
     table = {}
-    for line in data.read_text(encoding="utf-8").splitlines():
+    for line in (files("bot.core") / "data" / name).read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
-            form, zipf = line.split("\t")
-            table[form] = float(zipf)
+            word, value = line.split("\t")
+            table[word] = float(value)
     return table
+
+
+def zipf_table() -> dict[str, float]:
+    """Every form of wordfreq.tsv and its Zipf frequency."""
+    return _table("wordfreq.tsv")
 
 
 def zipf(word: str) -> float | None:
@@ -29,18 +33,6 @@ def zipf(word: str) -> float | None:
     return zipf_table().get(word)
 
 
-@cache
-def _common_words() -> dict[str, float]:
-    """bot/core/data/common_words.tsv: words as written and their Zipf frequency, read once."""
-    data = files("bot.core") / "data" / "common_words.tsv"
-    table = {}
-    for line in data.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            word, value = line.split("\t")
-            table[word] = float(value)
-    return table
-
-
 def word_zipf(word: str) -> float:
     """How common a word is as written (normalized, folded): its Zipf value, 0 below 4."""
-    return _common_words().get(word, 0.0)
+    return _table("common_words.tsv").get(word, 0.0)

@@ -32,6 +32,8 @@ async def test_demo_alerts_in_both_languages() -> None:
     for _, html in result.alerts:
         assert html in printed
     assert "a new feed's backlog never alerts" in printed
+    assert "Done: 2 alerts, 2 edits:" in printed  # counted nouns, not "alert(s)"
+    assert "1 new item, 1 message for the demo chat" in printed
     # One attack told by an Arabic and an English outlet, then two more Arabic ones: one alert
     # naming the English outlet, edited twice to name the others; the attack on another base
     # (a template from an outlet already in the story) is an alert of its own.

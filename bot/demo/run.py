@@ -109,12 +109,14 @@ async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> DemoResult:
                     _publish(server, folder, snapshot=snapshot, feed_ids=[f.id for f in feeds])
                     report = await poller.poll_all()
                     new_items += report.new_items
-                    print(f"{what}: {report.new_items} new item(s), {report.deliveries} message(s) "
-                          "for the demo chat. The sender sends:\n", file=out)  # fmt: skip
+                    print(f"{what}: {counted(report.new_items, 'new item')}, "
+                          f"{counted(report.deliveries, 'message')} for the demo chat. "
+                          "The sender sends:\n", file=out)  # fmt: skip
                     await Sender(store, console, consumer="demo").drain()
             finally:
                 await fetcher.aclose()
-    print(f"Done: {len(console.sent)} alert(s), {len(console.edits)} edit(s): one story told by "
+    print(f"Done: {counted(len(console.sent), 'alert')}, {counted(len(console.edits), 'edit')}: "
+          "one story told by "
           "four outlets in Arabic and English is one alert, edited as outlets report it; the "
           "attack on another base is an alert of its own. Set ALERTBOT_TELEGRAM_TOKEN to run "
           "the real bot.", file=out)  # fmt: skip
@@ -130,3 +132,8 @@ def _publish(server: FeedServer, folder: Path, snapshot: int, feed_ids: list[str
         body = (folder / f"{feed_id}-{number}.xml").read_bytes()
         kind = "feed" if b"<feed" in body[:500] else "rss"
         server.set(f"/{feed_id}.xml", body, content_type=_CONTENT_TYPES[kind])
+
+
+def counted(count: int, noun: str) -> str:
+    """A count and its English noun in the right number: 1 alert, 2 alerts."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

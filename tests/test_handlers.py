@@ -439,6 +439,21 @@ async def test_watch_previews_recent_items(bot: object, emu: BotApiEmulator, sto
     assert "It would have matched none of the last 3 items." in none.plain_text
 
 
+async def test_watch_reads_a_name_in_both_scripts(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/watch shows a name read by its sound in the other script, and counts what it finds."""
+    await ask(emu, CHAT, "/start")
+    await store.items.save(
+        [Item(id="arabi:1", feed_id="arabi", title="وصل بلينكن إلى الرياض",
+              published=datetime(2023, 10, 23, 20, 0, tzinfo=UTC))]
+    )  # fmt: skip
+    name = await ask(emu, CHAT, "/watch Blinken")
+    assert "In English reports it reads: blinken" in name.plain_text
+    assert "In Arabic reports it reads: ≈blinken" in name.plain_text  # by its sound: بلينكن
+    assert "(0 in English, 1 in Arabic)" in name.plain_text
+
+
 def as_admin() -> dict[str, object]:
     """Message options for the admin's private chat."""
     return {"user_id": ADMIN}

@@ -27,7 +27,8 @@ NAME_TAGS = ("~ar:", "~en:")  # what a single rule word looks for (names.CROSSIN
         ("Blinken", "قال إن لبلينكن دورا", True),  # attached preposition
         ("Soroka hospital", "صاروخ يصيب مستشفى سوروكا", False),  # no synonyms here: hospital
         ('"Soroka hospital"', "Soroka hospital hit", True),
-        ("blinken", "وصل بلينكن", False),  # an English name is typed with its capital
+        ("blinken", "وصل بلينكن", True),  # in lower case, a word no English text uses
+        ("militia", "مليشيا", False),  # in lower case, an English word in use is no name
         ("Haniyeh", "حين وصل الوفد", False),  # a common word is no name
         ("Haniyeh", "قال الكاهن", False),  # كاهن read as ك + اهن says too little
         ("Haniyeh", "تمدد العويهان", False),  # ع is a vowel the English spelling lacks

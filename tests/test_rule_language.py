@@ -247,6 +247,7 @@ WITH_PLACES = RuleCompiler(places=gazetteer())
         ('"المدينة المنورة"', "Bus crash near Medina", True),
         ("حمص", "clashes in homs", False),  # a Latin spelling found only with its capital
         ("aleppo", "قصف على حلب", False),  # nor read as a place when typed without it
+        ("idlib", "قصف على إدلب", True),  # unless the name is no English word in use
         ('"المدينة المنورة"', "حادث في مدينة أبها", False),  # "city" is no name of Medina
         ("Aleppo", "Shelling hit Idlib", False),
         ("drone", "Drone over Aleppo", True),  # words that name no place are as before

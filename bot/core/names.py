@@ -131,6 +131,7 @@ COMMON = 4.0
 # An English word this common is vocabulary (Drone, Militia) or a name famous enough for the
 # synonyms file (Netanyahu | نتنياهو): English words cross by their sounds only when rarer.
 LATIN_NAME = 4.0
+LOWERCASE_NAME = 3.0  # typed in lower case, a rule word must be rarer still: haniyeh, blinken
 # Two consonants are evidence enough only for a word of four letters or more rarer than this.
 RARE = 4.0
 SHORT_WORD = 4
@@ -241,11 +242,12 @@ def _arabic_names(word: str, *, place: bool = False) -> frozenset[str]:
 def _latin_name(word: str, *, place: bool = False) -> str | None:
     """The sounds of a capitalized English word that can stand for a name, or None.
 
-    An English word is a name only when written with a capital and rare in English, or when
-    it names a place.
+    An English word is a name when written with a capital and rarer than Zipf 4 in English,
+    in lower case when rarer than Zipf 3 (haniyeh, but not militia), or when it names a place.
     """
     folded = word.casefold()
-    if not word[:1].isupper() or (word_zipf(folded) >= LATIN_NAME and not place):
+    limit = LATIN_NAME if word[:1].isupper() else LOWERCASE_NAME
+    if word_zipf(folded) >= limit and not place:
         return None
     sounds = latin_sounds(folded)
     return sounds if _enough(sounds, folded) else None
@@ -278,15 +280,15 @@ def item_keys(word: str) -> frozenset[str]:
 def crossing_keys(raw: str, *, place: bool = False, loose: bool = False) -> frozenset[str]:
     """The item keys a rule word (as typed) looks for in the other script; empty if none.
 
-    An English word is read as a name only when typed with a capital and rare in English
-    (Blinken, not blinken), an Arabic word when rare in Arabic; a `place` the gazetteer knows is
+    An English word is read as a name when rare in English (rarer still in lower case: Blinken,
+    blinken, but not Militia), an Arabic word when rare in Arabic; a `place` the gazetteer knows is
     a name however common (Valencia). Either way it meets only names of the other script. With
     `loose` (a word of a phrase) any Arabic word or capitalized English word crosses by its
     sounds and meets any word of the other script.
     """
-    if not is_arabic(raw) and not raw[:1].isupper():
-        return frozenset()
     if loose:
+        if not is_arabic(raw) and not raw[:1].isupper():
+            return frozenset()
         if is_arabic(raw):
             found = (latin_spellings(sounds) for sounds in _arabic_loose(raw))
             return frozenset(_LOOSE_LATIN + s for spellings in found for s in spellings)

@@ -27,7 +27,7 @@ from importlib.resources import files
 
 from bot.core.analysis import Token, is_arabic, item_forms, tokenize
 from bot.core.arabic import proclitic_forms
-from bot.core.frequency import zipf
+from bot.core.frequency import word_zipf, zipf
 
 # Head words of institutions: a place right after one ("Observatory in Istanbul", "University
 # of Baghdad") is where the institution sits, not where the news happened.
@@ -37,6 +37,9 @@ _INSTITUTIONS = frozenset(
     school hospital network networks
     مرصد المرصد معهد جامعة مركز المركز وكالة هيئة وزارة سفارة قنصلية شركة بنك مستشفى""".split()
 )
+# A rule may name a place in lower case when the name is no English word in use: idlib,
+# hodeidah; nice, split and aleppo (Zipf 3.6) keep their capital.
+LOWERCASE_PLACE = 3.0
 EARTH_KM = 6371.0
 NEAR_KM = 100.0
 _LINKS = frozenset({"in", "of", "at", "for", "في", "ب"})
@@ -274,7 +277,10 @@ class Gazetteer:
             )
             for name in candidates:
                 if name.words == wanted and all(
-                    not capital or is_arabic(word) or token.raw[:1].isupper()
+                    not capital
+                    or is_arabic(word)
+                    or token.raw[:1].isupper()
+                    or word_zipf(word) < LOWERCASE_PLACE  # idlib, but not nice
                     for word, capital, token in zip(name.words, name.capitals, tokens, strict=True)
                 ):
                     return name

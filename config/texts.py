@@ -93,6 +93,7 @@ EN: Final[dict[str, str]] = {
         "In Arabic reports it finds nothing: none of its words carries over to Arabic "
         "(add the Arabic words with OR)"
     ),
+    "watch.name_mark": "{mark} marks a name found by its sound in the other script.",
     "watch.preview": (
         "It would have matched {count} of the last {total:item} ({english} in English, "
         "{arabic} in Arabic); the newest:\n{example}"

@@ -10,7 +10,7 @@ import hashlib
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.document import item_document
-from bot.core.rules import Rule
+from bot.core.rules import NAME_MARK, Rule
 from bot.delivery.render import render_item_line
 from bot.errors import RuleError
 from bot.i18n import Html, text
@@ -73,6 +73,8 @@ def readings(rule: Rule) -> list[str]:
             lines.append(text(f"watch.reading.{language}", reading=reading))
         elif LANGUAGE_FILTER not in rule.describe():
             lines.append(text(f"watch.unread.{language}"))
+    if NAME_MARK in rule.describe():
+        lines.append(text("watch.name_mark", mark=NAME_MARK))
     return lines
 
 

@@ -451,6 +451,7 @@ async def test_watch_reads_a_name_in_both_scripts(
     name = await ask(emu, CHAT, "/watch Blinken")
     assert "In English reports it reads: blinken" in name.plain_text
     assert "In Arabic reports it reads: ≈blinken" in name.plain_text  # by its sound: بلينكن
+    assert "≈ marks a name found by its sound in the other script." in name.plain_text
     assert "(0 in English, 1 in Arabic)" in name.plain_text
 
 

@@ -205,17 +205,19 @@ def arabic_spellings(sounds: str) -> frozenset[str]:
 def latin_spellings(sounds: str) -> frozenset[str]:
     """The sounds of the English spellings of Arabic sounds, as latin_sounds writes them.
 
-    English writes the short vowels Arabic leaves out, so a vowel may stand between any two
-    sounds, before the first and after the last; ج is written j or g, غ gh or g, ق q or k.
+    English writes the short vowels Arabic leaves out, so a vowel may stand before a consonant
+    that follows a consonant or starts the word, and after a last consonant; ج is written j or
+    g, غ gh or g, ق q or k.
     """
-    found = {"", VOWEL}
-    for c in sounds:
+    found = {""}
+    for i, c in enumerate(sounds):
+        gaps = ("", VOWEL) if c != VOWEL and (i == 0 or sounds[i - 1] != VOWEL) else ("",)
         options = _LATIN_FOR.get(c, (c,))
-        found = {
-            so_far + option + gap for so_far in found for option in options for gap in ("", VOWEL)
-        }
+        found = {so_far + gap + option for so_far in found for gap in gaps for option in options}
         if len(found) > MAX_SPELLINGS:
             return frozenset({sounds})
+    if sounds and sounds[-1] != VOWEL:
+        found |= {spelling + VOWEL for spelling in found}
     return frozenset(_sounds(spelling) for spelling in found)
 
 

@@ -268,3 +268,20 @@ def test_places_are_found_in_either_script(rule: str, text: str, found: bool) ->
 def test_a_place_rule_says_how_it_was_read() -> None:
     """The place's other names are shown beside the word the user wrote."""
     assert WITH_PLACES.compile("حمص").describe() == "(حمص | Hims | Homs | ≈حمص)"
+
+
+@pytest.mark.parametrize(
+    ("rule", "english", "arabic"),
+    [
+        ("drone", "drone", None),  # no synonyms here: nothing carries it across
+        ("Blinken", "blinken", "≈blinken"),  # a name, by its sound
+        ("حلب", "(Halab | Aleppo | ≈حلب)", "حلب"),  # a place's names, and its sound
+        ("drone lang:ar", None, None),  # drone has no Arabic here, and English is excluded
+        ("source:bbc Blinken", "source:bbc AND blinken", "source:bbc AND ≈blinken"),
+        ("Blinken -visit", "blinken AND NOT visit", "≈blinken"),  # nothing to exclude there
+        ("strik* Aleppo", "strik* AND aleppo", None),  # a prefix stays in its script
+    ],
+)
+def test_readings_per_language(rule: str, english: str | None, arabic: str | None) -> None:
+    """A rule cut to each language shows what it finds there, or None when nothing."""
+    assert WITH_PLACES.compile(rule).readings() == {"en": english, "ar": arabic}

@@ -11,7 +11,7 @@ from bot.core.rules import RuleCompiler
 
 PLAIN = RuleCompiler()
 WITH_PLACES = RuleCompiler(places=gazetteer())
-NAME_TAGS = ("~ar:", "~en:")  # what a single rule word looks for (names.CROSSING_TAGS)
+NAME_TAGS = ("~ar:", "~en:")  # what a single rule word looks for (names._IN_ARABIC, _IN_LATIN)
 
 
 @pytest.mark.parametrize(

@@ -58,21 +58,14 @@ _ARABIC = {
     "ن": "n", "ف": "f", "د": "d", "ض": "d", "ذ": "d", "ح": "h", "ه": "h", "ة": "h",
 }  # fmt: skip
 _ARABIC_TSH = re.compile("تش")  # Chernihiv, Tchad: "ch" written تش
-_CLASSES = frozenset("btdjkXszSrlmnfh")
 _NOT_CLASS = re.compile(r"[^btdjkXszSrlmnfh]")
 # Attached words an Arabic name may carry: و ف, then ب ل ك, then the article.
 _ARABIC_PREFIX = re.compile("^(?:[وف]?[بلك]?ال|[وف]?لل|[وف][بلك]?|[بلك])")
 
 
 def _squeeze(classes: str) -> str | None:
-    """Collapse doubled classes, drop a final h; None when too short to be a key."""
-    out: list[str] = []
-    for c in classes:
-        if not out or out[-1] != c:
-            out.append(c)
-    if out and out[-1] == "h":
-        out.pop()
-    key = "".join(out)
+    """Collapse doubled classes, drop a final h (see _sounds); None when too short to be a key."""
+    key = _sounds(classes)
     return PREFIX + key if len(key) >= MIN_KEY else None
 
 
@@ -98,11 +91,8 @@ def _arabic_readings(word: str, *, whole: bool = False) -> set[str]:
     bare = word[attached.end() :] if attached else word
     if len(bare) < 3:
         return {word}
-    if (
-        attached
-        and attached.group().endswith(("ال", "لل"))
-        and not (whole and attached.group() not in ("ال", "لل"))
-    ):
+    prefix = attached.group() if attached else ""
+    if prefix in ("ال", "لل") or (prefix.endswith(("ال", "لل")) and not whole):
         return {bare}  # an article is never part of a name's sound
     # Otherwise the letters may be the name's own: ب of بلينكن (ب of بغداد is "in"); and, for
     # rules (`whole`), فال of فالنسيا (Valencia; فال of فالحديدة is "so, the").
@@ -121,9 +111,9 @@ def _arabic_key(form: str) -> str | None:
 # dozens of Arabic words (بدورها "its role", جبر). A word's sounds here keep where its vowels
 # are: "V" for each run of vowel letters (a e i o u y w; ا و ي ى ع and the hamzas). Arabic
 # writes only long vowels, English every vowel, so an Arabic spelling is the English one with
-# some vowels left out: Blinken "bVlVnkVn" gives بلينكن "blVnkn"; Badr "bVdr" never gives
-# بدورها "bdVrh" nor الاحمدي "VhmdV". An English word offers, and looks for, each way of leaving
-# its vowels out; an Arabic word only its own.
+# some vowels left out: Blinken "blVnkVn" gives بلينكن "blVnkn"; Badr "bVdr" never gives
+# بدورها "bdVrhV" nor الاحمدي "VhmdV". An item word offers only its own sounds; a rule word
+# brings the spellings the other script may give them (arabic_spellings, latin_spellings).
 
 # An Arabic word at least this common (Zipf) is vocabulary, not a name (هذا, "this", is no
 # Hodeidah), or a name famous enough for the synonyms file (ترامب | Trump).
@@ -140,7 +130,8 @@ _IN_ARABIC = "~ar:"  # the sounds of an Arabic word, met by a Latin rule word
 _IN_LATIN = "~en:"  # the sounds of a capitalized Latin word, met by an Arabic rule word
 _LOOSE_ARABIC = "~ar="  # the sounds of any Arabic word, met by a place's name or a phrase
 _LOOSE_LATIN = "~en="
-CROSSING_TAGS = (_IN_ARABIC, _LOOSE_ARABIC, _IN_LATIN, _LOOSE_LATIN)  # Arabic ones first
+_SCRIPT_OF_TAG = {_IN_ARABIC: "ar", _LOOSE_ARABIC: "ar", _IN_LATIN: "en", _LOOSE_LATIN: "en"}
+_TAG_LENGTH = 4
 # English words this common (the, after) offer no sounds at all: they are never names.
 FUNCTION_WORD = 5.5
 _ARABIC_VOWELS = frozenset("اويىعءئؤأإآ")
@@ -171,7 +162,7 @@ _EITHER = {VOWEL: (VOWEL, ""), "g": ("j", "G"), "k": ("k", "q")}
 # The other way; ش may be an s in English too, its mark lost (TUŞAS is "TUSAS" once normalized).
 _LATIN_FOR = {"j": ("j", "g"), "G": ("G", "g"), "q": ("q", "k"), "S": ("S", "s")}
 _ARABIC_SOUNDS = {**_ARABIC, "غ": "G", "ق": "q", **dict.fromkeys(_ARABIC_VOWELS, VOWEL)}
-MAX_SPELLINGS = 512  # a longer English word offers only its spellings with every vowel
+MAX_SPELLINGS = 512  # beyond this, a (very long) word looks only for its own sounds
 
 
 @lru_cache(maxsize=50_000)
@@ -312,3 +303,8 @@ def _arabic_loose(word: str) -> frozenset[str]:
 def _consonants(sounds: str) -> int:
     """How many consonants the sounds hold."""
     return len(sounds) - sounds.count(VOWEL)
+
+
+def key_language(form: str) -> str | None:
+    """The language ("ar", "en") of the item words a crossing key stands for; None if no key."""
+    return _SCRIPT_OF_TAG.get(form[:_TAG_LENGTH])

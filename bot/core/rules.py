@@ -64,7 +64,7 @@ from bot.core.expr import (
     Term,
     flatten,
 )
-from bot.core.names import CROSSING_TAGS, crossing_keys
+from bot.core.names import crossing_keys, key_language
 from bot.core.places import Gazetteer, Spelling
 from bot.core.synonyms import Member, Synonyms
 from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep
@@ -704,8 +704,9 @@ def in_language(node: Node, language: str) -> Node | None:
 
 def form_languages(form: str) -> tuple[str, ...]:
     """The languages whose reports can hold a form: by its script, or its key's tag."""
-    if form.startswith(CROSSING_TAGS):
-        return ("ar",) if form.startswith(CROSSING_TAGS[:2]) else ("en",)
+    tagged = key_language(form)
+    if tagged is not None:
+        return (tagged,)
     letters = [c for c in form.removeprefix(CAPITAL) if c.isalpha()]
     if not letters:
         return LANGUAGES  # a number is written alike in both

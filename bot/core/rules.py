@@ -81,7 +81,7 @@ MATCH_ALL = "*"
 # A phrase carried into the other language word by word: its words within this distance, in any
 # order ("Sanaa airport" is مطار صنعاء, "Soroka hospital" مستشفى سوروكا).
 CROSSING_WINDOW = 2
-MAX_PLACE_WORDS = 3  # unquoted words read together as a place or phrase: بئر السبع, suicide bomber
+MAX_RUN_WORDS = 3  # unquoted words read together as a place or phrase: بئر السبع, suicide bomber
 NAME_MARK = "≈"  # shown before a word read as a name in the other script: ≈Blinken
 
 _QUOTES = {'"': '"', "“": "”", "”": "”", "«": "»", "„": "“"}
@@ -485,17 +485,17 @@ class RuleCompiler:
         out: list[Node | None] = []
         i = 0
         while i < len(trees):
-            width, spellings = self._place_run(trees[i : i + MAX_PLACE_WORDS], scope)
+            width, others = self._crossing_run(trees[i : i + MAX_RUN_WORDS], scope)
             words = [self._node(t, scope) for t in trees[i : i + width]]
-            if spellings:
+            if others:
                 together = flatten(And, [w for w in words if w is not None])
-                out.append(flatten(Or, [together, *spellings]))
+                out.append(flatten(Or, [together, *others]))
             else:
                 out += words
             i += width
         return out
 
-    def _place_run(self, trees: list[_Syntax], scope: Scope) -> tuple[int, list[Node]]:
+    def _crossing_run(self, trees: list[_Syntax], scope: Scope) -> tuple[int, list[Node]]:
         """How many of these words (2 or more, longest first) are a place or synonyms phrase.
 
         With the place's other names or the phrase's group; (1, []) when none.
@@ -585,7 +585,7 @@ class RuleCompiler:
             label = "|".join(dict.fromkeys(shown for shown, _ in ways))
             forms = frozenset().union(*(forms for _, forms in ways))
             terms.append(Term(forms, f"({label})" if len(ways) > 1 else label, scope, False))
-        if not anchored and not place:
+        if not anchored:  # a phrase carried by loose sounds alone
             return None
         if len(terms) == 1:
             return terms[0]
@@ -669,7 +669,7 @@ def in_language(node: Node, language: str) -> Node | None:
     an exclusion with nothing left in the language excludes nothing there and goes.
     """
     if isinstance(node, Language):
-        return node if node.shown.endswith(language) else None
+        return node if language_form(language) in node.forms else None
     if node.positional and getattr(node, "scope", "text") == "source":
         return node  # a source's name says nothing of the report's language
     if isinstance(node, Term):

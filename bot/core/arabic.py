@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache, lru_cache
-from importlib.resources import files
+
+from bot.core.bundled import rows
 
 MIN_STEM = 3  # letters a stem keeps (a final ة counts)
 _CONJUNCTIONS = ("", "و", "ف")
@@ -175,12 +176,9 @@ def broken_plural_table() -> dict[str, frozenset[str]]:
     """Each listed singular's broken plurals and each plural's singulars; read once per process."""
     table: dict[str, set[str]] = {}
     for name in _PLURAL_FILES:
-        data = files("bot.core") / "data" / name
-        for line in data.read_text(encoding="utf-8").splitlines():
-            if line and not line.startswith("#"):
-                singular, plural = line.split("\t")
-                table.setdefault(singular, set()).add(plural)
-                table.setdefault(plural, set()).add(singular)
+        for singular, plural in rows(name):
+            table.setdefault(singular, set()).add(plural)
+            table.setdefault(plural, set()).add(singular)
     return {form: frozenset(others) for form, others in table.items()}
 
 

@@ -9,18 +9,14 @@ holds the common words as written, function words too, for telling names from vo
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
+
+from bot.core.bundled import rows
 
 
 @cache
 def _table(name: str) -> dict[str, float]:
     """A bundled word-frequency file (`word <TAB> zipf`), read once per process."""
-    table = {}
-    for line in (files("bot.core") / "data" / name).read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            word, value = line.split("\t")
-            table[word] = float(value)
-    return table
+    return {word: float(value) for word, value in rows(name)}
 
 
 def zipf_table() -> dict[str, float]:

@@ -114,7 +114,7 @@ def main() -> None:
         hits = found[number]
         tally.rules += 1
         kind = tally.by_kind.setdefault(str(rule.get("kind", "mixed")), [0, 0])
-        for report_id in positives:
+        for report_id in sorted(positives):
             same = langs[report_id] == rule["lang"]
             pair = tally.same if same else tally.cross
             pair[0] += report_id in hits

@@ -28,7 +28,13 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.core.arabic import broken_plural_forms, item_stems, rule_stems, strip_article
+from bot.core.arabic import (
+    broken_plural_forms,
+    item_stems,
+    rule_stems,
+    strip_article,
+    verb_forms,
+)
 
 # Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef, Quranic marks) and tatweel.
 _ARABIC_MARKS = re.compile(
@@ -56,7 +62,14 @@ _ORTHOGRAPHY = str.maketrans(
 # "U.S." and "U.S" read as "US" (likewise U.K., U.N.) before punctuation splits them.
 _DOTTED_ACRONYM = re.compile(r"(?<![\w.])((?:[A-Za-z]\.){1,3}[A-Za-z])\.?(?![\w])")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-# A word: letters and digits; a decimal number keeps its point. Apostrophes and hyphens split.
+# An apostrophe inside a word that is no English contraction or possessive is part of a
+# transliterated name (Sana'a, Ba'ath, Shi'ite): the word stays whole, as Sanaa is written too.
+# After a single letter it is an elision or a prefix (d'Ivoire, l'Aquila, O'Brien): it splits.
+_INNER_APOSTROPHE = re.compile(
+    r"(?<=[^\W\d_]{2})'(?!(?:s|t|m|d|ll|re|ve)\b)(?=[^\W\d_])", re.IGNORECASE
+)
+# A word: letters and digits; a decimal number keeps its point. Apostrophes left by normalize
+# and hyphens split.
 _TOKEN = re.compile(r"\d+(?:\.\d+)+|[^\W_]+")
 _POSSESSIVE = re.compile(r"'s?$")
 
@@ -88,7 +101,8 @@ def normalize(text: str) -> str:
     text = _INVISIBLE.sub("", text)
     text = _ARABIC_MARKS.sub("", text)
     text = unicodedata.normalize("NFC", _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text)))
-    return _THOUSANDS.sub("", text.translate(_ORTHOGRAPHY))
+    text = _THOUSANDS.sub("", text.translate(_ORTHOGRAPHY))
+    return _INNER_APOSTROPHE.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +185,7 @@ def _arabic_rule_forms(word: str) -> frozenset[str]:
     """An Arabic rule word's stems and their broken plurals or singulars from the lexicon."""
     stems = rule_stems(word)
     # Only the rule side grows: an item word keeps its few forms, so matching costs the same.
-    return stems | broken_plural_forms(stems)
+    return stems | broken_plural_forms(stems) | verb_forms(stems)
 
 
 def display_form(word: str) -> str:

@@ -120,6 +120,8 @@ def _without_pronoun(stem: str) -> set[str]:
         base = stem[: -len(pronoun)]
         if base.endswith("ت") and len(base) >= MIN_STEM:
             return {base, base[:-1] + "ة"}  # ة written ت before a pronoun, and the dual قاعدتا
+        if base.endswith(("ئ", "ؤ")) and len(base) >= MIN_STEM:
+            return {base, base[:-1] + "ء"}  # a final hamza sits on a seat before it (إخلائه)
         if pronoun != "ا" and len(base) >= MIN_STEM:
             return {base}
         return set()
@@ -145,6 +147,56 @@ def item_stems(word: str) -> frozenset[str]:
         for base in bases:
             forms |= _number_singulars(base)
     return frozenset(_with_variants(forms))
+
+
+_NO_VERB_ENDINGS = ("ة", "ه", "ء", "ئ", "ؤ")
+
+
+def _verbs(stem: str) -> tuple[set[str], set[str]]:
+    """The past-tense verbs a rule word may stand for: those read bare, and those only suffixed.
+
+    News reports events in the past tense (تحطمت الطائرة, اصطدمت, أعلنت) while a rule names them
+    by the noun (تحطم, اصطدام, إعلان). The word itself may be the verb (تحطم, قصف). The verbal
+    nouns of the derived forms have fixed shapes whose verb is unambiguous even bare: افتعال /
+    انفعال -> افتعل / انفعل, استفعال -> استفعل, إفعال -> أفعل. The plain verb's common فعول
+    (سقوط -> سقط, هجوم -> هجم) gives a verb that is often a noun when bare (دخول -> دخل, also
+    "income"), so only its suffixed forms count. تفعيل is left out: its verb is written as the
+    plain verb's (تهريب, smuggling, gives هرب, fled; تفجير gives فجر, dawn).
+    """
+    bare = {stem}
+    suffixed: set[str] = set()
+    size = len(stem)
+    if stem[-2:-1] == "ا" and (
+        (size in (5, 6) and stem[0] == "ا") or (size == 7 and stem.startswith("است"))
+    ):
+        bare.add(stem[:-2] + stem[-1])
+    elif size == 4 and stem[2] == "و":
+        suffixed.add(stem[:2] + stem[3])
+    return {v for v in bare if _verb_shaped(v)}, {v for v in suffixed if _verb_shaped(v)}
+
+
+def _verb_shaped(stem: str) -> bool:
+    """Whether a stem can be a past-tense verb: no long vowel inside (صاروخ, زلزال are nouns).
+
+    A leading ا is the derived forms' (انفجر, استهدف, أعلن); a final vowel letter marks a name or
+    noun far more often than a weak verb (بيرو + ت is بيروت).
+    """
+    return (
+        len(stem) >= MIN_STEM
+        and not stem.endswith(_NO_VERB_ENDINGS)
+        and not any(letter in "اوي" for letter in stem[1:])
+    )
+
+
+def verb_forms(stems: Iterable[str]) -> frozenset[str]:
+    """Past-tense forms a rule word's stems accept: the verb, its feminine ت and plural وا."""
+    found: set[str] = set()
+    for stem in stems:
+        bare, suffixed = _verbs(stem)
+        found |= bare
+        for verb in bare | suffixed:
+            found |= {verb + "ت", verb + "وا"}
+    return frozenset(found)
 
 
 def rule_stems(word: str) -> frozenset[str]:

@@ -34,6 +34,10 @@ NAME_TAGS = ("~ar:", "~en:")  # what a single rule word looks for (names._IN_ARA
         ("Haniyeh", "تمدد العويهان", False),  # ع is a vowel the English spelling lacks
         ("Badr", "بدورها أعلنت", False),  # not the same vowels: بدورها is "its role"
         ("Ghaffar", "قال جعفر", False),  # gh is غ, not ج
+        ("Ahmed", "قال حماد", False),  # Arabic writes a first vowel: Ahmed is أحمد
+        ("Ibrahim", "قال برهم صالح", False),  # and a first consonant is a Latin first consonant
+        ("Obeida", "قال أبو عبيدة", True),  # ع is that first vowel
+        ("Amir", "قال كومار", False),  # كومار is Kumar: a bare name takes no ك ("like")
         ("Kuneitra", "قصف في القنيطرة", True),  # k may be ق
         ("Golani", "لواء غولاني", True),  # g may be غ
         ("Kassem", "قاسم سليماني", False),  # a common Arabic word: famous names are synonyms

@@ -59,8 +59,9 @@ _ARABIC = {
 }  # fmt: skip
 _ARABIC_TSH = re.compile("تش")  # Chernihiv, Tchad: "ch" written تش
 _NOT_CLASS = re.compile(r"[^btdjkXszSrlmnfh]")
-# Attached words an Arabic name may carry: و ف, then ب ل ك, then the article.
-_ARABIC_PREFIX = re.compile("^(?:[وف]?[بلك]?ال|[وف]?لل|[وف][بلك]?|[بلك])")
+# Attached words an Arabic name may carry: و ف, then ب ل ك, then the article. ك ("like")
+# before a bare name is too rare to read: كومار is Kumar, not ك + ومار (Amir).
+_ARABIC_PREFIX = re.compile("^(?:[وف]?[بلك]?ال|[وف]?لل|[وف][بل]?|[بل])")
 
 
 def _squeeze(classes: str) -> str | None:
@@ -183,11 +184,14 @@ def arabic_sounds(reading: str) -> str:
 def arabic_spellings(sounds: str) -> frozenset[str]:
     """The sounds of the Arabic spellings of Latin sounds (vowels left out or not, g, k read twice).
 
-    Each vowel run is kept or left out, each g read as ج or غ, each k as ك or ق.
+    Each vowel run is kept or left out, but a first one, which Arabic writes; each g read as ج or
+    غ, each k as ك or ق.
     """
     found = {""}
-    for c in sounds:
-        found = {so_far + option for so_far in found for option in _EITHER.get(c, (c,))}
+    for i, c in enumerate(sounds):
+        # Arabic writes a word's first vowel (ا, ع): Ahmed is أحمد, never حماد.
+        options = (VOWEL,) if i == 0 and c == VOWEL else _EITHER.get(c, (c,))
+        found = {so_far + option for so_far in found for option in options}
         if len(found) > MAX_SPELLINGS:
             return frozenset({sounds})
     return frozenset(_sounds(spelling) for spelling in found)
@@ -196,13 +200,15 @@ def arabic_spellings(sounds: str) -> frozenset[str]:
 def latin_spellings(sounds: str) -> frozenset[str]:
     """The sounds of the English spellings of Arabic sounds, as latin_sounds writes them.
 
-    English writes the short vowels Arabic leaves out, so a vowel may stand before a consonant
-    that follows a consonant or starts the word, and after a last consonant; ج is written j or
-    g, غ gh or g, ق q or k.
+    English writes the short vowels Arabic leaves out, so a vowel may stand between two
+    consonants and after a last consonant (not first: Arabic writes a first vowel); ج is
+    written j or g, غ gh or g, ق q or k.
     """
     found = {""}
     for i, c in enumerate(sounds):
-        gaps = ("", VOWEL) if c != VOWEL and (i == 0 or sounds[i - 1] != VOWEL) else ("",)
+        # Not before the first letter: an Arabic word starting with a consonant is a Latin one
+        # starting with one (برهم is no Ibrahim, whose Arabic starts with its vowel).
+        gaps = ("", VOWEL) if c != VOWEL and i > 0 and sounds[i - 1] != VOWEL else ("",)
         options = _LATIN_FOR.get(c, (c,))
         found = {so_far + gap + option for so_far in found for gap in gaps for option in options}
         if len(found) > MAX_SPELLINGS:

@@ -1,16 +1,21 @@
 """Names carried across scripts: Blinken and بلينكن, Zelensky and زيلينسكي meet at one key.
 
-A name's key is its consonant skeleton in a small alphabet that Latin and Arabic spellings
-share: vowels and the letters that stand for them (ا و ي ى ء ع, and y, w) are dropped, letters
-that transliterations confuse are one class (ق ك and q, k, c; ج غ and j, g, gh; ص س ث
-and s; ض د ذ and d; ط ت and t; ف and f, v, ph; ح ه ة and h), خ and kh are one class apart
-(Soroka is not صاروخ, "missile"), a final h or ة is dropped, and a
-doubled class is written once. Hodeidah and الحديدة are both "hd"; Blinken and بلينكن "blnkn".
+Both scripts are read into one small alphabet of sounds: letters that transliterations confuse
+are one class (ك and k, c; ص س ث and s; ض د ذ and d; ط ت and t; ف and f, v, ph; ح ه ة and
+h), خ and kh are one class apart (Soroka is not صاروخ, "missile"), and "V" stands for each
+run of vowel letters (a e i o u y w; ا و ي ى ع and the hamzas). A doubled class is written
+once and a final h or ة dropped. Two views of the sounds serve two uses:
 
-A key shorter than `MIN_KEY` classes is no key: short skeletons (k-f for Kyiv) meet too many
-unrelated words. English names are capitalized words; in Arabic, which has no capitals, every
-content word yields keys (with and without its attached article and prepositions), and the
-stream's word weights (how many stories a key is seen in) keep common words from counting.
+- Rules (crossing_keys against item_keys) keep the vowels and the letters Arabic tells apart (g
+  may be ج or غ, k ك or ق): a rule word brings the spellings its name may have in the other
+  script, an item word offers its own sounds.
+- Story grouping compares two reports' keys (latin_key, arabic_keys): the skeleton, the sounds
+  without vowels and with ج غ (j, g, gh) one class, ق ك (q, k) one. Hodeidah and الحديدة are
+  both "hd"; Blinken and بلينكن "blnkn". A key shorter than `MIN_KEY` classes is no key: short
+  skeletons (k-f for Kyiv) meet too many unrelated words. English names are capitalized words;
+  in Arabic, which has no capitals, every content word yields keys (with and without its
+  attached article and prepositions), and the stream's word weights (how many stories a key is
+  seen in) keep common words from counting.
 """
 
 from __future__ import annotations
@@ -23,66 +28,75 @@ from bot.core.frequency import word_zipf
 
 MIN_KEY = 3
 PREFIX = "~"
+VOWEL = "V"
 
-# Latin digraphs first, then single letters; a letter not listed (a vowel, y, w) drops.
-_LATIN_DIGRAPHS = (("kh", "X"), ("gh", "j"), ("sh", "S"), ("ch", "S"), ("th", "t"), ("dh", "d"),
-                   ("ph", "f"), ("ts", "s"), ("zh", "j"), ("ck", "k"), ("ou", ""))  # fmt: skip
-_LATIN = str.maketrans(
-    {
-        "b": "b",
-        "p": "b",
-        "t": "t",
-        "d": "d",
-        "j": "j",
-        "g": "j",
-        "k": "k",
-        "q": "k",
-        "c": "k",
-        "x": "k",
-        "s": "s",
-        "z": "z",
-        "S": "S",
-        "X": "X",
-        "r": "r",
-        "l": "l",
-        "m": "m",
-        "n": "n",
-        "f": "f",
-        "v": "f",
-        "h": "h",
-    }
+# Latin letters as sounds: g may be ج (Gamal) or غ (Gaza), k ك or ق (Kassem), so each is
+# read both ways; gh is غ, q ق, kh خ only.
+_SOUND_DIGRAPHS = (("kh", "X"), ("gh", "G"), ("sh", "S"), ("ch", "S"), ("th", "t"), ("dh", "d"),
+                   ("ph", "f"), ("ts", "s"), ("zh", "j"), ("ck", "k"), ("ou", VOWEL))  # fmt: skip
+_LATIN_SOUNDS = str.maketrans(
+    {**dict.fromkeys("aeiouyw", VOWEL), "p": "b", "c": "k", "x": "k", "v": "f"}
 )
-_ARABIC = {
-    "ب": "b", "پ": "b", "ت": "t", "ط": "t", "ث": "t", "ج": "j", "غ": "j", "ق": "k", "ك": "k",
+_SOFT_C = re.compile("c(?=[eiy])")  # Valencia, Nice: an s
+_SOUND_CLASSES = frozenset("btdjGgkqXszSrlmnfh" + VOWEL)
+_ARABIC_VOWELS = frozenset("اويىعءئؤأإآ")
+_ARABIC_SOUNDS = {
+    "ب": "b", "پ": "b", "ت": "t", "ط": "t", "ث": "t", "ج": "j", "غ": "G", "ق": "q", "ك": "k",
     "خ": "X", "س": "s", "ص": "s", "ز": "z", "ظ": "z", "ش": "S", "ر": "r", "ل": "l", "م": "m",
     "ن": "n", "ف": "f", "د": "d", "ض": "d", "ذ": "d", "ح": "h", "ه": "h", "ة": "h",
+    **dict.fromkeys(_ARABIC_VOWELS, VOWEL),
 }  # fmt: skip
 _ARABIC_TSH = re.compile("تش")  # Chernihiv, Tchad: "ch" written تش
-_NOT_CLASS = re.compile(r"[^btdjkXszSrlmnfh]")
+# The skeleton: no vowels, and the classes a story's two scripts need not tell apart.
+_SKELETON = str.maketrans({VOWEL: None, "G": "j", "g": "j", "q": "k"})
+_VOWEL_RUN = re.compile(VOWEL + "+")
 # Attached words an Arabic name may carry: و ف, then ب ل ك, then the article. ك ("like")
 # before a bare name is too rare to read: كومار is Kumar, not ك + ومار (Amir).
 _ARABIC_PREFIX = re.compile("^(?:[وف]?[بلك]?ال|[وف]?لل|[وف][بل]?|[بل])")
 
 
-def _squeeze(classes: str) -> str | None:
-    """Collapse doubled classes, drop a final h (see _sounds); None when too short to be a key."""
-    key = _sounds(classes)
+def _sounds(classes: str) -> str:
+    """One V per run of vowels, a doubled sound once, no final h."""
+    out: list[str] = []
+    for c in _VOWEL_RUN.sub(VOWEL, classes):
+        if not out or out[-1] != c:
+            out.append(c)
+    if out and out[-1] == "h":
+        out.pop()
+    return "".join(out)
+
+
+@lru_cache(maxsize=50_000)
+def latin_sounds(word: str) -> str:
+    """The sounds of a Latin-script word (folded): its letters' classes and vowel runs."""
+    text = _SOFT_C.sub("s", word.casefold())
+    for digraph, cls in _SOUND_DIGRAPHS:
+        text = text.replace(digraph, cls)
+    return _sounds("".join(c for c in text.translate(_LATIN_SOUNDS) if c in _SOUND_CLASSES))
+
+
+def arabic_sounds(reading: str) -> str:
+    """The sounds of one reading of an Arabic word (see _arabic_readings)."""
+    text = _ARABIC_TSH.sub("S", reading)
+    return _sounds("".join(_ARABIC_SOUNDS.get(c, c if c in "SX" else "") for c in text))
+
+
+def _skeleton(sounds: str) -> str | None:
+    """The story key of some sounds; None when too short to be a key."""
+    key = _sounds(sounds.translate(_SKELETON))
     return PREFIX + key if len(key) >= MIN_KEY else None
 
 
 @lru_cache(maxsize=50_000)
 def latin_key(word: str) -> str | None:
-    """The key of a Latin-script word (case and accents already folded by normalize)."""
-    text = word.casefold()
-    for digraph, cls in _LATIN_DIGRAPHS:
-        text = text.replace(digraph, cls)
-    return _squeeze(_NOT_CLASS.sub("", text.translate(_LATIN)))
+    """The story key of a Latin-script word (case and accents already folded by normalize)."""
+    return _skeleton(latin_sounds(word))
 
 
 @lru_cache(maxsize=50_000)
 def arabic_keys(word: str) -> frozenset[str]:
-    """The keys of an Arabic word, with and without the words attached before it."""
-    found = (_arabic_key(form) for form in _arabic_readings(word))
+    """The story keys of an Arabic word, with and without the words attached before it."""
+    found = (_skeleton(arabic_sounds(form)) for form in _arabic_readings(word))
     return frozenset(key for key in found if key)
 
 
@@ -100,21 +114,15 @@ def _arabic_readings(word: str, *, whole: bool = False) -> set[str]:
     return {word, bare}
 
 
-def _arabic_key(form: str) -> str | None:
-    """The key of one reading of an Arabic word."""
-    text = _ARABIC_TSH.sub("S", form)
-    return _squeeze("".join(_ARABIC.get(c, c if c in "SX" else "") for c in text))
-
-
 # ---- names in rules: a rule word meets the item words of the other script -------------------
 #
 # Rules need more than a skeleton: a three-consonant name (Badr, Jaber) shares its skeleton with
-# dozens of Arabic words (بدورها "its role", جبر). A word's sounds here keep where its vowels
-# are: "V" for each run of vowel letters (a e i o u y w; ا و ي ى ع and the hamzas). Arabic
-# writes only long vowels, English every vowel, so an Arabic spelling is the English one with
-# some vowels left out: Blinken "blVnkVn" gives بلينكن "blVnkn"; Badr "bVdr" never gives
-# بدورها "bdVrhV" nor الاحمدي "VhmdV". An item word offers only its own sounds; a rule word
-# brings the spellings the other script may give them (arabic_spellings, latin_spellings).
+# dozens of Arabic words (بدورها "its role", جبر). So rules compare sounds, which keep where
+# the vowels are. Arabic writes only long vowels, English every vowel, so an Arabic spelling
+# is the English one with some vowels left out: Blinken "blVnkVn" gives بلينكن "blVnkn"; Badr
+# "bVdr" never gives بدورها "bdVrhV" nor الاحمدي "VhmdV". An item word offers only its own
+# sounds; a rule word brings the spellings the other script may give them (arabic_spellings,
+# latin_spellings).
 
 # An Arabic word at least this common (Zipf) is vocabulary, not a name (هذا, "this", is no
 # Hodeidah), or a name famous enough for the synonyms file (ترامب | Trump).
@@ -126,7 +134,6 @@ LOWERCASE_NAME = 3.0  # typed in lower case, a rule word must be rarer still: ha
 # Two consonants are evidence enough only for a word of four letters or more rarer than this.
 RARE = 4.0
 SHORT_WORD = 4
-VOWEL = "V"
 _IN_ARABIC = "~ar:"  # the sounds of an Arabic word, met by a Latin rule word
 _IN_LATIN = "~en:"  # the sounds of a capitalized Latin word, met by an Arabic rule word
 _LOOSE_ARABIC = "~ar="  # the sounds of any Arabic word, met by a place's name or a phrase
@@ -135,50 +142,11 @@ _SCRIPT_OF_TAG = {_IN_ARABIC: "ar", _LOOSE_ARABIC: "ar", _IN_LATIN: "en", _LOOSE
 _TAG_LENGTH = 4
 # English words this common (the, after) offer no sounds at all: they are never names.
 FUNCTION_WORD = 5.5
-_ARABIC_VOWELS = frozenset("اويىعءئؤأإآ")
-_VOWEL_RUN = re.compile(VOWEL + "+")
-
-
-def _sounds(classes: str) -> str:
-    """One V per run of vowels, a doubled sound once, no final h."""
-    out: list[str] = []
-    for c in _VOWEL_RUN.sub(VOWEL, classes):
-        if not out or out[-1] != c:
-            out.append(c)
-    if out and out[-1] == "h":
-        out.pop()
-    return "".join(out)
-
-
-# Latin letters as sounds: g may be ج (Gamal) or غ (Gaza), k ك or ق (Kassem), so each is
-# read both ways; gh is غ, q ق, kh خ only.
-_SOUND_DIGRAPHS = (("kh", "X"), ("gh", "G"), ("sh", "S"), ("ch", "S"), ("th", "t"), ("dh", "d"),
-                   ("ph", "f"), ("ts", "s"), ("zh", "j"), ("ck", "k"), ("ou", VOWEL))  # fmt: skip
-_LATIN_SOUNDS = str.maketrans(
-    {**dict.fromkeys("aeiouyw", VOWEL), "p": "b", "c": "k", "x": "k", "v": "f"}
-)
-_SOFT_C = re.compile("c(?=[eiy])")  # Valencia, Nice: an s
-_SOUND_CLASSES = frozenset("btdjGgkqXszSrlmnfh" + VOWEL)
+# Latin sounds in Arabic: a vowel run written or not, g as ج or غ, k as ك or ق.
 _EITHER = {VOWEL: (VOWEL, ""), "g": ("j", "G"), "k": ("k", "q")}
 # The other way; ش may be an s in English too, its mark lost (TUŞAS is "TUSAS" once normalized).
 _LATIN_FOR = {"j": ("j", "g"), "G": ("G", "g"), "q": ("q", "k"), "S": ("S", "s")}
-_ARABIC_SOUNDS = {**_ARABIC, "غ": "G", "ق": "q", **dict.fromkeys(_ARABIC_VOWELS, VOWEL)}
 MAX_SPELLINGS = 512  # beyond this, a (very long) word looks only for its own sounds
-
-
-@lru_cache(maxsize=50_000)
-def latin_sounds(word: str) -> str:
-    """The sounds of a Latin-script word (folded): its letters' classes and vowel runs."""
-    text = _SOFT_C.sub("s", word.casefold())
-    for digraph, cls in _SOUND_DIGRAPHS:
-        text = text.replace(digraph, cls)
-    return _sounds("".join(c for c in text.translate(_LATIN_SOUNDS) if c in _SOUND_CLASSES))
-
-
-def arabic_sounds(reading: str) -> str:
-    """The sounds of one reading of an Arabic word (see _arabic_readings)."""
-    text = _ARABIC_TSH.sub("S", reading)
-    return _sounds("".join(_ARABIC_SOUNDS.get(c, c if c in "SX" else "") for c in text))
 
 
 def arabic_spellings(sounds: str) -> frozenset[str]:

@@ -216,6 +216,11 @@ FLIGHT_B = news(
             Verdict.DIFFERENT,
         ),
         (
+            news("Banana prices announced for the season", feed="wire", minutes=1),
+            news("Apple prices announced for the season"),
+            Verdict.DIFFERENT,  # one language, only a concept (=price) in common: its own word
+        ),
+        (
             news("Drones hit US base in Syria", "Two blasts.", link="https://a.example/1",
                  feed="b", minutes=5),
             news("Another headline", "Other words.", link="https://www.a.example/1/"),

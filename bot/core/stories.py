@@ -467,7 +467,11 @@ def compare(new: Report, known: Report, weight: Weights | Weigher) -> Match:
         words = word_similarity(new.terms, known.terms, weigher)
         if words >= COPY_SIMILARITY and counts_agree and new.places == known.places:
             return Match(Verdict.SAME_REPORT, words)
-        # Words and anchors alike: rewrites share few words but name the same things.
+        # Words and anchors alike: rewrites share few words but name the same things. In one
+        # language a concept is mostly the same word again, so concepts alone in common are no
+        # such naming ("Apple prices ..." and "Banana prices ..." share =price, nothing more).
+        if not _share_beyond_concepts(new, known):
+            anchors = 0.0
         score = (words + anchors) / 2
     else:
         score = anchors
@@ -528,6 +532,11 @@ def cross_similarity(a: Report, b: Report, weight: Weights) -> float:
     """
     names = a.names & b.names
     return key_similarity(a.anchors() | names, b.anchors() | names, weight)
+
+
+def _share_beyond_concepts(a: Report, b: Report) -> bool:
+    """Whether two reports have an anchor or a name in common that is not a concept."""
+    return bool((a.anchors() & b.anchors()) - a.concepts or a.names & b.names)
 
 
 def key_similarity(a: frozenset[str], b: frozenset[str], weight: Weights) -> float:

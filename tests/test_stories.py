@@ -104,6 +104,12 @@ def test_canonical_link(url: str | None, expected: str | None) -> None:
         ("زلزال يضرب مراكش", {"g2542997"}),
         ("Flooding in New Delhi", {"g1273294"}),  # "new" starts many names: found by two words
         ("قصف في بيت لاهيا", {"g281145"}),  # as بيت ("house") does in Arabic
+        # Regions by their English and Arabic names (Unicode CLDR), not only ISO's local ones
+        ("Earthquake in Tibet", {"CN-XZ"}),  # ISO writes Xizang Zizhiqu
+        ("زلزال في التبت", {"CN-XZ"}),
+        ("زلزال في أذربيجان الغربية", {"IR-04"}),  # CLDR's ir04 is Isfahan: joined by name
+        ("Floods in Khuzestan", {"IR-06"}),
+        ("قصف في محافظة الأنبار", {"IQ-AN"}),  # with the word for "governorate"
     ],
 )
 def test_places_in(text: str, expected: set[str]) -> None:
@@ -119,7 +125,23 @@ def test_places_lie_within_regions_and_countries() -> None:
     assert places.related("g170794", "SY")
     assert not places.related("g170794", "SY-HL")
     assert places.country("x-omar-field") == "SY"
-    assert places.near("g1848976", "g1848976") is False or places.near("g1848976", "g1848976")
+    assert places.near("g126972", "g117656")  # Khoy and Salmas, 40 km apart
+    assert not places.near("g703448", "g698740")  # Kyiv and Odesa, 440 km apart
+
+
+@pytest.mark.parametrize(
+    ("place", "bounded"),
+    [
+        ("g126972", True),  # a city (Khoy)
+        ("x-omar-field", True),  # a site
+        ("SY-DY", True),  # a region cities lie in (its namesake city's GeoNames area)
+        ("IR-04", False),  # a region named only: none of its towns is known to lie in it
+        ("SY", False),  # a country is not local at all
+    ],
+)
+def test_which_places_have_a_known_extent(place: str, bounded: bool) -> None:
+    """Cities, sites and regions holding places are bounded; a region named only is not."""
+    assert gazetteer().bounded(place) is bounded
 
 
 @pytest.mark.parametrize(
@@ -214,6 +236,13 @@ FLIGHT_B = news(
             news("Oil prices climb as markets open", "Brent rose 2 percent.", minutes=10),
             news("Drones hit US base in Syria", "Two blasts were heard."),
             Verdict.DIFFERENT,
+        ),
+        (
+            news("Earthquake in West Azerbaijan province kills 7", "The quake struck Iran's West "
+                 "Azerbaijan province, state media said.", feed="b", minutes=20),
+            news("Magnitude 5.6 quake hits Khoy, killing 7", "A quake struck Khoy in "
+                 "northwestern Iran, killing 7 people."),
+            Verdict.SAME_EVENT,  # a region whose towns are unknown contradicts none of them
         ),
         (
             news("Banana prices announced for the season", feed="wire", minutes=1),

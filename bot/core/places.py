@@ -21,6 +21,7 @@ Reading a text:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -43,6 +44,7 @@ LOWERCASE_PLACE = 3.0
 EARTH_KM = 6371.0
 NEAR_KM = 100.0
 _LINKS = frozenset({"in", "of", "at", "for", "في", "ب"})
+_REGION_ID = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")  # ISO 3166-2: IR-04, SY-DY
 # Capitalized words that go on a place's name without making it an organization's.
 _GEOGRAPHIC = frozenset(
     """region province governorate oblast city strip district county state airport port base
@@ -132,6 +134,8 @@ class Gazetteer:
                 chain.append(current)
                 current = parents.get(current)
             self.places[place] = Place(place, tuple(chain), size)
+        # Places something lies in: a region nothing is known to lie in has no known extent.
+        self._holding = frozenset(parents.values())
         by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]]] = {}
         rank = {place: self._rank(place) for place in self.places}
         for words, (places, capitals) in by_words.items():
@@ -319,6 +323,17 @@ class Gazetteer:
     def is_local(self, place: str) -> bool:
         """Whether a place is finer than a country (a region, a city, a site)."""
         return bool(self.within(place))
+
+    def bounded(self, place: str) -> bool:
+        """Whether the gazetteer knows where a local place ends: a city, a site, a held region.
+
+        A region nothing is known to lie in (West Azerbaijan, whose towns GeoNames files under
+        codes of its own) may hold any town of its country, so it contradicts none.
+        """
+        found = self.places.get(place)
+        if found is None or not found.within:
+            return False
+        return place in self._holding or not _REGION_ID.match(place)
 
 
 def _inside_organization(tokens: list[Token], start: int, end: int) -> bool:

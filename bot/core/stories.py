@@ -576,8 +576,8 @@ def _beside(a: Report, b: Report, places: Gazetteer) -> Callable[[str, str], boo
 
 def _headline_place_missing(a: Report, b: Report, places: Gazetteer) -> bool:
     """Whether a's headline names precise places that b, naming others, never comes near."""
-    head = {p for p in a.head_places if places.is_local(p)}
-    other = {p for p in b.places if places.is_local(p)}
+    head = {p for p in a.head_places if places.bounded(p)}
+    other = {p for p in b.places if places.bounded(p)}
     beside = _beside(a, b, places)
     return bool(head and other) and not any(beside(x, y) for x in head for y in other)
 
@@ -591,8 +591,8 @@ def _places_conflict(a: Report, b: Report, places: Gazetteer) -> bool:
     flood or a storm) beside the other, and neither report names the other's place (Kyiv then
     Odesa, Rafah then Khan Younis).
     """
-    head_a = {p for p in a.head_places if places.is_local(p)}
-    head_b = {p for p in b.head_places if places.is_local(p)}
+    head_a = {p for p in a.head_places if places.bounded(p)}
+    head_b = {p for p in b.head_places if places.bounded(p)}
     if not head_a or not head_b:
         return False
     if not _headline_place_missing(a, b, places) or not _headline_place_missing(b, a, places):

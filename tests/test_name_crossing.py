@@ -83,6 +83,9 @@ def test_which_item_words_offer_keys(word: str, offers: bool) -> None:
         ("Valencia", "فيضانات في فالنسيا", True),  # a place: its sounds, however common
         ("توساش", "Attack at TUSAS in Ankara", True),  # ش may be an s whose mark was lost
         ("Aktau", "في الوقت نفسه", False),  # a place meets only names, not وقت ("time")
+        # A place's other-script names that sound like the one typed, however rare in English:
+        ("خوي", "A quake near Khoy injured 200", True),  # GeoNames' main name is Khuy
+        ("خوي", "A quake near Khvoy injured 200", False),  # an alternate that sounds otherwise
     ],
 )
 def test_phrases_and_places_cross_by_sounds(rule: str, text: str, found: bool) -> None:

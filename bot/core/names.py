@@ -268,6 +268,19 @@ def crossing_keys(raw: str, *, place: bool = False, loose: bool = False) -> froz
     return frozenset(_IN_ARABIC + s for s in arabic_spellings(sounds)) if sounds else frozenset()
 
 
+def sounds_alike(arabic: str, latin: str) -> bool:
+    """Whether a Latin-script word may be an English spelling of an Arabic word (خوي, Khoy).
+
+    The test a single rule word's crossing keys make, without the checks that a word says
+    enough to be a name: the caller knows both are names of one place.
+    """
+    sounds = latin_sounds(latin.casefold())
+    return any(
+        sounds in latin_spellings(arabic_sounds(reading))
+        for reading in _arabic_readings(arabic, whole=True)
+    )
+
+
 def _arabic_loose(word: str) -> frozenset[str]:
     """The sounds of each reading of an Arabic word that has a consonant."""
     readings = _arabic_readings(word, whole=True)

@@ -29,6 +29,7 @@ from importlib.resources import files
 from bot.core.analysis import Token, is_arabic, item_forms, tokenize
 from bot.core.arabic import proclitic_forms
 from bot.core.frequency import word_zipf, zipf
+from bot.core.names import sounds_alike
 
 # Head words of institutions: a place right after one ("Observatory in Istanbul", "University
 # of Baghdad") is where the institution sits, not where the news happened.
@@ -102,6 +103,7 @@ class Gazetteer:
         self._where: dict[str, tuple[float, float]] = {}
         self._main: dict[str, tuple[Spelling, ...]] = {}
         self._latin: dict[str, list[Spelling]] | None = None  # by place, built on first use
+        self._one_word: dict[str, list[Spelling]] | None = None  # likewise: every one-word name
         by_words: dict[tuple[str, ...], tuple[list[str], tuple[bool, ...]]] = {}
         for line in text.splitlines():
             if not line or line.startswith("#"):
@@ -237,10 +239,11 @@ class Gazetteer:
         English name written with its capitals as in text (Nice, not nice); an Arabic word may
         carry an attached preposition (بحلب). The places so named in the country of the first
         give their main names (GeoNames' own, and the first in Arabic) and the Latin alternates
-        that are English words in use (Medina beside Madinah): حلب gives Aleppo and Halab, the
-        city and its province. Other alternates are left out: some are historical or foreign
-        (Emesa for Homs), some common words (مدينه, "city", is a name of Medina). None when the
-        tokens name no place.
+        that are English words in use (Medina beside Madinah), or when none is, a one-word
+        name's one-word alternates in the other script that sound like it (خوي gives Khoy
+        beside GeoNames' Khuy): حلب gives Aleppo and Halab, the city and its province. Other
+        alternates are left out: some are historical or foreign (Emesa for Homs), some common
+        words (مدينه, "city", is a name of Medina). None when the tokens name no place.
         """
         name = self._named(tokens)
         if name is None:
@@ -255,14 +258,42 @@ class Gazetteer:
                         spelling = Spelling(known.words, known.capitals)
                         self._latin.setdefault(known.places[0], []).append(spelling)
         country = self.country(name.places[0])
+        places = [p for p in name.places if self.country(p) == country]
+        in_use = [s for p in places for s in self._latin.get(p, [])]
         found: dict[tuple[str, ...], Spelling] = {}
-        for place in name.places:
-            if self.country(place) != country:
-                continue
-            for spelling in [*self._main.get(place, ()), *self._latin.get(place, [])]:
+        for place in places:
+            for spelling in [
+                *self._main.get(place, ()),
+                *(in_use or self._sounding(place, name.words)),
+            ]:
                 if spelling.words != name.words:
                     found.setdefault(spelling.words, spelling)
         return list(found.values())
+
+    def _sounding(self, place: str, words: tuple[str, ...]) -> list[Spelling]:
+        """A place's one-word names in the other script that sound like a one-word name of it.
+
+        Asked when none of the place's Latin names is an English word in use: GeoNames' main
+        name may then be a transliteration news does not use (Khuy for خوي), and of its many
+        alternates those that sound like the name typed are the ones news writes (Khoy, Khoi).
+        """
+        if len(words) != 1:
+            return []
+        if self._one_word is None:
+            self._one_word = {}
+            for names in self._single.values():
+                for known in names:
+                    for owner in known.places:
+                        spelling = Spelling(known.words, known.capitals)
+                        self._one_word.setdefault(owner, []).append(spelling)
+        typed = words[0]
+        arabic = is_arabic(typed)
+        return [
+            s
+            for s in self._one_word.get(place, [])
+            if is_arabic(s.words[0]) != arabic
+            and (sounds_alike(typed, s.words[0]) if arabic else sounds_alike(s.words[0], typed))
+        ]
 
     def _named(self, tokens: list[Token]) -> _Name | None:
         """The name that `tokens` are, whole (see `spellings`), or None."""

@@ -110,7 +110,10 @@ def main() -> None:
     misses: list[str] = []
     for number, rule in enumerate(rules):
         tally = tallies.setdefault(str(rule["part"]), Tally())
-        positives = {str(p) for p in rule["positives"]}  # type: ignore[attr-defined]
+        labelled = rule["positives"]
+        if not isinstance(labelled, list):
+            raise TypeError(f"rule {rule['id']}: positives must be a list of report ids")
+        positives = {str(p) for p in labelled}
         hits = found[number]
         tally.rules += 1
         kind = tally.by_kind.setdefault(str(rule.get("kind", "mixed")), [0, 0])

@@ -45,6 +45,7 @@ import redis.asyncio as aioredis
 from bench.botapi_server import EmulatorProcess
 from bot.core.models import Delivery, Feed, Item
 from bot.store import Store, keys, open_redis
+from bot.store.connection import Client
 from bot.store.senders import SenderRegistry, fair_share
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +121,7 @@ async def used_memory(client: aioredis.Redis) -> int:
     return int(info["used_memory"]) - clients
 
 
-async def stream_bytes(client: aioredis.Redis) -> int:
+async def stream_bytes(client: Client) -> int:
     """What the delivery streams take now (MEMORY USAGE, every node counted)."""
     total = 0
     for shard in range(keys.SHARDS):
@@ -128,7 +129,7 @@ async def stream_bytes(client: aioredis.Redis) -> int:
     return total
 
 
-async def marker_bytes(client: aioredis.Redis, deliveries: list[Delivery]) -> float:
+async def marker_bytes(client: Client, deliveries: list[Delivery]) -> float:
     """What one sent marker (chat, item) -> message id takes, averaged over a sample."""
     sample = deliveries[:: max(1, len(deliveries) // 200)]
     sizes = [await client.memory_usage(keys.sent(d.chat_id, d.item_id)) for d in sample]
@@ -432,16 +433,20 @@ def histogram(counts: list[int]) -> str:
 async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Create the subscribers, measure their memory, then fan out with 1 .. N senders."""
     async with open_redis(None, None) as handle:
-        store = Store(handle.client, retention_seconds=86_400)
+        client = handle.client
+        # open_redis(None, None) starts one embedded server, and used_memory needs its pool.
+        if not isinstance(client, aioredis.Redis):
+            raise TypeError(f"expected one Redis server, got {type(client).__name__}")
+        store = Store(client, retention_seconds=86_400)
         args.redis_url = handle.url
         redis_pid = handle.server.pid if handle.server else None
         await store.catalog.replace([FEED])
         await store.deliveries.ensure_groups()
-        before = await used_memory(handle.client)
+        before = await used_memory(client)
         started = time.perf_counter()
         await add_subscribers(store, args.chats)
         created_s = time.perf_counter() - started
-        subscriber_bytes = (await used_memory(handle.client) - before) / args.chats
+        subscriber_bytes = (await used_memory(client) - before) / args.chats
         print(
             f"{args.chats} private chats with one rule each created in {created_s:.1f} s; "
             f"Redis {subscriber_bytes:.0f} bytes per subscriber; {os.cpu_count()} CPUs",

@@ -342,7 +342,8 @@ class _SocketWrites:
         self.total = 0
         self._lock = threading.Lock()
         # StreamRequestHandler writes through this unbuffered socket writer: the status line and
-        # headers (flushed by end_headers) and every body chunk.
+        # headers (flushed by end_headers) and every body chunk. It is private to socketserver,
+        # so typeshed's stubs leave it out.
         writer = socketserver._SocketWriter  # type: ignore[attr-defined]
         original = writer.write
 

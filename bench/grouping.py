@@ -46,6 +46,7 @@ from bot.core.stories import (
     Featurizer,
     Report,
     Verdict,
+    Weights,
     compare,
     key_weight,
     word_prior,
@@ -127,7 +128,7 @@ def pairwise(reports: list[Labelled], featurizer: Featurizer) -> dict[str, Any]:
     return pair_counts(reports, same)
 
 
-def _joinable(a: Report, b: Report, weight: Any) -> bool:
+def _joinable(a: Report, b: Report, weight: Weights) -> bool:
     """Whether compare would join two reports that the store's window lets it compare."""
     if abs(a.published - b.published) > STORY_GAP:
         return False

@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import redis.asyncio as aioredis
+
 from bench.feedfarm import RULE_WORDS, Farm
 from bot.app import compiler_for, make_fetcher, make_poller
 from bot.core.models import Feed
@@ -179,13 +181,17 @@ async def bench(args: argparse.Namespace, farm: Farm) -> tuple[dict[str, object]
     feeds = [Feed(id=f.id, name=f.name, url=farm.url(f), lang=f.lang) for f in farm.feeds]
     rng = random.Random(args.seed)
     async with open_redis(None, None) as handle:
-        store = Store(handle.client, retention_seconds=settings.retention_seconds)
+        client = handle.client
+        # open_redis(None, None) starts one embedded server: one client with one pool to count.
+        if not isinstance(client, aioredis.Redis):
+            raise TypeError(f"expected one Redis server, got {type(client).__name__}")
+        store = Store(client, retention_seconds=settings.retention_seconds)
         await store.catalog.replace(feeds)
         rules = await add_chats(store, settings, args.chats, rng)
         redis_pid = handle.server.pid if handle.server else None
         # The connections a cycle opened are reported: the poller must stay within the
         # client's pool (redis-py's default limit) whatever the number of feeds.
-        pool = handle.client.connection_pool
+        pool = client.connection_pool
         pool_limit = pool.max_connections
         fetcher = make_fetcher(settings, AddressPolicy(allow_private=True))
         try:

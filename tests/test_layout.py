@@ -92,7 +92,7 @@ def test_ruff_clean() -> None:
 
 @pytest.mark.timeout(300)
 def test_mypy_strict_clean() -> None:
-    """Mypy in strict mode finds nothing in the code and the tests."""
+    """Mypy in strict mode finds nothing in the code, the tests and the benches."""
     done = subprocess.run(
         [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, check=False
     )

@@ -1,0 +1,1 @@
+"""Benchmarks that print numbers; each script runs on its own, the helpers are shared."""

@@ -72,6 +72,7 @@ ARAB_WORLD = frozenset(
 ARABIC_COMMON_ZIPF = 4.5
 ARABIC_FOREIGN_ZIPF = 3.5
 ARABIC_BIG_CITY = 300_000
+SHORT_REGION = 4  # a region's Latin name shorter than this is no name news would write
 _LATIN = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z]$")
 _ARABIC = re.compile(r"^[\u0621-\u064a][\u0621-\u064a ]*[\u0621-\u064a]$")
 _REGION_WORDS = re.compile(
@@ -112,9 +113,10 @@ def cldr_regions(subdivisions: list[tuple[str, str]]) -> dict[str, tuple[str, st
     """CLDR's English and Arabic names of ISO regions, given as (code, local name) pairs.
 
     Within a country, a CLDR name joins the ISO region whose local name shares the most sound
-    keys with it (one region only: a tie joins none; of two names joining one region, the one
-    sharing more). A name sharing no key with any region of its country joins the region of
-    its own code, unless a name joined that region by sound.
+    keys with it (a tie joins the region of the name's own code if that is one of them, else
+    none; of two names joining one region, the one sharing more). A name sharing no key with
+    any region of its country joins the region of its own code, unless a name joined that
+    region by sound.
     """
     cldr: dict[str, tuple[str, str]] = {}
     for line in CLDR.read_text(encoding="utf-8").splitlines():
@@ -132,12 +134,15 @@ def cldr_regions(subdivisions: list[tuple[str, str]]) -> dict[str, tuple[str, st
         shared = sorted(((len(keys & k), code) for code, k in regions), reverse=True)
         if not shared:
             continue
+        own = f"{cldr_code[:2].upper()}-{cldr_code[2:].upper()}"
         if not shared[0][0]:
-            by_code[f"{cldr_code[:2].upper()}-{cldr_code[2:].upper()}"] = names
-        elif len(shared) == 1 or shared[1][0] < shared[0][0]:
-            score, target = shared[0]
-            if target not in by_sound or by_sound[target][0] < score:
-                by_sound[target] = (score, names)
+            by_code[own] = names
+        else:
+            best = [code for score, code in shared if score == shared[0][0]]
+            # A tie goes to the region of the name's own code, if it is one of the tied.
+            target = best[0] if len(best) == 1 else own if own in best else ""
+            if target and (target not in by_sound or by_sound[target][0] < shared[0][0]):
+                by_sound[target] = (shared[0][0], names)
     known = {code for code, _ in subdivisions}
     joined = {code: names for code, names in by_code.items() if code in known}
     joined.update({code: names for code, (_, names) in by_sound.items()})
@@ -205,7 +210,7 @@ class Row:
     names: list[str] = field(default_factory=list)
     curated: list[str] = field(default_factory=list)  # from the extras file: always kept
     where: str = ""  # "lat,lon" in degrees (two decimals), where known
-    region: bool = False  # a first-level region (ISO 3166-2)
+    region: bool = False  # a region (ISO 3166-2)
 
 
 def build() -> str:
@@ -241,19 +246,20 @@ def _rows() -> dict[str, Row]:
             by_folded[(city["countrycode"], _fold(name))].append(place)
     parent_of: dict[str, str] = {}
     claims: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    regions = [
-        s for s in pycountry.subdivisions if s.parent_code is None and s.country_code in rows
-    ]
+    regions = [s for s in pycountry.subdivisions if s.country_code in rows]
     cldr = cldr_regions([(s.code, s.name) for s in regions])
     for sub in regions:
         cldr_en, cldr_ar = cldr.get(sub.code, ("", ""))
         homonyms = by_folded.get((sub.country_code, _fold(sub.name)), []) or (
             by_folded.get((sub.country_code, _fold(cldr_en)), []) if cldr_en else []
         )
+        if homonyms and sub.parent_code:
+            continue  # a province named after its city (Valencia, Paris): the city is the place
         if homonyms and homonyms[0] in by_folded.get((sub.country_code, _fold(cldr_en)), []):
             cldr_en = ""  # Deir ez-Zor, Aleppo: the namesake city answers to it, as before
         names = [sub.name, cldr_en, *(_arabic_forms(cldr_ar) if cldr_ar else [])]
-        row = rows[sub.code] = Row(sub.country_code, 0, sub.country_code, names, region=True)
+        parent = sub.parent_code or sub.country_code
+        row = rows[sub.code] = Row(parent, 0, sub.country_code, names, region=True)
         if homonyms:
             city = cities[homonyms[0][1:]]
             row.names += [n for n in city["alternatenames"] if _arabic(n)]
@@ -324,9 +330,7 @@ def _kept(name: str, row: Row, deny: set[str]) -> bool:
             return False
         # With its article too: سلطات (Settat) is السلطات, "the authorities", with it.
         frequent = max(zipf_frequency(name, "ar"), zipf_frequency("ال" + name, "ar"))
-        # A region's name, in the Arab world and around it or anywhere (CLDR's التبت), is
-        # frequent in news because it is news.
-        if row.country in ARAB_WORLD or row.region:
+        if row.country in ARAB_WORLD:  # frequent in news because it is news
             return frequent < ARABIC_COMMON_ZIPF or row.population >= ARABIC_BIG_CITY
         # Elsewhere an Arabic name is kept when it is no common word (خاركيف, ايشيكاوا) or the
         # city is large (موسكو): ليل (night) is Lille, كان (was) Cannes, ان (that) Ans; and
@@ -336,6 +340,8 @@ def _kept(name: str, row: Row, deny: set[str]) -> bool:
         return frequent < ARABIC_FOREIGN_ZIPF or row.population >= BIG_CITY
     if name.isupper() and len(name) <= 4:
         return False  # airport codes (DEZ, RAK) would be read in acronyms
+    if row.region and len(name) < SHORT_REGION:
+        return False  # Ba, Ra, Lib: regions of Fiji and the Marshall Islands, and English words
     return row.population >= BIG_CITY or not _common(name)
 
 

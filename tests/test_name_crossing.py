@@ -78,6 +78,7 @@ def test_which_item_words_offer_keys(word: str, offers: bool) -> None:
         ('"بن غوريون"', "A missile hit near Ben Gurion airport", True),
         ('"Jeju Air"', "طائرة تابعة لشركة جيجو إير", True),
         ('"Port Vila"', "زلزال قرب بورت فيلا", True),
+        ('"Ibn al-Khatib"', "حريق في مستشفى ابن الخطيب", True),  # al is attached in Arabic
         ('"Port Vila"', "وصلت السفينة إلى الميناء في فيلا", False),  # not side by side
         ('"Breaking News"', "بريكنغ نيوز", False),  # only sounds, none a name: no crossing
         ("Valencia", "فيضانات في فالنسيا", True),  # a place: its sounds, however common

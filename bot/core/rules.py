@@ -81,6 +81,8 @@ MATCH_ALL = "*"
 # A phrase carried into the other language word by word: its words within this distance, in any
 # order ("Sanaa airport" is مطار صنعاء, "Soroka hospital" مستشفى سوروكا).
 CROSSING_WINDOW = 2
+# The Arabic article as English writes it, the sun letters' assimilated forms too (ash-Sham).
+_LATIN_ARTICLES = frozenset("al el ad ar as ash at az an adh ath".split())
 MAX_RUN_WORDS = 3  # unquoted words read together as a place or phrase: بئر السبع, suicide bomber
 NAME_MARK = "≈"  # shown before a word read as a name in the other script: ≈Blinken
 
@@ -553,6 +555,13 @@ class RuleCompiler:
         and its sounds, however common (the "Ben" of "Ben Gurion"), with at least one word
         carried by more than sounds or by a name's sounds.
         """
+        # The Arabic article in Latin letters ("Ibn al-Khatib") is written attached in Arabic
+        # (ابن الخطيب), where a word's sounds leave it out: it is no word to carry.
+        tokens = [
+            t
+            for n, t in enumerate(tokens)
+            if n + 1 == len(tokens) or is_arabic(t.text) or t.text not in _LATIN_ARTICLES
+        ]
         phrase = len(tokens) > 1
         anchored = False
         terms: list[Term] = []

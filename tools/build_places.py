@@ -72,6 +72,8 @@ ARAB_WORLD = frozenset(
 ARABIC_COMMON_ZIPF = 4.5
 ARABIC_FOREIGN_ZIPF = 3.5
 ARABIC_BIG_CITY = 300_000
+# The Arabic article as GeoNames writes it in Latin letters, sun letters assimilated (Ar Raqqah).
+LATIN_ARTICLES = frozenset("al el ad an ar as ash at az adh ath".split())
 SHORT_REGION = 4  # a region's Latin name shorter than this is no name news would write
 _LATIN = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z]$")
 _ARABIC = re.compile(r"^[\u0621-\u064a][\u0621-\u064a ]*[\u0621-\u064a]$")
@@ -299,14 +301,14 @@ def _text(rows: dict[str, Row], deny: set[str]) -> str:
     for place in sorted(rows):
         row = rows[place]
         kept: list[str] = []
-        for raw in [*row.curated, *row.names]:
+        for raw in [*row.curated, *row.names, *_without_article(row)]:
             name = _latin(raw) or _arabic(raw)
             if name is None:
                 continue
             name = " ".join(split_normalized(name))  # words as the reader splits them
             if not name or name in kept:
                 continue
-            if raw in row.curated or _kept(name, row, deny):
+            if raw in row.curated or _kept(name, row, deny, main=_latin(row.names[0]) or ""):
                 kept.append(name)
         if kept:
             fields = (place, row.parent, str(row.population), row.where, "|".join(kept))
@@ -314,13 +316,34 @@ def _text(rows: dict[str, Row], deny: set[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _without_article(row: Row) -> list[str]:
+    """An Arab place's Latin names without the Arabic article: Al Kut is also Kut in English.
+
+    English news drops the article of many Arabic names (Kut, Raqqa, Hudaydah) or writes it
+    joined (al-Kut); GeoNames writes it apart (Al Kut, Ar Raqqah).
+    """
+    if row.country not in ARAB_WORLD:
+        return []  # El Paso is not Paso: elsewhere the article may be a Spanish one
+    found = []
+    for raw in row.names:
+        words = raw.split()
+        if len(words) == 2 and words[0].casefold() in LATIN_ARTICLES and _latin(raw):
+            found.append(words[1])
+    return found
+
+
 def _where(city: dict[str, object]) -> str:
     """A city's position as the file writes it."""
     return f"{float(str(city['latitude'])):.2f},{float(str(city['longitude'])):.2f}"
 
 
-def _kept(name: str, row: Row, deny: set[str]) -> bool:
-    """Whether a name from the data sets is a place's name in news rather than a common word."""
+def _kept(name: str, row: Row, deny: set[str], *, main: str = "") -> bool:
+    """Whether a name from the data sets is a place's name in news rather than a common word.
+
+    A large city keeps its `main` name however common a word it is, and the start of it (New
+    York of New York City, Rio of Rio de Janeiro); its other alternates must be no common words
+    (Turkish Şam, "Sam" once accents are gone, is Damascus; "White House" Casablanca).
+    """
     if name in deny:
         return False
     if not row.parent:
@@ -342,7 +365,8 @@ def _kept(name: str, row: Row, deny: set[str]) -> bool:
         return False  # airport codes (DEZ, RAK) would be read in acronyms
     if row.region and len(name) < SHORT_REGION:
         return False  # Ba, Ra, Lib: regions of Fiji and the Marshall Islands, and English words
-    return row.population >= BIG_CITY or not _common(name)
+    big = row.population >= BIG_CITY
+    return (big and (name == main or main.startswith(name + " "))) or not _common(name)
 
 
 def main() -> int:

@@ -29,7 +29,7 @@ from importlib.resources import files
 from bot.core.analysis import Token, is_arabic, item_forms, tokenize
 from bot.core.arabic import proclitic_forms
 from bot.core.frequency import word_zipf, zipf
-from bot.core.names import sounds_alike
+from bot.core.names import arabic_sounds, latin_sounds, sounds_alike
 
 # Head words of institutions: a place right after one ("Observatory in Istanbul", "University
 # of Baghdad") is where the institution sits, not where the news happened.
@@ -239,11 +239,12 @@ class Gazetteer:
         English name written with its capitals as in text (Nice, not nice); an Arabic word may
         carry an attached preposition (بحلب). The places so named in the country of the first
         give their main names (GeoNames' own, and the first in Arabic) and the Latin alternates
-        that are English words in use (Medina beside Madinah), or when none is, a one-word
-        name's one-word alternates in the other script that sound like it (خوي gives Khoy
-        beside GeoNames' Khuy): حلب gives Aleppo and Halab, the city and its province. Other
-        alternates are left out: some are historical or foreign (Emesa for Homs), some common
-        words (مدينه, "city", is a name of Medina). None when the tokens name no place.
+        that are English words in use (Medina beside Madinah), or when none of the other script
+        is, a one-word name's one-word alternates in the other script that sound like it (خوي
+        gives Khoy beside GeoNames' Khuy): حلب gives Aleppo and Halab, the city and its
+        province. Other alternates are left out: some are historical or foreign (Emesa for
+        Homs), some common words (مدينه, "city", is a name of Medina). None when the tokens
+        name no place.
         """
         name = self._named(tokens)
         if name is None:
@@ -259,13 +260,16 @@ class Gazetteer:
                         self._latin.setdefault(known.places[0], []).append(spelling)
         country = self.country(name.places[0])
         places = [p for p in name.places if self.country(p) == country]
-        in_use = [s for p in places for s in self._latin.get(p, [])]
+        typed_arabic = is_arabic(name.words[0])
+        other_in_use = any(
+            len(s.words) == 1 and is_arabic(s.words[0]) != typed_arabic and zipf(s.words[0])
+            for p in places
+            for s in [*self._main.get(p, ()), *self._latin.get(p, [])]
+        )
         found: dict[tuple[str, ...], Spelling] = {}
         for place in places:
-            for spelling in [
-                *self._main.get(place, ()),
-                *(in_use or self._sounding(place, name.words)),
-            ]:
+            sounding = [] if other_in_use else self._sounding(place, name.words)
+            for spelling in [*self._main.get(place, ()), *self._latin.get(place, []), *sounding]:
                 if spelling.words != name.words:
                     found.setdefault(spelling.words, spelling)
         return list(found.values())
@@ -273,9 +277,9 @@ class Gazetteer:
     def _sounding(self, place: str, words: tuple[str, ...]) -> list[Spelling]:
         """A place's one-word names in the other script that sound like a one-word name of it.
 
-        Asked when none of the place's Latin names is an English word in use: GeoNames' main
-        name may then be a transliteration news does not use (Khuy for خوي), and of its many
-        alternates those that sound like the name typed are the ones news writes (Khoy, Khoi).
+        Asked when none of the place's names in the other script is a word in use: GeoNames'
+        main name may then be a transliteration news does not use (Khuy for خوي), and of its
+        many alternates those that sound like the name typed are the ones news writes (Khoy).
         """
         if len(words) != 1:
             return []
@@ -288,10 +292,14 @@ class Gazetteer:
                         self._one_word.setdefault(owner, []).append(spelling)
         typed = words[0]
         arabic = is_arabic(typed)
+        # Spellings of the main name's sounds (Khoy, Khoi for Khuy), not other languages' names
+        # that happen to sound like the typed one (Houmousse, Humus for حمص).
+        main = {_sounds_of(m.words[-1]) for m in self._main.get(place, ()) if m.words}
         return [
             s
             for s in self._one_word.get(place, [])
             if is_arabic(s.words[0]) != arabic
+            and _sounds_of(s.words[0]) in main
             and (sounds_alike(typed, s.words[0]) if arabic else sounds_alike(s.words[0], typed))
         ]
 
@@ -365,6 +373,11 @@ class Gazetteer:
         if found is None or not found.within:
             return False
         return place in self._holding or not _REGION_ID.match(place)
+
+
+def _sounds_of(word: str) -> str:
+    """A name's sounds in the alphabet of bot/core/names.py, whichever its script."""
+    return arabic_sounds(word) if is_arabic(word) else latin_sounds(word)
 
 
 def _inside_organization(tokens: list[Token], start: int, end: int) -> bool:

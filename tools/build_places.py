@@ -74,6 +74,7 @@ ARABIC_FOREIGN_ZIPF = 3.5
 ARABIC_BIG_CITY = 300_000
 # The Arabic article as GeoNames writes it in Latin letters, sun letters assimilated (Ar Raqqah).
 LATIN_ARTICLES = frozenset("al el ad an ar as ash at az adh ath".split())
+SHORT_NAME = 3  # a Latin alternate shorter than this is no name news would write
 SHORT_REGION = 4  # a region's Latin name shorter than this is no name news would write
 _LATIN = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z]$")
 _ARABIC = re.compile(r"^[\u0621-\u064a][\u0621-\u064a ]*[\u0621-\u064a]$")
@@ -363,6 +364,8 @@ def _kept(name: str, row: Row, deny: set[str], *, main: str = "") -> bool:
         return frequent < ARABIC_FOREIGN_ZIPF or row.population >= BIG_CITY
     if name.isupper() and len(name) <= 4:
         return False  # airport codes (DEZ, RAK) would be read in acronyms
+    if len(name) < SHORT_NAME and name != main:
+        return False  # Ea for Tripoli, Pa: alternates of two letters are words or codes
     if row.region and len(name) < SHORT_REGION:
         return False  # Ba, Ra, Lib: regions of Fiji and the Marshall Islands, and English words
     big = row.population >= BIG_CITY

@@ -257,7 +257,8 @@ class Gazetteer:
                     # not the historical and foreign ones (Emesa, Houmousse for Homs).
                     if len(known.words) == 1 and zipf(known.words[0]) is not None:
                         spelling = Spelling(known.words, known.capitals)
-                        self._latin.setdefault(known.places[0], []).append(spelling)
+                        for owner in known.places:  # طرابلس is both Tripolis' name
+                            self._latin.setdefault(owner, []).append(spelling)
         country = self.country(name.places[0])
         places = [p for p in name.places if self.country(p) == country]
         typed_arabic = is_arabic(name.words[0])

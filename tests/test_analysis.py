@@ -158,6 +158,9 @@ ENGLISH_MEET = [
     ("NATO", ["NATO", "Nato"]),
     ("news", ["news", "News"]),
     ("hero", ["heroes"]),
+    ("bus", ["buses", "bus"]),  # the plural of a word that ends in s
+    ("buses", ["bus"]),
+    ("gas", ["gases"]),
 ]
 ENGLISH_APART = [
     ("US", ["us", "Us"]),
@@ -201,7 +204,7 @@ def test_arabic_table_score() -> None:
 @pytest.mark.parametrize(
     ("word", "shown"),
     [("Drones", "drone"), ("batteries", "battery"), ("US", "US"), ("القاعدة", "قاعدة"),
-     ("news", "news"), ("taxes", "tax")],
+     ("news", "news"), ("taxes", "tax"), ("buses", "bus")],
 )  # fmt: skip
 def test_display_form(word: str, shown: str) -> None:
     """A rule word is shown folded, singular and without the article."""

@@ -205,6 +205,9 @@ def _english_forms(word: str) -> Iterator[str]:
         return
     if word.endswith(("ss", "us", "is")):
         return
+    if word.endswith("es") and word[:-2] in _NOT_PLURAL:
+        yield word[:-2]  # buses, gases, lenses: the plural of a word ending in s
+        return
     if word.endswith("ies") and len(word) > 4:
         yield word[:-3] + "y"
         return

@@ -260,7 +260,10 @@ def _rows() -> dict[str, Row]:
             continue  # a province named after its city (Valencia, Paris): the city is the place
         if homonyms and homonyms[0] in by_folded.get((sub.country_code, _fold(cldr_en)), []):
             cldr_en = ""  # Deir ez-Zor, Aleppo: the namesake city answers to it, as before
-        names = [sub.name, cldr_en, *(_arabic_forms(cldr_ar) if cldr_ar else [])]
+        # CLDR's English name first, where there is one: the main name, which rules cross to
+        # (West Java, not ISO's Jawa Barat).
+        names = [cldr_en, sub.name] if cldr_en else [sub.name]
+        names += _arabic_forms(cldr_ar) if cldr_ar else []
         parent = sub.parent_code or sub.country_code
         row = rows[sub.code] = Row(parent, 0, sub.country_code, names, region=True)
         if homonyms:

@@ -30,7 +30,6 @@ from handlers.common import (
 PREVIEW_ITEMS = 200
 PREFIX = "rules"  # callback data: "rules:rm:<number>:<digest of the rule>"
 MAX_BUTTONS = 100  # Telegram's limit on an inline keyboard; later rules go by /unwatch
-LANGUAGE_FILTER = "lang:"
 
 
 async def watch(update: Update, context: Context) -> None:
@@ -71,7 +70,7 @@ def readings(rule: Rule) -> list[str]:
     for language, reading in rule.readings().items():
         if reading is not None:
             lines.append(text(f"watch.reading.{language}", reading=reading))
-        elif LANGUAGE_FILTER not in rule.describe():
+        elif not rule.keeps_to_language():
             lines.append(text(f"watch.unread.{language}"))
     if NAME_MARK in rule.describe():
         lines.append(text("watch.name_mark", mark=NAME_MARK))

@@ -286,3 +286,20 @@ def test_a_place_rule_says_how_it_was_read() -> None:
 def test_readings_per_language(rule: str, english: str | None, arabic: str | None) -> None:
     """A rule cut to each language shows what it finds there, or None when nothing."""
     assert WITH_PLACES.compile(rule).readings() == {"en": english, "ar": arabic}
+
+
+@pytest.mark.parametrize(
+    ("rule", "kept"),
+    [
+        ("drone lang:ar", True),
+        ("(drone lang:en) OR مسيرة", True),  # a filter anywhere in the expression
+        ("drone -lang:ar", True),
+        ("drone NEAR/3 lang:en", True),
+        ("drone", False),
+        ('"lang: en"', False),  # the words of a phrase, not a filter
+        ("source:bbc drone", False),
+    ],
+)
+def test_a_rule_says_whether_it_keeps_to_a_language(rule: str, kept: bool) -> None:
+    """Only a lang: filter, wherever it stands, keeps a rule to one language on purpose."""
+    assert PLAIN.compile(rule).keeps_to_language() is kept

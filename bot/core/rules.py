@@ -376,6 +376,10 @@ class Rule:
             return "every item"
         return self.expr.describe()
 
+    def keeps_to_language(self) -> bool:
+        """Whether a `lang:` filter keeps the rule to reports of one language on purpose."""
+        return _has_language_filter(self.expr)
+
     def readings(self) -> dict[str, str | None]:
         """How the rule reads reports in each language (None: it finds none in that language).
 
@@ -387,6 +391,19 @@ class Rule:
             cut = in_language(self.expr, language)
             found[language] = None if cut is None else Rule(self.text, cut).describe()
         return found
+
+
+def _has_language_filter(node: Node) -> bool:
+    """Whether a `lang:` filter stands anywhere in an expression."""
+    if isinstance(node, Language):
+        return True
+    if isinstance(node, And | Or):
+        return any(_has_language_filter(child) for child in node.children)
+    if isinstance(node, Not):
+        return _has_language_filter(node.child)
+    if isinstance(node, Near):
+        return _has_language_filter(node.left) or _has_language_filter(node.right)
+    return False
 
 
 @dataclass(frozen=True)

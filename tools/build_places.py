@@ -50,7 +50,7 @@ from datafile import write_or_check
 from wordfreq import zipf_frequency
 
 from bot.core.analysis import normalize, split_normalized
-from bot.core.names import latin_key
+from bot.core.names import latin_key, sounds_alike
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bot/core/data/places.tsv"
@@ -336,6 +336,18 @@ def _without_article(row: Row) -> list[str]:
     return found
 
 
+def _transliterations(row: Row, main: str) -> set[str]:
+    """A city's one-word Arabic names that spell its one-word main name's sounds (Boston, بوسطن).
+
+    Only for a city of 300,000 or more: one famous enough that Arabic news writes its name,
+    whose English name is then frequent because it is famous, not because it is a word.
+    """
+    if row.population < ARABIC_BIG_CITY or row.region or " " in main:
+        return set()
+    names = {normalize(n).strip() for n in row.names if _arabic(n)}
+    return {n for n in names if " " not in n and sounds_alike(n, main)}
+
+
 def _where(city: dict[str, object]) -> str:
     """A city's position as the file writes it."""
     return f"{float(str(city['latitude'])):.2f},{float(str(city['longitude'])):.2f}"
@@ -346,7 +358,9 @@ def _kept(name: str, row: Row, deny: set[str], *, main: str = "") -> bool:
 
     A large city keeps its `main` name however common a word it is, and the start of it (New
     York of New York City, Rio of Rio de Janeiro); its other alternates must be no common words
-    (Turkish Şam, "Sam" once accents are gone, is Damascus; "White House" Casablanca).
+    (Turkish Şam, "Sam" once accents are gone, is Damascus; "White House" Casablanca). A city of
+    300,000 keeps a main name of several words however frequent the phrase: wordfreq counts
+    "San Francisco" as frequent because it is the city (a suburb's "Central City" is words).
     """
     if name in deny:
         return False
@@ -371,6 +385,10 @@ def _kept(name: str, row: Row, deny: set[str], *, main: str = "") -> bool:
         return False  # Ea for Tripoli, Pa: alternates of two letters are words or codes
     if row.region and len(name) < SHORT_REGION:
         return False  # Ba, Ra, Lib: regions of Fiji and the Marshall Islands, and English words
+    if name == main and " " in name and row.population >= ARABIC_BIG_CITY:
+        return True  # San Francisco, Port Said: a phrase frequent as the city's own name
+    if name == main and _transliterations(row, main):
+        return True  # Washington, Boston: frequent in English because famous (واشنطن, بوسطن)
     big = row.population >= BIG_CITY
     return (big and (name == main or main.startswith(name + " "))) or not _common(name)
 

@@ -110,6 +110,8 @@ def test_canonical_link(url: str | None, expected: str | None) -> None:
         ("زلزال في أذربيجان الغربية", {"IR-04"}),  # CLDR's ir04 is Isfahan: joined by name
         ("Floods in Khuzestan", {"IR-06"}),
         ("Sam Altman said on Friday", set()),  # Turkish Şam (Damascus) is no English name
+        ("Storm hits Boston", {"g4930956"}),  # frequent in English because famous (بوستون)
+        ("Fire in San Francisco", {"g5391959"}),  # a frequent phrase because it is the city
         ("White House says", set()),  # nor is a nickname of Casablanca's
         ("قصف في محافظة الأنبار", {"IQ-AN"}),  # with the word for "governorate"
     ],

@@ -19,6 +19,9 @@ so common words and short skeletons count as the product counts them), for each 
 - whole names: names whose every keyed word meets a word of one other name that does not share
   those words (Ismail Haniyeh meets اسماعيل احمد هنية rightly), or of one report of the other
   script that does not hold the name's own spelling: what a rule of the name's words would do;
+  and the same per pair: of all (name, other name) pairs, each way, the share where the name's
+  rule meets the other's spelling (a name meets a wrong one among ~500 far more often than a
+  given pair meets);
 
 each by kind of name (person, org, place), and for the tune part only the commonest false
 pairs. The last line is one JSON object with every figure.
@@ -151,6 +154,8 @@ class Tally:
     false_arabic: int = 0
     whole_names: int = 0  # whole names that meet another name's spelling
     whole_reports: int = 0  # whole names that meet a report of the other script without them
+    pairs: int = 0  # (name, other name) pairs compared, each way
+    pairs_met: int = 0  # of which the name's rule meets the other's spelling
 
     def figures(self) -> dict[str, object]:
         """The tally as ratios and counts."""
@@ -171,6 +176,8 @@ class Tally:
             "whole_name_false_names": self.whole_names,
             "whole_name_false_rate_reports": ratio(self.whole_reports, self.names),
             "whole_name_false_reports": self.whole_reports,
+            "pair_false_rate": round(self.pairs_met / self.pairs, 5) if self.pairs else None,
+            "pairs_met": f"{self.pairs_met}/{self.pairs}",
         }
 
 
@@ -234,17 +241,21 @@ def measure(
             rule_ar = [k for k in map(crossing_keys, name.arabic_words) if k]
             mine_la_words = {w.casefold() for w in name.latin_words if crossing_keys(w)}
             mine_ar_words = {w for w in name.arabic_words if crossing_keys(w)}
-            other_names = any(
-                (
-                    not mine_la_words <= {w.casefold() for w in other.latin_words}
-                    and meets(rule_la, offered(other.arabic_words, name.arabic_words))
-                )
-                or (
-                    not mine_ar_words <= set(other.arabic_words)
-                    and meets(rule_ar, offered(other.latin_words, name.latin_words))
-                )
-                for other in members
-            )
+            # Each other name, both ways: (pairs compared, pairs met) for the per-pair rate.
+            met_pairs = compared = 0
+            for other in members:
+                if other is name:
+                    continue
+                for mine, theirs, rule, spelt, own in (
+                    (mine_la_words, {w.casefold() for w in other.latin_words}, rule_la,
+                     other.arabic_words, name.arabic_words),
+                    (mine_ar_words, set(other.arabic_words), rule_ar, other.latin_words,
+                     name.latin_words),
+                ):  # fmt: skip
+                    if rule and not mine <= theirs:
+                        compared += 1
+                        met_pairs += meets(rule, offered(spelt, own))
+            other_names = bool(met_pairs)
             mine_ar = frozenset().union(*own_keys)
             mine_la = frozenset().union(*map(item_keys, name.latin_words))
             other_reports = any(
@@ -263,6 +274,8 @@ def measure(
                 tally.false_arabic += bool(wrong_ar)
                 tally.whole_names += other_names
                 tally.whole_reports += other_reports
+                tally.pairs += compared
+                tally.pairs_met += met_pairs
     return parts
 
 
@@ -284,7 +297,8 @@ def main() -> None:
             f"from Arabic {row['false_rate_arabic']} ({row['false_arabic']}); whole names meeting "
             f"another name {row['whole_name_false_rate']} ({row['whole_name_false_names']}), "
             f"a report without them {row['whole_name_false_rate_reports']} "
-            f"({row['whole_name_false_reports']})"
+            f"({row['whole_name_false_reports']}); of all pairs of two names, one's rule meets "
+            f"the other's spelling in {row['pair_false_rate']} ({row['pairs_met']})"
         )
         for kind, tally in sorted(part.kinds.items()):
             k = tally.figures()

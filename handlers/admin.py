@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from telegram import Update
 
+from bot.delivery.render import format_time
 from bot.i18n import ago, text
 from bot.store.counters import Event
 from handlers.common import Context, reply
@@ -31,7 +32,7 @@ async def failed(update: Update, context: Context) -> None:
         lines.append(
             text(
                 "failed.line",
-                when=letter.failed_at.strftime("%d %b %H:%M UTC"),
+                when=format_time(letter.failed_at),  # month names in the chat's language
                 chat=letter.delivery.chat_id,
                 title=item.title[:80] if item else letter.delivery.item_id,
                 attempts=letter.attempts,

@@ -16,7 +16,7 @@ from bot.core.models import Delivery, Feed, Item
 from bot.core.rules import MAX_RULE_DEPTH
 from bot.demo.feedserver import FeedServer
 from bot.i18n import CATALOGS, FSI, LRM, PDI, text
-from bot.store import Store
+from bot.store import Store, keys
 from bot.store.connection import make_client
 from bot.store.counters import Event
 from bot.store.embedded import EmbeddedRedis
@@ -1232,3 +1232,21 @@ async def test_a_command_while_redis_is_away_is_answered_once(emu: BotApiEmulato
                 assert answers == ["Something went wrong on my side; please try again in a minute."]
         finally:
             await client.aclose()
+
+
+async def test_failed_lists_dead_letters_with_dates_in_the_chats_language(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """/failed shows each dead letter's time with month names in the asking chat's language."""
+    await store.deliveries.ensure_groups()
+    await store.deliveries.enqueue([Delivery(chat_id=CHAT, item_id="wire:1", rule="drone")])
+    (entry,) = await store.deliveries.read([keys.shard_of(CHAT)], "test", 1, None)
+    await store.deliveries.dead_letter(entry, "Forbidden: bot was blocked by the user", 3)
+    month = datetime.now(UTC).month - 1
+    english = (await ask(emu, ADMIN, "/failed")).plain_text
+    assert "Forbidden: bot was blocked by the user" in english
+    assert text("time.months", "en").split()[month] in english
+    await ask(emu, ADMIN, "/lang ar")
+    arabic = (await ask(emu, ADMIN, "/failed")).plain_text
+    assert text("time.months", "ar").split()[month] in arabic
+    assert text("time.months", "en").split()[month] not in arabic

@@ -107,6 +107,10 @@ EN: Final[dict[str, str]] = {
     "rules.none": 'You have no rules yet. Add one: <code>/watch "US base" drone</code>',
     "rules.header": "<b>Your rules</b> (remove one with its ✖ button or /unwatch <i>n</i>)",
     "rules.line": "{number}. <code>{rule}</code>",
+    "rules.unused": (
+        "{number}. <code>{rule}</code> ⚠️ not in use since the rule language changed: {reason}. "
+        "Remove it, or /watch it again as the language now allows."
+    ),
     "rules.stale": "This list is out of date: send /rules again.",
     "latest.none": "Nothing yet from your sources.",
     "latest.header": "<b>Latest from your sources</b>",

@@ -104,6 +104,10 @@ AR: Final[dict[str, str]] = {
     "rules.none": "ليست لديك قواعد بعد. أضف واحدة: <code>/watch قاعدة أمريكية مسيرة</code>",
     "rules.header": "<b>قواعدك</b> (احذف واحدة بالزر أو بـ /unwatch <i>n</i>)",
     "rules.line": "{number}. <code>{rule}</code>",
+    "rules.unused": (
+        "{number}. <code>{rule}</code> ⚠️ لا تُستخدم منذ تغيّرت لغة القواعد: {reason}. "
+        "احذفها، أو أضفها من جديد بـ /watch كما تسمح اللغة الآن."
+    ),
     "rules.stale": "هذه القائمة قديمة: أرسل /rules من جديد.",
     "latest.none": "لا شيء بعد من مصادرك.",
     "latest.header": "<b>الأحدث من مصادرك</b>",

@@ -10,7 +10,7 @@ import hashlib
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.document import item_document
-from bot.core.rules import NAME_MARK, Rule
+from bot.core.rules import NAME_MARK, Rule, RuleCompiler
 from bot.delivery.render import render_item_line
 from bot.errors import RuleError
 from bot.i18n import Html, text
@@ -128,7 +128,7 @@ async def rules(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    html, buttons = rule_list(chat.rules)
+    html, buttons = rule_list(chat.rules, context.services.compiler)
     parts = split_message(html)
     for part in parts[:-1]:
         await message.reply_text(part, do_quote=False)
@@ -153,19 +153,31 @@ async def pressed(update: Update, context: Context) -> None:
         await query.answer(text("rules.stale"), show_alert=True)
         return
     await query.answer(plain(text("unwatch.removed", number=number, rule=removed)))
-    html, buttons = rule_list((await store.chats.get(cid)).rules)
+    html, buttons = rule_list((await store.chats.get(cid)).rules, context.services.compiler)
     if len(split_message(html)) == 1:
         await query.edit_message_text(html, reply_markup=buttons)
     else:  # a list too long for one message: the buttons follow, the text is sent anew
         await query.edit_message_reply_markup(buttons)
 
 
-def rule_list(chat_rules: tuple[str, ...]) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The numbered rules and their removal buttons (five to a row)."""
+def rule_list(
+    chat_rules: tuple[str, ...], compiler: RuleCompiler
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The numbered rules and their removal buttons (five to a row).
+
+    A stored rule the rule language now refuses (a newer version's stricter limits) matches
+    nothing: its line says so and why, rather than leaving the chat to wonder at the silence.
+    """
     if not chat_rules:
         return text("rules.none"), None
     lines = [text("rules.header")]
-    lines += [text("rules.line", number=n, rule=r) for n, r in enumerate(chat_rules, start=1)]
+    for number, rule in enumerate(chat_rules, start=1):
+        try:
+            compiler.compile(rule)
+        except RuleError as exc:
+            lines.append(text("rules.unused", number=number, rule=rule, reason=rule_problem(exc)))
+        else:
+            lines.append(text("rules.line", number=number, rule=rule))
     buttons = [
         InlineKeyboardButton(
             text("button.remove", number=n), callback_data=f"{PREFIX}:rm:{n}:{_digest(rule)}"

@@ -1250,3 +1250,20 @@ async def test_failed_lists_dead_letters_with_dates_in_the_chats_language(
     arabic = (await ask(emu, ADMIN, "/failed")).plain_text
     assert text("time.months", "ar").split()[month] in arabic
     assert text("time.months", "en").split()[month] not in arabic
+
+
+async def test_rules_says_which_stored_rules_the_language_now_refuses(
+    bot: object, emu: BotApiEmulator, store: Store
+) -> None:
+    """A stored rule that no longer compiles is listed as not in use, with the reason."""
+    await ask(emu, CHAT, "/start")
+    await ask(emu, CHAT, "/watch drone")
+    # Stored by an older version that accepted it; today lang: takes only en or ar.
+    await store.chats.add_rule(CHAT, "drone lang:fr", 50)
+    listed = (await ask(emu, CHAT, "/rules")).plain_text
+    assert "1. drone" in listed
+    assert "⚠️" not in listed.splitlines()[1]
+    assert "2. drone lang:fr ⚠️ not in use since the rule language changed" in listed
+    assert "lang: takes en or ar" in listed
+    await ask(emu, CHAT, "/lang ar")
+    assert "لا تُستخدم منذ تغيّرت لغة القواعد" in (await ask(emu, CHAT, "/rules")).plain_text

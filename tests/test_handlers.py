@@ -382,7 +382,8 @@ async def test_commands_for_other_bots_do_not_count_against_the_rate(
 async def test_long_rule_list_is_split(bot: object, emu: BotApiEmulator, store: Store) -> None:
     """A rule list longer than one Telegram message arrives as several valid messages."""
     await store.chats.start(CHAT)
-    rules = [f"rule{n:02d} " + "word " * 58 for n in range(50)]
+    # Each rule as long as the language allows (300 characters), so 50 exceed one message.
+    rules = [f"rule{n:02d} " + "abcdefghijklmnopqrst " * 13 for n in range(50)]
     for rule in rules:
         await store.chats.add_rule(CHAT, rule.strip(), 100)
     emu.send_message(CHAT, "/rules")

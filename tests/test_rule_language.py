@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.core.document import analyze
+from bot.core.models import Item
 from bot.core.names import crossing_keys
 from bot.core.places import gazetteer
 from bot.core.rules import MAX_RULE_DEPTH, RuleCompiler, RuleLimits
+from bot.core.stories import Featurizer
 from bot.core.synonyms import Synonyms
 from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep, SynonymsError
 
@@ -303,3 +307,24 @@ def test_readings_per_language(rule: str, english: str | None, arabic: str | Non
 def test_a_rule_says_whether_it_keeps_to_a_language(rule: str, kept: bool) -> None:
     """Only a lang: filter, wherever it stands, keeps a rule to one language on purpose."""
     assert PLAIN.compile(rule).keeps_to_language() is kept
+
+
+def test_groups_after_rules_only_serve_rules_but_not_story_grouping() -> None:
+    """A group after a [rules only] line widens rules but names no concept for stories."""
+    synonyms = Synonyms.parse(
+        "drone | UAV\n[rules only]\nassassination attempt | محاولة اغتيال\n[rules only]\n"
+        "stampede | تدافع\n"
+    )
+    assert [synonyms.for_stories(n) for n in range(3)] == [True, False, False]
+    compiled = RuleCompiler(synonyms).compile('"assassination attempt"')
+    assert compiled.matches(analyze("نجا الرئيس من محاولة اغتيال"))
+    featurizer = Featurizer(synonyms)
+    report = featurizer.report(
+        Item(
+            id="a",
+            feed_id="wire",
+            title="Drone strike follows assassination attempt and stampede",
+            published=datetime(2024, 1, 1, tzinfo=UTC),
+        )
+    )
+    assert report.concepts == {"=drone"}

@@ -306,7 +306,7 @@ class Featurizer:
         concepts = frozenset(
             self._synonyms.key(n)
             for n in self._synonyms.groups_in(forms)
-            if n not in self._place_groups
+            if n not in self._place_groups and self._synonyms.for_stories(n)
         )
         words = set(terms)
         text = normalize(f"{item.title}\n{item.summary}")

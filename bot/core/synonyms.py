@@ -1,7 +1,10 @@
 """Synonym groups: words and phrases a rule treats as one, in both languages.
 
 The file has one group per line, members separated by `|`; `#` starts a comment. A rule word or
-quoted phrase that is a member of a group is read as "any member of the group".
+quoted phrase that is a member of a group is read as "any member of the group". Story grouping
+also names a report's groups as concepts both languages share, except the groups after a line
+`[rules only]`: vocabulary that finds reports for a rule but, named by one outlet and not by
+another, would only pull reports of one event apart.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from pathlib import Path
 
 from bot.core.analysis import rule_forms, tokenize
 from bot.errors import SynonymsError
+
+RULES_ONLY = "[rules only]"  # the line after which groups serve rules alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +30,13 @@ class Member:
 class Synonyms:
     """Groups of equivalent words and phrases, looked up by the forms of a rule's words."""
 
-    def __init__(self, groups: list[list[Member]]) -> None:
-        """Index the groups by the forms of their one-word members and by their phrases."""
+    def __init__(self, groups: list[list[Member]], rules_only: int | None = None) -> None:
+        """Index the groups by the forms of their one-word members and by their phrases.
+
+        Groups numbered `rules_only` and on are for rules alone (see `for_stories`).
+        """
         self.groups = groups
+        self._rules_only = len(groups) if rules_only is None else rules_only
         self._by_form: dict[str, set[int]] = {}
         self._phrases: list[tuple[tuple[frozenset[str], ...], int]] = []
         self._phrase_starts: dict[str, list[tuple[tuple[frozenset[str], ...], int]]] = {}
@@ -51,15 +60,19 @@ class Synonyms:
     def parse(cls, text: str, origin: str = "synonyms") -> Synonyms:
         """Read groups from the file format; raise SynonymsError naming the line of a bad group."""
         groups: list[list[Member]] = []
+        rules_only: int | None = None
         for number, raw in enumerate(text.splitlines(), start=1):
             line = raw.split("#", 1)[0].strip()
             if not line:
+                continue
+            if line == RULES_ONLY:
+                rules_only = len(groups) if rules_only is None else rules_only
                 continue
             members = [m for part in line.split("|") if (m := _member(part)) is not None]
             if len(members) < 2:
                 raise SynonymsError(f"{origin}, line {number}: a group needs two or more members")
             groups.append(members)
-        return cls(groups)
+        return cls(groups, rules_only)
 
     @classmethod
     def load(cls, path: Path) -> Synonyms:
@@ -76,6 +89,10 @@ class Synonyms:
         for form in forms | {f.casefold() for f in forms}:
             numbers |= self._by_form.get(form, set())
         return [member for n in sorted(numbers) for member in self.groups[n]]
+
+    def for_stories(self, number: int) -> bool:
+        """Whether story grouping may name a report's group as a concept (not `[rules only]`)."""
+        return number < self._rules_only
 
     def key(self, number: int) -> str:
         """A group's name for story grouping: its first member, folded ("=drone")."""

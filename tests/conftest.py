@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB's retry_after deprecation warning fails -W error
 
+from bot.core import analysis, arabic, document, names, stories
 from bot.demo.feedserver import FeedServer
 from bot.errors import StoreError
 from bot.store import Store
@@ -112,6 +113,28 @@ def _selected(item: pytest.Item, *, fast: bool) -> bool:
         return False
     uses_servers = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
     return not uses_servers or item.path.stem in FAST_MODULES
+
+
+@pytest.fixture(autouse=True)
+def _fresh_word_caches() -> None:
+    """Under mutmut, each test computes its words' stems, forms and name keys anew.
+
+    mutmut (which sets MUTANT_UNDER_TEST) learns which tests reach a function by watching the
+    calls, and runs only those tests on the function's mutants. A cached word's forms come back
+    without a call, so a test whose words an earlier test (or the collection) had met would not
+    count as reaching the stemming or the name code, and its mutants would survive unexamined.
+    """
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    names.latin_sounds.cache_clear()
+    names.latin_key.cache_clear()
+    names.arabic_keys.cache_clear()
+    names.item_keys.cache_clear()
+    arabic.proclitic_forms.cache_clear()
+    analysis.raw_item_forms.cache_clear()
+    analysis._arabic_rule_forms.cache_clear()
+    document._forms.cache_clear()
+    stories._shortest_raw.cache_clear()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.analysis import display_form, item_forms, normalize, rule_forms, tokenize, words
+from bot.core.arabic import verb_forms
 
 
 @pytest.mark.parametrize(
@@ -86,13 +87,23 @@ ARABIC_MEET = [
     ("طائرة", ["طائرة", "بطائرات", "الطائرات", "طائرتين", "وطائرة", "كطائرة"]),
     (
         "قاعدة",
-        ["قاعدة", "القاعدة", "قاعدتي", "قاعدتين", "قاعدتها", "بالقاعدة", "للقاعدة", "وقاعدتان"],
+        [
+            "قاعدة",
+            "القاعدة",
+            "قاعدتي",
+            "قاعدتين",
+            "قاعدتها",
+            "بالقاعدة",
+            "للقاعدة",
+            "وقاعدتان",
+            "قاعدتا",  # the dual before the word it belongs to: قاعدتا حميميم وطرطوس
+        ],
     ),
     ("قاعدتي", ["قاعدة", "القاعدة"]),
     ("أمريكية", ["أمريكي", "الأمريكية", "الأمريكيين", "أمريكيون", "الأمريكيتين", "امريكيه"]),
     ("الأمريكي", ["أمريكية", "أمريكي"]),
     ("ميليشيات", ["الميليشيات", "ميليشياتها"]),
-    ("انفجار", ["انفجار", "الانفجار", "انفجاران", "انفجارين", "وانفجار"]),
+    ("انفجار", ["انفجار", "الانفجار", "انفجاران", "انفجارين", "وانفجار", "انفجارات"]),
     ("التحالف", ["للتحالف", "تحالف", "والتحالف"]),
     ("لبنان", ["لبنان", "ولبنان", "بلبنان"]),
     ("فلسطين", ["فلسطين", "وفلسطين"]),
@@ -101,13 +112,22 @@ ARABIC_MEET = [
     ("غزة", ["بغزة", "لغزة", "وغزة", "غزه"]),
     ("مسيرة", ["مسيره", "المسيره"]),  # ة written ه, as informal text often does
     ("مصر", ["بمصر", "لمصر"]),
-    ("قوة", ["قوات", "القوات"]),
+    ("قوة", ["قوات", "القوات", "قوته", "قوتها"]),  # a three-letter ت base is a ة word's
     ("دولة", ["دولتين", "الدولتان"]),
     ("وزير", ["والوزير", "للوزير", "ووزير"]),
     ("الله", ["الله", "والله", "بالله"]),
-    ("صاروخ", ["صاروخا", "صاروخاً"]),  # the accusative after a number: 30 صاروخا
+    ("صاروخ", ["صاروخا", "صاروخاً"]),
+    ("شيء", ["شيئا"]),  # the hamza on its seat before the accusative's alif
+    ("جزء", ["جزئه"]),  # the accusative after a number: 30 صاروخا
     ("سوق", ["سوقا", "سوقاً"]),
     ("إخلاء", ["إخلائه", "بإخلائها"]),  # a final hamza on its seat before a pronoun
+    ("أعضاء", ["أعضاؤه", "أعضاؤها"]),  # or on its و seat
+    ("ابن", ["ابنه", "ابنها"]),  # a three-letter stem keeps its pronoun's meet
+    ("سنة", ["سنتين"]),  # the shortest dual: five letters
+    ("طلب", ["طلبات"]),  # a five-letter ات plural leaves a three-letter stem
+    ("آخر", ["آخرين", "آخرون"]),
+    ("دولة", ["كدولة"]),  # ك ("as") before a four-letter stem
+    ("مسيراتها", ["مسيرات", "المسيرات"]),  # a rule word's pronoun off a plural
     # A rule names the event, a report tells it in the past tense: the verb, with ت or وا.
     ("تحطم", ["تحطمت", "وتحطمت", "تحطموا"]),
     ("اصطدام", ["اصطدم", "اصطدمت", "واصطدمت"]),  # افتعال: its verb افتعل
@@ -134,6 +154,14 @@ ARABIC_APART = [
     ("زيت", ["الزيتون"]),
     ("سود", ["السودان"]),
     ("الله", ["له"]),
+    ("إبل", ["كابل"]),  # camels are not Kabul: ك needs four letters after it
+    ("عدة", ["وبعدها"]),  # "and after it" keeps its ب: بعد is a word that starts with one
+    ("بن", ["بنات", "بنين"]),  # no two-letter stem off an ending: girls and boys are not bin
+    ("أب", ["أبها"]),  # nor off a pronoun: Abha is no father
+    ("خط", ["خطأ", "الخطأ"]),  # nor off the accusative's alif: a mistake is no line
+    ("حي", ["حية"]),  # nor off ية: a live one is no neighbourhood
+    ("ماء", ["ماله"]),  # his money is no water: only ئ and ؤ are a hamza's seats
+    ("سلمان", ["سلم", "سلمت"]),  # a rule word in ان is a name (Salman), not a dual
     ("شرط", ["الشرطة", "شرطة"]),
     ("قطر", ["قطرة", "قطرات"]),
     ("مصر", ["مصرون"]),
@@ -143,6 +171,8 @@ ARABIC_APART = [
     ("دخول", ["دخل"]),  # entering; bare دخل is also income
     ("تهريب", ["هرب", "هربت"]),  # smuggling is no fleeing: تفعيل's verb looks like the plain one
     ("تفجير", ["فجر"]),  # a bombing is not the dawn
+    ("أمام", ["الأمم"]),  # "in front of" is no verb: a derived form's verbal noun has 5 letters
+    ("دار", ["دارت"]),  # a house is no verb (battles raged, دارت): a long vowel inside
 ]
 ENGLISH_MEET = [
     ("drone", ["drone", "Drones", "DRONE", "drone's"]),
@@ -199,6 +229,29 @@ def test_arabic_table_score() -> None:
     )
     total = len(_pairs(ARABIC_MEET)) + len(_pairs(ARABIC_APART))
     assert (right, total) == (total, total)
+
+
+@pytest.mark.parametrize(
+    ("stems", "verbs"),
+    [
+        (["تحطم"], "تحطم تحطمت تحطموا"),  # the word is the verb
+        (["قصف"], "قصف قصفت قصفوا"),  # three letters: the shortest
+        (["اصطدام"], "اصطدم اصطدمت اصطدموا"),  # افتعال, six letters
+        (["اعلان"], "اعلن اعلنت اعلنوا"),  # إفعال, five
+        (["استهداف"], "استهدف استهدفت استهدفوا"),  # استفعال, seven
+        (["سقوط"], "سقطت سقطوا"),  # فعول: its verb only suffixed
+        (["انفجار", "انفجارات"], "انفجر انفجرت انفجروا"),  # a stem after the verb's keeps it
+        (["مجتمعات"], ""),  # seven letters and ا before the last: only استفعال is a verb
+        (["امام"], ""),  # four letters: no derived form's verbal noun
+        (["دار"], ""),  # a long vowel inside, even second
+        (["صاروخ"], ""),
+        (["خط"], ""),  # two letters are no verb
+        (["بيرو"], ""),  # a final vowel letter: a name
+    ],
+)
+def test_verb_forms(stems: list[str], verbs: str) -> None:
+    """A rule word's stems accept exactly the past-tense verbs of their verbal-noun shapes."""
+    assert verb_forms(stems) == frozenset(verbs.split())
 
 
 @pytest.mark.parametrize(

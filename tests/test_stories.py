@@ -157,6 +157,7 @@ def test_which_places_have_a_known_extent(place: str, bounded: bool) -> None:
         ("Erbil", "أربيل", True),
         ("Eternity", "إترنيتي", True),
         ("Kharkiv", "خاركيف", True),
+        ("Chernihiv", "تشيرنيهيف", True),  # ch written تش
         ("Blinken", "بايدن", False),
         ("Hamas", "حماس", True),
         ("Putin", "نتنياهو", False),
@@ -172,6 +173,19 @@ def test_short_skeletons_are_no_keys(word: str) -> None:
     """Skeletons under three classes (and article-only words) give no key: too many meet them."""
     found = arabic_keys(normalize(word)) if word[0] > "z" else {latin_key(word)} - {None}
     assert found in (set(), frozenset())
+
+
+@pytest.mark.parametrize(
+    ("word", "keys"),
+    [
+        ("بلينكن", {"~blnkn", "~lnkn"}),  # ب may be the name's or "in"
+        ("بالموصل", {"~msl"}),  # "in the": never the name's
+        ("وللموصل", {"~msl"}),  # "and for the"
+    ],
+)
+def test_names_keys_leave_attached_articles_out(word: str, keys: set[str]) -> None:
+    """An Arabic word's story keys are its readings' skeletons, an article never a name's."""
+    assert arabic_keys(word) == keys
 
 
 def test_report_features_and_json_round_trip() -> None:

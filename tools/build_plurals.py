@@ -37,7 +37,7 @@ import sqlite3
 import sys
 import unicodedata
 from collections.abc import Iterator
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files
 from pathlib import Path
 
@@ -62,7 +62,8 @@ WEAK = frozenset("اويءئؤة")
 COMMON_VERB = 1000
 # Pairs the lexicon gives whose forms news reads as different words (checked by hand).
 # A name (حلب Aleppo, حسان, مصعب), a word of its own (عند "at", معي "with me", لقطات "footage",
-# احلام "dreams", اخلاء "evacuation") or a lexicon slip (امي, حرامية) on one side.
+# احلام "dreams", اخلاء "evacuation", ضوابط "regulations" beside ضباط "officers") or a lexicon
+# slip (امي, حرامية) on one side.
 UNRELATED: frozenset[tuple[str, str]] = frozenset(
     tuple(pair.split("/"))  # type: ignore[misc]
     for pair in """امي/حرامية حليم/احلام خليل/اخلاء خلو/اخلاء صاعد/صعدة حولي/حوالي شمال/اشمل
@@ -72,7 +73,7 @@ UNRELATED: frozenset[tuple[str, str]] = frozenset(
     عظيم/عظام شيخ/مشيخة حلبة/حلب نعمة/انعم ابيض/بيض بيضاء/بيض اسوار/اساور دين/ديون
     وديع/ودائع وديع/ودعاء ماجد/امجاد عاملة/عوامل عادة/عوائد مصعب/مصاعب رزين/رزان
     حسناء/حسان سائد/سادة راجل/رجال راجل/رجالة جامعة/جوامع مراة/مرايا موقعة/مواقع
-    سمك/سموك سواك/سوك جرس/جروس""".split()
+    سمك/سموك سواك/سوك جرس/جروس ضابط/ضوابط ضابطة/ضوابط""".split()
 )
 
 
@@ -102,7 +103,10 @@ def _single_arabic_word(word: str) -> bool:
 
 def _lexicon(name: str) -> sqlite3.Connection:
     """One of the installed package's databases, read-only."""
-    found = version(PACKAGE)
+    try:
+        found = version(PACKAGE)
+    except PackageNotFoundError:
+        sys.exit(f"{PACKAGE} is not installed: pip install {PACKAGE}=={PACKAGE_VERSION}")
     if found != PACKAGE_VERSION:
         sys.exit(f"{PACKAGE} {found} is installed; this build reads {PACKAGE_VERSION}")
     path = files("arramooz") / "data" / name

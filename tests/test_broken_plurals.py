@@ -7,7 +7,7 @@ from importlib.resources import files
 import pytest
 
 from bot.core.analysis import item_forms, raw_item_forms, rule_forms, tokenize
-from bot.core.arabic import broken_plural_table
+from bot.core.arabic import broken_plural_forms, broken_plural_table
 
 
 def meets(rule_word: str, item_word: str) -> bool:
@@ -92,6 +92,19 @@ def test_item_side_is_unchanged() -> None:
     assert "صواريخ" not in raw_item_forms("صاروخ")
     assert "سفينة" not in raw_item_forms("السفن")
     assert raw_item_forms("بصواريخ") == frozenset({"بصواريخ", "صواريخ"})
+
+
+@pytest.mark.parametrize(
+    ("stems", "found"),
+    [
+        (["صاروخ", "سفينة"], {"صواريخ", "سفن"}),
+        (["سفينة", "صاروخ", "مسيرة"], {"صواريخ", "سفن"}),  # a stem with no entry adds none
+        (["قذائف"], {"قذيفة"}),
+    ],
+)
+def test_every_stem_brings_its_counterparts(stems: list[str], found: set[str]) -> None:
+    """The broken plurals or singulars of all a rule word's stems, whichever order they come in."""
+    assert broken_plural_forms(stems) == found
 
 
 def test_table_goes_both_ways() -> None:

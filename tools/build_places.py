@@ -50,7 +50,7 @@ from datafile import write_or_check
 from wordfreq import zipf_frequency
 
 from bot.core.analysis import normalize, split_normalized
-from bot.core.names import latin_key, sounds_alike
+from bot.core.names import LATIN_ARTICLES, latin_key, sounds_alike
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bot/core/data/places.tsv"
@@ -72,8 +72,6 @@ ARAB_WORLD = frozenset(
 ARABIC_COMMON_ZIPF = 4.5
 ARABIC_FOREIGN_ZIPF = 3.5
 ARABIC_BIG_CITY = 300_000
-# The Arabic article as GeoNames writes it in Latin letters, sun letters assimilated (Ar Raqqah).
-LATIN_ARTICLES = frozenset("al el ad an ar as ash at az adh ath".split())
 SHORT_NAME = 3  # a Latin alternate shorter than this is no name news would write
 SHORT_REGION = 4  # a region's Latin name shorter than this is no name news would write
 _LATIN = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z]$")
@@ -84,10 +82,13 @@ _REGION_WORDS = re.compile(
 
 
 # Words a region's names carry that say what it is, not which: left out when names are joined.
-_GENERIC = frozenset(
-    """province provinsi region autonomous zizhiqu sheng shi oblast oblys krai kray raion
+_GENERIC = (
+    frozenset(
+        """province provinsi region autonomous zizhiqu sheng shi oblast oblys krai kray raion
     governorate muhafazat wilayat wilaya vilayet ili state territory district county department
-    prefecture capital special and of the e va y la le al el an ar as ad at ash az""".split()
+    prefecture capital special and of the e va y la le""".split()
+    )
+    | LATIN_ARTICLES
 )
 # Compass words of regions' names, in English and in the local forms ISO writes (Azarbayjan-e
 # Gharbi is West Azerbaijan, Jawa Barat West Java): each stands for its direction.
@@ -253,12 +254,11 @@ def _rows() -> dict[str, Row]:
     cldr = cldr_regions([(s.code, s.name) for s in regions])
     for sub in regions:
         cldr_en, cldr_ar = cldr.get(sub.code, ("", ""))
-        homonyms = by_folded.get((sub.country_code, _fold(sub.name)), []) or (
-            by_folded.get((sub.country_code, _fold(cldr_en)), []) if cldr_en else []
-        )
+        named_en = by_folded.get((sub.country_code, _fold(cldr_en)), []) if cldr_en else []
+        homonyms = by_folded.get((sub.country_code, _fold(sub.name)), []) or named_en
         if homonyms and sub.parent_code:
             continue  # a province named after its city (Valencia, Paris): the city is the place
-        if homonyms and homonyms[0] in by_folded.get((sub.country_code, _fold(cldr_en)), []):
+        if homonyms and homonyms[0] in named_en:
             cldr_en = ""  # Deir ez-Zor, Aleppo: the namesake city answers to it, as before
         # CLDR's English name first, where there is one: the main name, which rules cross to
         # (West Java, not ISO's Jawa Barat).
@@ -305,6 +305,7 @@ def _text(rows: dict[str, Row], deny: set[str]) -> str:
     for place in sorted(rows):
         row = rows[place]
         kept: list[str] = []
+        main = (_latin(row.names[0]) or "") if row.names else ""  # extras-only rows have none
         for raw in [*row.curated, *row.names, *_without_article(row)]:
             name = _latin(raw) or _arabic(raw)
             if name is None:
@@ -312,7 +313,7 @@ def _text(rows: dict[str, Row], deny: set[str]) -> str:
             name = " ".join(split_normalized(name))  # words as the reader splits them
             if not name or name in kept:
                 continue
-            if raw in row.curated or _kept(name, row, deny, main=_latin(row.names[0]) or ""):
+            if raw in row.curated or _kept(name, row, deny, main=main):
                 kept.append(name)
         if kept:
             fields = (place, row.parent, str(row.population), row.where, "|".join(kept))

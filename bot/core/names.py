@@ -50,6 +50,9 @@ _ARABIC_TSH = re.compile("تش")  # Chernihiv, Tchad: "ch" written تش
 # The skeleton: no vowels, and the classes a story's two scripts need not tell apart.
 _SKELETON = str.maketrans({VOWEL: None, "G": "j", "g": "j", "q": "k"})
 _VOWEL_RUN = re.compile(VOWEL + "+")
+# The Arabic article as English writes it apart (al-Khatib, Al Kut), the sun letters'
+# assimilated forms too (ash-Sham, Ar Raqqah): Arabic writes it attached to the name.
+LATIN_ARTICLES = frozenset("al el ad an ar as ash at az adh ath".split())
 # Attached words an Arabic name may carry: و ف, then ب ل ك, then the article. ك ("like")
 # before a bare name is too rare to read: كومار is Kumar, not ك + ومار (Amir).
 _ARABIC_PREFIX = re.compile("^(?:[وف]?[بلك]?ال|[وف]?لل|[وف][بل]?|[بل])")

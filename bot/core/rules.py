@@ -64,7 +64,7 @@ from bot.core.expr import (
     Term,
     flatten,
 )
-from bot.core.names import crossing_keys, key_language
+from bot.core.names import LATIN_ARTICLES, crossing_keys, key_language
 from bot.core.places import Gazetteer, Spelling
 from bot.core.synonyms import Member, Synonyms
 from bot.errors import RuleError, RuleSyntaxError, RuleTooDeep
@@ -81,8 +81,6 @@ MATCH_ALL = "*"
 # A phrase carried into the other language word by word: its words within this distance, in any
 # order ("Sanaa airport" is مطار صنعاء, "Soroka hospital" مستشفى سوروكا).
 CROSSING_WINDOW = 2
-# The Arabic article as English writes it, the sun letters' assimilated forms too (ash-Sham).
-_LATIN_ARTICLES = frozenset("al el ad ar as ash at az an adh ath".split())
 MAX_RUN_WORDS = 3  # unquoted words read together as a place or phrase: بئر السبع, suicide bomber
 NAME_MARK = "≈"  # shown before a word read as a name in the other script: ≈Blinken
 
@@ -577,7 +575,7 @@ class RuleCompiler:
         tokens = [
             t
             for n, t in enumerate(tokens)
-            if n + 1 == len(tokens) or is_arabic(t.text) or t.text not in _LATIN_ARTICLES
+            if n + 1 == len(tokens) or is_arabic(t.text) or t.text not in LATIN_ARTICLES
         ]
         phrase = len(tokens) > 1
         anchored = False
